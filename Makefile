@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` (the app) and `make test` (the whole suite).
+# Both create and reuse .venv. llama-cpp-python is compiled once with portable CPU flags
+# (a native build crashes on AMX Xeons and would not run on older desktops) into a wheel
+# cache outside the repository, so later installs never pick up a native build.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LLAMA_VERSION := 0.3.36
+WHEEL_DIR ?= $(HOME)/.cache/desktop-rag/wheels
+PORTABLE_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_WHEEL_STAMP := $(WHEEL_DIR)/.llama-cpp-python-$(LLAMA_VERSION)-portable
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip
+
+.PHONY: setup run test test-fast bench clean
+
+setup: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(LLAMA_WHEEL_STAMP): | $(BIN)/python
+	mkdir -p $(WHEEL_DIR)
+	@echo "Building llama-cpp-python $(LLAMA_VERSION) with portable CPU flags (about 5 minutes, once)..."
+	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(PIP) wheel --no-deps --no-cache-dir -w $(WHEEL_DIR) llama-cpp-python==$(LLAMA_VERSION)
+	touch $@
+
+$(STAMP): pyproject.toml $(LLAMA_WHEEL_STAMP) | $(BIN)/python
+	$(PIP) install --no-index --find-links $(WHEEL_DIR) --no-deps llama-cpp-python==$(LLAMA_VERSION)
+	$(PIP) install torch==2.13.0
+	$(PIP) install --find-links $(WHEEL_DIR) -e ".[test]"
+	touch $@
+
+run: setup
+	$(BIN)/python -m desktop_rag
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not integration"
+
+bench: setup
+	$(BIN)/python benchmarks/bench_ingest.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

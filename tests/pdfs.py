@@ -1,0 +1,93 @@
+"""Builds small real PDF files for tests: text pages, scanned (image-only) pages, encrypted copies."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import zlib
+from pathlib import Path
+from typing import Sequence
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _content_for_text(text: str) -> bytes:
+    lines: list[str] = []
+    for para in text.split("\n"):
+        lines.extend(textwrap.wrap(para, 90) or [""])
+    ops = ["BT", "/F1 10 Tf", "12 TL", "50 760 Td"]
+    for line in lines[:60]:
+        ops.append(f"({_escape(line)}) Tj T*")
+    ops.append("ET")
+    return "\n".join(ops).encode("latin-1", "replace")
+
+
+def make_pdf(pages: Sequence[str], *, scanned: bool = False, title: str = "") -> bytes:
+    """A valid PDF; each page shows its text in Helvetica, or (scanned) only a grey image."""
+    objects: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objects.append(body)
+        return len(objects)
+
+    catalog = add(b"")  # filled later
+    pages_obj = add(b"")
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    image = None
+    if scanned:
+        pixels = zlib.compress(bytes(range(64)) * 64)
+        image = add(
+            b"<< /Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream"
+        )
+    kids = []
+    for text in pages:
+        if scanned:
+            content = b"q 400 0 0 400 100 300 cm /Im1 Do Q"
+            resources = b"<< /XObject << /Im1 %d 0 R >> >>" % image
+        else:
+            content = _content_for_text(text)
+            resources = b"<< /Font << /F1 %d 0 R >> >>" % font
+        stream = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+        kids.append(add(
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources " % pages_obj
+            + resources + b" /Contents %d 0 R >>" % stream
+        ))
+    objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_obj
+    objects[pages_obj - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+        b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    info = add(b"<< /Title (%s) >>" % _escape(title).encode("latin-1")) if title else None
+
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, catalog)
+    if info:
+        trailer += b" /Info %d 0 R" % info
+    out.write(b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+def write_pdf(path: Path, pages: Sequence[str], **kwargs: object) -> Path:
+    path.write_bytes(make_pdf(pages, **kwargs))  # type: ignore[arg-type]
+    return path
+
+
+def encrypt_pdf(source: Path, target: Path, user_password: str, owner_password: str = "owner") -> Path:
+    """AES-256 encrypted copy (pypdf + cryptography). Empty user password = permissions only."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="AES-256")
+    with target.open("wb") as fh:
+        writer.write(fh)
+    return target
