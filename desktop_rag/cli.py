@@ -46,12 +46,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=None, help="number of results (default: top_k setting)")
     p.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default: setting, hybrid)")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ask", help="answer a question from your documents, with cited sources")
+    p.add_argument("question")
+    p.add_argument("--model", dest="llm_model", help="GGUF model file (default: the bundled SmolLM2-135M)")
+    p.add_argument("--n-gpu-layers", type=int, help="layers to offload to the GPU: 0 = CPU only, -1 = all")
+    p.add_argument("--threads", dest="n_threads", type=int, help="CPU threads (default: all physical cores)")
+    p.add_argument("--n-ctx", type=int, help="context size in tokens")
+    p.add_argument("--max-tokens", type=int, help="longest answer in tokens")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--k", dest="top_k", type=int, help="passages to retrieve")
+    p.add_argument("--mode", choices=RETRIEVAL_MODES, help="retrieval mode (default: setting, hybrid)")
+    p.add_argument("--remote-url", dest="remote_base_url", help="OpenAI-compatible endpoint base URL (.../v1)")
+    p.add_argument("--remote-model", help="model name at the remote endpoint")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {"data_dir": args.data_dir}
-    for name in ("chunk_tokens", "chunk_overlap", "embedding_model"):
+    for name in ("chunk_tokens", "chunk_overlap", "embedding_model", "llm_model", "n_gpu_layers", "n_threads",
+                 "n_ctx", "max_tokens", "temperature", "top_k", "remote_base_url", "remote_model"):
         overrides[name] = getattr(args, name, None)
     if getattr(args, "mode", None):
         overrides["retrieval_mode"] = args.mode

@@ -125,3 +125,68 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 __all__ = ["cmd_ingest", "cmd_list", "cmd_remove", "cmd_search", "EXIT_INTERRUPTED"]
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from desktop_rag.core.types import Answer
+
+    stop = {"requested": False}
+    with Services(settings) as services:
+        gen = services.answerer().ask(args.question, should_stop=lambda: stop["requested"])
+        answer: Answer | None = None
+        try:
+            while True:
+                event = next(gen)
+                if event.kind == "token" and not args.json:
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+        except StopIteration as done:
+            answer = done.value
+        except KeyboardInterrupt:
+            stop["requested"] = True
+            gen.close()
+            print("\nstopped", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        model = services.chat_model()
+        offload = getattr(model, "offload", None)
+    assert answer is not None
+    if args.json:
+        print_json(answer_to_json(answer, model.name, offload.describe() if offload else "remote"))
+        return EXIT_OK
+    _print_sources(answer)
+    return EXIT_OK
+
+
+def answer_to_json(answer, model_name: str, offload: str) -> dict:  # noqa: ANN001 - an Answer
+    timings = {k: round(v, 1) for k, v in answer.timings.items()}
+    for key in ("retrieve_ms", "first_token_ms", "tokens_per_s"):
+        timings.setdefault(key, None)
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "citations": [
+            {"n": c.number, "file": c.file, "page": c.page, "text": c.text, "chunk_id": c.chunk_id,
+             "path": c.path, "start_offset": c.start_offset, "end_offset": c.end_offset}
+            for c in answer.citations
+        ],
+        "unsupported": answer.unsupported,
+        "sentences": [{"text": s.text, "citations": list(s.citations), "supported": s.supported}
+                      for s in answer.sentences],
+        "found_nothing": answer.found_nothing,
+        "timings": timings,
+        "model": model_name,
+        "offload": offload,
+    }
+
+
+def _print_sources(answer) -> None:  # noqa: ANN001 - an Answer
+    print()
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            snippet = " ".join(c.text.split())
+            print(f"  [{c.number}] {c.file}, page {c.page}\n      {snippet[:300]}")
+    if answer.unsupported:
+        print("\nNot supported by any source (check these):")
+        for sentence in answer.unsupported:
+            print(f"  - {sentence}")

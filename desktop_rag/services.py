@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 
 from desktop_rag.config import Settings
+from desktop_rag.core.answer import Answerer
 from desktop_rag.core.embedding import SentenceTransformerEmbedder, physical_cores
 from desktop_rag.core.extract import PdfExtractor
+from desktop_rag.core.generate import ChatModel, LlamaCppChatModel
 from desktop_rag.core.ingest import ChunkOptions, Ingestion
 from desktop_rag.core.retrieve import Retriever
 from desktop_rag.core.store import Store
@@ -26,6 +28,7 @@ class Services:
         self.store = Store(settings.data_path)
         self._embedder: SentenceTransformerEmbedder | None = None
         self._extractor: PdfExtractor | None = None
+        self._chat_model: ChatModel | None = None
 
     def __enter__(self) -> "Services":
         return self
@@ -36,6 +39,8 @@ class Services:
     def close(self) -> None:
         if self._extractor is not None:
             self._extractor.close()
+        if isinstance(self._chat_model, LlamaCppChatModel):
+            self._chat_model.close()
         self.store.close()
 
     @property
@@ -59,6 +64,27 @@ class Services:
     def ingestion(self, should_cancel=lambda: False) -> Ingestion:  # noqa: ANN001
         chunks = ChunkOptions(self.settings.chunk_tokens, self.settings.chunk_overlap)
         return Ingestion(self.store, self.embedder, self.extractor, chunks, should_cancel)
+
+    def chat_model(self) -> ChatModel:
+        """The remote endpoint when one is configured, else the local GGUF (loaded on first use)."""
+        if self._chat_model is None:
+            s = self.settings
+            if s.remote_base_url:
+                from desktop_rag.core.openai_compat import OpenAICompatibleChatModel
+
+                self._chat_model = OpenAICompatibleChatModel(
+                    s.remote_base_url, s.remote_model, api_key_env=s.remote_api_key_env, context_size=s.n_ctx
+                )
+            else:
+                self._chat_model = LlamaCppChatModel(
+                    s.llm_model, n_gpu_layers=s.n_gpu_layers, n_threads=self.threads, n_ctx=s.n_ctx
+                )
+        return self._chat_model
+
+    def answerer(self) -> Answerer:
+        s = self.settings
+        return Answerer(self.store, self.retriever(), self.embedder, self.chat_model(), k=s.top_k,
+                        mode=s.retrieval_mode, max_tokens=s.max_tokens, temperature=s.temperature)
 
     def retriever(self) -> Retriever:
         import faiss

@@ -6,6 +6,7 @@ install embeds with no download; ``HF_HUB_OFFLINE=1`` is set before the librarie
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from pathlib import Path
@@ -70,6 +71,7 @@ class SentenceTransformerEmbedder:
         self.threads = threads or physical_cores()
         self._model = None
         self._specials = 2
+        self._offsets_tokenizer = None
 
     def _load(self):  # noqa: ANN202 - returns a SentenceTransformer
         if self._model is not None:
@@ -87,6 +89,11 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # noqa: BLE001 - any loader failure is the user's to read
             raise ModelLoadError(f"cannot load embedding model {self.model_path}: {exc}") from exc
         self._specials = len(self._model.tokenizer("")["input_ids"])
+        # encode() turns truncation on in the shared backend tokenizer; a private copy never
+        # truncates, so whole documents are tokenized for chunking.
+        self._offsets_tokenizer = copy.deepcopy(self._model.tokenizer.backend_tokenizer)
+        self._offsets_tokenizer.no_truncation()
+        self._offsets_tokenizer.no_padding()
         log.info("loaded embedding model %s (dim %d)", self.model_path, self.dimension)
         return self._model
 
@@ -96,7 +103,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
 
     @property
     def max_tokens(self) -> int:
@@ -104,9 +113,8 @@ class SentenceTransformerEmbedder:
         return int(model.max_seq_length) - self._specials
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        tokenizer = self._load().tokenizer
-        # The backend tokenizer has no length limit or warning; offsets are character spans.
-        encoding = tokenizer.backend_tokenizer.encode(text, add_special_tokens=False)
+        self._load()
+        encoding = self._offsets_tokenizer.encode(text, add_special_tokens=False)
         return [span for span in encoding.offsets if span[1] > span[0]]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -11,6 +11,7 @@ a file.
 
 from __future__ import annotations
 
+import errno
 import logging
 import json
 import os
@@ -19,6 +20,7 @@ import re
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,14 +77,21 @@ def check_pdf_file(path: Path) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ExtractedDocument:
+    pages: list[Page]
+    title: str
+
+
 # ---------------------------------------------------------------- child side
 
 
-def _pages_with_pdfium(path: str) -> list[tuple[int, str]]:
+def _pages_with_pdfium(path: str) -> tuple[list[tuple[int, str]], str]:
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(path)
     try:
+        title = str(doc.get_metadata_dict().get("Title", "") or "")
         pages = []
         for index in range(len(doc)):
             page = doc[index]
@@ -90,36 +99,50 @@ def _pages_with_pdfium(path: str) -> list[tuple[int, str]]:
             pages.append((index + 1, textpage.get_text_range()))
             textpage.close()
             page.close()
-        return pages
+        return pages, title
     finally:
         doc.close()
 
 
-def _pages_with_pypdf(path: str) -> list[tuple[int, str]]:
+def _pages_with_pypdf(path: str) -> tuple[list[tuple[int, str]], str]:
     from pypdf import PdfReader
 
     reader = PdfReader(path)
     if reader.is_encrypted and not reader.decrypt(""):
         raise PermissionError("password required")
-    return [(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)]
+    title = str((reader.metadata or {}).get("/Title", "") or "")
+    return [(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)], title
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """MemoryError, or a parser library that could not be loaded under the address-space cap.
+
+    Under a small cap ``dlopen`` fails ("failed to map segment") as ImportError or OSError; that is
+    the limit talking, not a damaged file.
+    """
+    if isinstance(exc, MemoryError):
+        return True
+    return isinstance(exc, (ImportError, OSError)) and (
+        getattr(exc, "errno", None) == errno.ENOMEM or "failed to map segment" in str(exc)
+    )
 
 
 def _extract_in_child(path: str) -> tuple[str, Any]:
     try:
         return "ok", _pages_with_pdfium(path)
-    except MemoryError:
-        return "limit", "memory"
     except Exception as exc:  # noqa: BLE001 - any pdfium failure falls back to pypdf
+        if _out_of_memory(exc):
+            return "limit", "memory"
         first = str(exc)
     if "password" in first.lower():
         return "encrypted", first
     try:
         return "ok", _pages_with_pypdf(path)
-    except MemoryError:
-        return "limit", "memory"
     except PermissionError:
         return "encrypted", first
     except Exception as exc:  # noqa: BLE001 - pypdf raises AssertionError, TypeError, ... on broken files
+        if _out_of_memory(exc):
+            return "limit", "memory"
         return "corrupt", f"{first}; pypdf: {type(exc).__name__}: {exc}"
 
 
@@ -208,12 +231,17 @@ class PdfExtractor:
 
     def extract(self, path: str | os.PathLike[str]) -> list[Page]:
         """Pages with text (1-based numbers). Raises an :class:`InputFileError` subclass."""
+        return self.extract_document(path).pages
+
+    def extract_document(self, path: str | os.PathLike[str]) -> ExtractedDocument:
+        """Pages and the title from the PDF's metadata. Raises an :class:`InputFileError` subclass."""
         path = Path(path)
         check_pdf_file(path)
         kind, payload = self._round_trip(path)
         if kind != "ok":
             raise self._error(path, kind, payload)
-        pages = [Page(number, normalize_page_text(text)) for number, text in payload]
+        raw_pages, title = payload
+        pages = [Page(number, normalize_page_text(text)) for number, text in raw_pages]
         if not pages:
             raise CorruptPdfError(str(path), f"{path.name}: the PDF has no pages")
         if not any(p.text.strip() for p in pages):
@@ -222,7 +250,7 @@ class PdfExtractor:
                 f"{path.name}: no extractable text in {len(pages)} page(s); "
                 "it is probably scanned images - run OCR on it first",
             )
-        return pages
+        return ExtractedDocument(pages, normalize_page_text(title).strip())
 
     def _round_trip(self, path: Path) -> tuple[str, Any]:
         process = self._start()

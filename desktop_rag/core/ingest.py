@@ -87,7 +87,8 @@ class _FileJob:
         self.sha, self.stat = sha, stat
         ing.check_cancel()
         yield self.event(Stage.EXTRACTING)
-        pages = ing.extractor.extract(path)
+        extracted = ing.extractor.extract_document(path)
+        pages = extracted.pages
         ing.check_cancel()
         yield self.event(Stage.CHUNKING, pages_total=len(pages))
         embedder = ing.ready_embedder()
@@ -106,7 +107,8 @@ class _FileJob:
 
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
         ing.store.add_document(path=str(path), sha256=sha, size=stat.st_size, mtime=stat.st_mtime,
-                               pages=pages, chunks=chunks, vectors=matrix, model_id=embedder.model_id)
+                               pages=pages, chunks=chunks, vectors=matrix, model_id=embedder.model_id,
+                               title=extracted.title)
         return FileOutcome(str(path), Stage.INDEXED, "", len(pages), len(chunks))
 
 

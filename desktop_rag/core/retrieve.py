@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Sequence
 
@@ -63,13 +64,46 @@ class Retriever:
         elif mode == "keyword":
             scored = self.store.keyword_search(fts_match_expression(query), k)
         elif mode == "hybrid":
-            depth = max(self.candidates, k)
-            dense = [cid for cid, _ in self._dense(query, depth)]
-            keyword = [cid for cid, _ in self.store.keyword_search(fts_match_expression(query), depth)]
-            scored = reciprocal_rank_fusion([dense, keyword])[:k]
+            scored = self._hybrid(query, k)
         else:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         return self._hits(scored)
+
+    def _hybrid(self, query: str, k: int) -> list[tuple[int, float]]:
+        """RRF of dense and keyword rankings, plus both again within documents the question names."""
+        depth = max(self.candidates, k)
+        vector = self.embedder.embed([query])[0] if self.store.chunk_count() else None
+        match = fts_match_expression(query)
+        rankings = [
+            [cid for cid, _ in self.store.dense_search(vector, depth)] if vector is not None else [],
+            [cid for cid, _ in self.store.keyword_search(match, depth)],
+        ]
+        named = self.named_documents(query)
+        if named and vector is not None:
+            rankings.append([cid for cid, _ in self.store.dense_search(vector, depth, doc_ids=named)])
+            rankings.append([cid for cid, _ in self.store.keyword_search(match, depth, doc_ids=named)])
+        return reciprocal_rank_fusion(rankings)[:k]
+
+    def named_documents(self, query: str) -> list[int]:
+        """Documents whose file name or title the question mentions, e.g. "the 2023 Q1 MSFT filing".
+
+        Label words are weighted by rarity across the library (a year shared by every file names
+        nothing); the best-matching documents are kept unless they are most of the library.
+        """
+        terms = set(query_terms(query))
+        labels = [(doc_id, set(query_terms(label)) - {"pdf"}) for doc_id, label in self.store.document_labels()]
+        if not terms or len(labels) < 2:
+            return []
+        df: dict[str, int] = {}
+        for _, words in labels:
+            for word in words:
+                df[word] = df.get(word, 0) + 1
+        scores = {doc_id: sum(math.log(len(labels) / df[w]) for w in words & terms) for doc_id, words in labels}
+        best = max(scores.values())
+        if best <= 0:
+            return []
+        chosen = [doc_id for doc_id, score in scores.items() if score >= 0.999 * best]
+        return chosen if len(chosen) <= len(labels) // 2 else []
 
     def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
         if self.store.chunk_count() == 0:

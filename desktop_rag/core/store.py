@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS documents(
     chunk_count INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL,
     error TEXT NOT NULL DEFAULT '',
-    added_at REAL NOT NULL
+    added_at REAL NOT NULL,
+    title TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
 CREATE TABLE IF NOT EXISTS pages(
@@ -76,14 +77,20 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
 END;
 """
 
-_DOC_COLUMNS = "id, path, name, sha256, size, mtime, page_count, chunk_count, status, error, added_at"
+_DOC_COLUMNS = "id, path, name, sha256, size, mtime, page_count, chunk_count, status, error, added_at, title"
+
+
+def _writable(data_dir: Path) -> bool:
+    # SQLite says only "unable to open database file" when it cannot create its -wal/-shm files.
+    db = data_dir / DB_NAME
+    return os.access(data_dir, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
 
 
 def _write_error(data_dir: Path, exc: BaseException) -> StoreWriteError:
     text = str(exc).lower()
     if "full" in text or getattr(exc, "errno", None) == 28:
         why = "the disk is full"
-    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError) or not _writable(data_dir):
         why = "the data folder is read-only"
     else:
         why = str(exc)
@@ -191,6 +198,7 @@ class Store:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         model_id: str,
+        title: str = "",
     ) -> int:
         """Insert (or replace the document at ``path``) in one transaction. Returns its id."""
         if len(chunks) != len(vectors):
@@ -199,12 +207,13 @@ class Store:
         old_ids: list[int] = []
         try:
             with self._transaction():
+                self.check_embedder(model_id, int(vectors.shape[1]))  # never mix two models' vectors
                 old_ids = self._delete_path(path)
                 self._set_meta({"embed_model": model_id, "embed_dim": str(vectors.shape[1])})
                 cur = self._db.execute(
                     "INSERT INTO documents(path, name, sha256, size, mtime, page_count, chunk_count, "
-                    "status, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexed', ?)",
-                    (path, Path(path).name, sha256, size, mtime, len(pages), len(chunks), time.time()),
+                    "status, added_at, title) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexed', ?, ?)",
+                    (path, Path(path).name, sha256, size, mtime, len(pages), len(chunks), time.time(), title),
                 )
                 doc_id = int(cur.lastrowid)
                 self._db.executemany(
@@ -289,18 +298,45 @@ class Store:
             self._db.row_factory = None
         return {row["id"]: row for row in rows}
 
+    def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """Stored vectors of the given chunks, in the order given (missing ids are left out)."""
+        dim = int(self.meta("embed_dim") or 0)
+        if not ids or dim == 0:
+            return np.zeros((0, dim), dtype=np.float32)
+        marks = ",".join("?" * len(ids))
+        rows = dict(self._db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", list(ids)).fetchall())
+        blobs = [rows[i] for i in ids if i in rows]
+        return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
+
     def page_text(self, doc_id: int, number: int) -> str | None:
         row = self._db.execute("SELECT text FROM pages WHERE doc_id=? AND number=?", (doc_id, number)).fetchone()
         return row[0] if row else None
 
-    def keyword_search(self, match: str, k: int) -> list[tuple[int, float]]:
-        """FTS5 BM25 over chunk text. ``match`` is an FTS5 query; higher score = better."""
+    def document_labels(self) -> list[tuple[int, str]]:
+        """(id, "file name + title") of indexed documents, for matching names in questions."""
+        rows = self._db.execute("SELECT id, name, title FROM documents WHERE status='indexed'").fetchall()
+        return [(int(r[0]), f"{Path(r[1]).stem} {r[2]}") for r in rows]
+
+    def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
+        marks = ",".join("?" * len(doc_ids))
+        rows = self._db.execute(f"SELECT id FROM chunks WHERE doc_id IN ({marks})", list(doc_ids)).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def keyword_search(self, match: str, k: int, doc_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """FTS5 BM25 over chunk text, optionally within some documents; higher score = better.
+
+        ``match`` is an FTS5 query expression.
+        """
         if not match:
             return []
+        where, args = "", [match]
+        if doc_ids:
+            where = f" AND rowid IN (SELECT id FROM chunks WHERE doc_id IN ({','.join('?' * len(doc_ids))}))"
+            args.extend(doc_ids)
         rows = self._db.execute(
-            "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+            f"SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?{where} "
             "ORDER BY bm25(chunks_fts) LIMIT ?",
-            (match, k),
+            (*args, k),
         ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
@@ -310,12 +346,18 @@ class Store:
         """Load (or rebuild) the FAISS cache now so later writes update it incrementally."""
         self._ensure_index()
 
-    def dense_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def dense_search(self, query: np.ndarray, k: int, doc_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Nearest chunks by inner product, optionally only within some documents."""
+        import faiss
+
         index = self._ensure_index()
         if index is None or index.ntotal == 0:
             return []
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-        scores, ids = index.search(q, min(k, index.ntotal))
+        params = None
+        if doc_ids:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(self.chunk_ids_of(doc_ids)))
+        scores, ids = index.search(q, min(k, index.ntotal), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def _sqlite_checksum(self) -> tuple[int, int]:

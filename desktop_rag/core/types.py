@@ -44,6 +44,7 @@ class DocumentInfo:
     status: str
     error: str
     added_at: float
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +131,67 @@ class IngestReport:
     @property
     def pages(self) -> int:
         return sum(o.pages for o in self.indexed)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved passage as numbered in the prompt: one chunk, or neighbours merged."""
+
+    number: int
+    doc_id: int
+    file: str
+    path: str
+    page: int
+    page_end: int
+    start_offset: int
+    end_offset: int
+    chunk_ids: tuple[int, ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A passage the answer relies on; ``number`` is the [n] shown in the answer."""
+
+    number: int
+    file: str
+    path: str
+    page: int
+    chunk_id: int
+    text: str
+    start_offset: int
+    end_offset: int
+    page_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSentence:
+    text: str
+    citations: tuple[int, ...]
+    supported: bool
+    score: float = 0.0
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    found_nothing: bool = False
+    stopped: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def unsupported(self) -> list[str]:
+        return [s.text for s in self.sentences if not s.supported]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerEvent:
+    """Streamed while answering: ``kind`` is 'retrieved' (passages), 'token' (text) or 'done'."""
+
+    kind: str
+    text: str = ""
+    passages: tuple[Passage, ...] = ()
