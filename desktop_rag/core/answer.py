@@ -53,7 +53,7 @@ def user_message(question: str, sources: Sequence[str]) -> str:
 
 
 def merge_hits(hits: Sequence[Hit], page_text: Callable[[int, int], str | None]) -> list[Passage]:
-    """Merge overlapping or adjacent hits of the same page, drop duplicate texts, number from 1."""
+    """Merge overlapping or adjacent hits of the same page, drop repeated texts, number from 1."""
     groups: list[list[Hit]] = []
     for hit in hits:
         for group in groups:
@@ -66,16 +66,16 @@ def merge_hits(hits: Sequence[Hit], page_text: Callable[[int, int], str | None])
         else:
             groups.append([hit])
     passages: list[Passage] = []
-    seen_texts: set[str] = set()
+    seen_texts: list[str] = []
     for group in groups:
         start, end = min(h.start_offset for h in group), max(h.end_offset for h in group)
         text = group[0].text
         if len(group) > 1:
             text = (page_text(group[0].doc_id, group[0].page) or "")[start:end] or text
         key = " ".join(text.split())
-        if key in seen_texts:
+        if any(key in seen for seen in seen_texts):  # same text, or wholly inside a kept passage
             continue
-        seen_texts.add(key)
+        seen_texts.append(key)
         head = group[0]
         passages.append(Passage(len(passages) + 1, head.doc_id, head.file, head.path, head.page, head.page_end,
                                 start, end if len(group) > 1 else head.end_offset,

@@ -80,9 +80,13 @@ class SentenceTransformerEmbedder:
             raise ModelNotFoundError(f"embedding model folder not found: {self.model_path}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
             import torch
+            import transformers
             from sentence_transformers import SentenceTransformer
+
+            transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on stderr
 
             torch.set_num_threads(self.threads)
             self._model = SentenceTransformer(str(self.model_path), device="cpu")
