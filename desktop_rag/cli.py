@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from desktop_rag.config import RETRIEVAL_MODES, Settings, load_settings
-from desktop_rag.errors import DesktopRagError
+from desktop_rag.errors import DesktopRagError, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remote-url", dest="remote_base_url", help="OpenAI-compatible endpoint base URL (.../v1)")
     p.add_argument("--remote-model", help="model name at the remote endpoint")
     p.add_argument("--json", action="store_true")
+
+
     return parser
 
 
@@ -87,7 +89,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_rag import commands
 
     try:
+        load_settings(args.config)  # a broken settings file is an error (1), not a usage error
+    except DesktopRagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
         settings = settings_from_args(args)
+    except SettingsError as exc:  # a bad value given on the command line
+        print(f"desktop-rag: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         return getattr(commands, f"cmd_{args.command}")(args, settings)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

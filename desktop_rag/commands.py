@@ -130,9 +130,15 @@ __all__ = ["cmd_ingest", "cmd_list", "cmd_remove", "cmd_search", "EXIT_INTERRUPT
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from desktop_rag.core.types import Answer
 
+    import time
+
     stop = {"requested": False}
     with Services(settings) as services:
-        gen = services.answerer().ask(args.question, should_stop=lambda: stop["requested"])
+        answerer = services.answerer()
+        started = time.perf_counter()
+        answerer.warm_up()  # load both models first, so the timings below measure answering only
+        load_ms = (time.perf_counter() - started) * 1000
+        gen = answerer.ask(args.question, should_stop=lambda: stop["requested"])
         answer: Answer | None = None
         try:
             while True:
@@ -142,6 +148,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                     sys.stdout.flush()
         except StopIteration as done:
             answer = done.value
+            answer.timings["load_ms"] = load_ms
         except KeyboardInterrupt:
             stop["requested"] = True
             gen.close()
@@ -190,3 +197,5 @@ def _print_sources(answer) -> None:  # noqa: ANN001 - an Answer
         print("\nNot supported by any source (check these):")
         for sentence in answer.unsupported:
             print(f"  - {sentence}")
+
+

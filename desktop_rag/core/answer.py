@@ -103,6 +103,13 @@ class Answerer:
         self.k, self.mode, self.max_tokens, self.temperature = k, mode, max_tokens, temperature
         self.min_relevance = min_relevance
 
+    def warm_up(self) -> None:
+        """Load the embedder and a local chat model now rather than on the first question."""
+        _ = self.embedder.dimension
+        load = getattr(self.chat_model, "load", None)
+        if callable(load):
+            load()
+
     def check_question(self, question: str) -> str:
         question = question.strip()
         if not question:

@@ -7,6 +7,7 @@ install embeds with no download; ``HF_HUB_OFFLINE=1`` is set before the librarie
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -72,6 +73,7 @@ class SentenceTransformerEmbedder:
         self._model = None
         self._specials = 2
         self._offsets_tokenizer = None
+        self._model_id: str | None = None
 
     def _load(self):  # noqa: ANN202 - returns a SentenceTransformer
         if self._model is not None:
@@ -103,7 +105,18 @@ class SentenceTransformerEmbedder:
 
     @property
     def model_id(self) -> str:
-        return self.model_path.name
+        """Folder name plus a fingerprint of its config, so two models never pass for one."""
+        if self._model_id is None:
+            digest = hashlib.sha1()
+            for name in ("config.json", "modules.json", "config_sentence_transformers.json"):
+                candidate = self.model_path / name
+                if candidate.is_file():
+                    digest.update(candidate.read_bytes())
+            for weights in sorted(self.model_path.glob("*.safetensors")) + sorted(self.model_path.glob("*.bin")):
+                digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+            label = self.model_path.parent.name if self.model_path.name == "model" else self.model_path.name
+            self._model_id = f"{label}-{digest.hexdigest()[:10]}"
+        return self._model_id
 
     @property
     def dimension(self) -> int:

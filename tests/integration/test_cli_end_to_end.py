@@ -1,0 +1,91 @@
+"""The real bundled models end to end through the command line, on a real SEC filing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+APPLE = "2022 Q3 AAPL.pdf"
+
+
+def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "desktop_rag", "--data-dir", str(data), *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import CORPUS
+
+    source = CORPUS / "docs" / APPLE
+    if not source.exists():
+        pytest.skip("the SEC corpus is not beside this checkout")
+    data = tmp_path_factory.mktemp("e2e")
+    result = cli(data, "ingest", str(source))
+    assert result.returncode == 0, result.stderr
+    return data
+
+
+def test_search_json_finds_the_income_statement(library: Path) -> None:
+    result = cli(library, "search", "total net sales three months ended June 25, 2022", "--k", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)  # nothing but JSON on stdout
+    assert len(hits) == 5 and {"file", "page", "score", "text"} <= set(hits[0])
+    assert any("82,959" in h["text"] for h in hits)
+    assert all(h["file"] == APPLE and h["page"] >= 1 for h in hits)
+
+
+@pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
+def test_search_modes(library: Path, mode: str) -> None:
+    result = cli(library, "search", "iPhone net sales", "--mode", mode, "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)
+
+
+def test_ask_json_answers_with_verified_citations(library: Path) -> None:
+    result = cli(library, "ask", "What were Apple's total net sales for the three months ended June 25, 2022?",
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["answer"].strip()
+    assert {"answer", "citations", "unsupported", "timings"} <= set(answer)
+    assert {"retrieve_ms", "first_token_ms", "tokens_per_s"} <= set(answer["timings"])
+    for citation in answer["citations"]:
+        assert {"n", "file", "page", "text"} <= set(citation) and citation["file"] == APPLE
+    # The passages given to the model hold the answer ($82,959 million); the cited ones are real text.
+    assert answer["citations"], "the answer should be attributed to at least one passage"
+
+
+def test_ask_streams_text_then_sources(library: Path) -> None:
+    result = cli(library, "ask", "How much did Apple spend on research and development?")
+    assert result.returncode == 0, result.stderr
+    assert "Sources:" in result.stdout or "could not find" in result.stdout
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_ask_empty_question(library: Path, question: str) -> None:
+    result = cli(library, "ask", question)
+    assert result.returncode == 1 and "empty" in result.stderr
+
+
+def test_ask_with_bad_model_paths(library: Path, tmp_path: Path) -> None:
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("hello")
+    missing = cli(library, "ask", "net sales?", "--model", str(tmp_path / "missing.gguf"))
+    wrong = cli(library, "ask", "net sales?", "--model", str(not_gguf))
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    assert wrong.returncode == 1 and "not a GGUF" in wrong.stderr
+    assert "Traceback" not in missing.stderr + wrong.stderr
+    # The library is untouched and still answers.
+    listing = json.loads(cli(library, "list", "--json").stdout)
+    assert [d["file"] for d in listing] == [APPLE]
+
+
+def test_ask_remote_endpoint_refused(library: Path) -> None:
+    result = cli(library, "ask", "net sales?", "--remote-url", "http://127.0.0.1:9/v1", "--remote-model", "x")
+    assert result.returncode == 1 and "127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
