@@ -19,6 +19,8 @@ from desktop_rag.errors import ModelLoadError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
 
+SINGLE_THREAD_MAX_TEXTS = 2
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -137,7 +139,14 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._load().encode(
+        model = self._load()
+        import torch
+
+        # One short query is faster on one thread: the second only adds synchronisation.
+        threads = 1 if len(texts) <= SINGLE_THREAD_MAX_TEXTS else self.threads
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        vectors = model.encode(
             list(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,

@@ -14,6 +14,8 @@ from desktop_rag.core.types import Hit
 log = logging.getLogger(__name__)
 
 RRF_K = 60
+NAMED_RELATIVE_SCORE = 0.5  # keep documents scoring at least half the best
+NAMED_MAX_SHARE = 1 / 3  # a word or a choice covering a third of the library names nothing
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -38,6 +40,18 @@ def query_terms(query: str) -> list[str]:
 def fts_match_expression(query: str) -> str:
     """An FTS5 query that ORs the quoted content words (user text never reaches FTS syntax)."""
     return " OR ".join(f'"{term}"' for term in query_terms(query))
+
+
+def _label_scores(terms: Sequence[str], labels: Sequence[tuple[int, str]]) -> dict[int, float]:
+    """Document-level IDF of the question's words found in each file name + title."""
+    words = {doc_id: set(query_terms(label)) - {"pdf"} for doc_id, label in labels}
+    df: dict[str, int] = {}
+    for label_words in words.values():
+        for word in label_words:
+            df[word] = df.get(word, 0) + 1
+    wanted = set(terms)
+    return {doc_id: sum(math.log(len(labels) / df[w]) for w in label_words & wanted)
+            for doc_id, label_words in words.items()}
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
@@ -85,25 +99,36 @@ class Retriever:
         return reciprocal_rank_fusion(rankings)[:k]
 
     def named_documents(self, query: str) -> list[int]:
-        """Documents whose file name or title the question mentions, e.g. "the 2023 Q1 MSFT filing".
+        """Documents the question is about: named by file name or title, or by concentrated words.
 
-        Label words are weighted by rarity across the library (a year shared by every file names
-        nothing); the best-matching documents are kept unless they are most of the library.
+        A question may name a file ("the 2023 Q1 MSFT filing") or use words that occur in only a
+        few documents ("Apple" in a library of several companies' filings). Both are scored with
+        document-level IDF; documents close to the best score are kept, unless they are a third or
+        more of the library, where they would single nothing out.
         """
-        terms = set(query_terms(query))
-        labels = [(doc_id, set(query_terms(label)) - {"pdf"}) for doc_id, label in self.store.document_labels()]
+        terms = query_terms(query)
+        labels = self.store.document_labels()
         if not terms or len(labels) < 2:
             return []
-        df: dict[str, int] = {}
-        for _, words in labels:
-            for word in words:
-                df[word] = df.get(word, 0) + 1
-        scores = {doc_id: sum(math.log(len(labels) / df[w]) for w in words & terms) for doc_id, words in labels}
-        best = max(scores.values())
+        scores = _label_scores(terms, labels)
+        for doc_id, score in self._content_scores(terms, len(labels)).items():
+            scores[doc_id] = scores.get(doc_id, 0.0) + score
+        best = max(scores.values(), default=0.0)
         if best <= 0:
             return []
-        chosen = [doc_id for doc_id, score in scores.items() if score >= 0.999 * best]
-        return chosen if len(chosen) <= len(labels) // 2 else []
+        chosen = [doc_id for doc_id, score in scores.items() if score >= NAMED_RELATIVE_SCORE * best]
+        return sorted(chosen) if len(chosen) < len(labels) * NAMED_MAX_SHARE else []
+
+    def _content_scores(self, terms: Sequence[str], n_docs: int) -> dict[int, float]:
+        scores: dict[int, float] = {}
+        for term in terms:
+            counts = self.store.term_document_counts(term)
+            if not counts or len(counts) >= n_docs * NAMED_MAX_SHARE:
+                continue  # in (nearly) every document: names none
+            idf = math.log(n_docs / len(counts))
+            for doc_id, count in counts.items():
+                scores[doc_id] = scores.get(doc_id, 0.0) + idf * math.log1p(count)
+        return scores
 
     def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
         if self.store.chunk_count() == 0:

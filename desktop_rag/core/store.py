@@ -125,6 +125,8 @@ class Store:
         self._index = None
         self._index_dirty = False
         self._data_version = -1
+        self._term_cache: dict[str, dict[int, int]] = {}
+        self._term_cache_version = -1
 
     def _migrate(self) -> None:
         """Bring libraries written by earlier versions up to the current schema."""
@@ -327,6 +329,26 @@ class Store:
         rows = self._db.execute("SELECT id, name, title FROM documents WHERE status='indexed'").fetchall()
         return [(int(r[0]), f"{Path(r[1]).stem} {r[2]}") for r in rows]
 
+    def term_document_counts(self, term: str) -> dict[int, int]:
+        """For one word: {document id: number of its chunks containing the word} (FTS5, stemmed).
+
+        Cached until the library changes: questions reuse the same words.
+        """
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._term_cache_version:
+            self._term_cache.clear()
+            self._term_cache_version = version
+        if term not in self._term_cache:
+            if len(self._term_cache) > 4096:
+                self._term_cache.clear()
+            rows = self._db.execute(
+                "SELECT c.doc_id, count(*) FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+                "WHERE chunks_fts MATCH ? GROUP BY c.doc_id",
+                (f'"{term}"',),
+            ).fetchall()
+            self._term_cache[term] = {int(doc_id): int(count) for doc_id, count in rows}
+        return self._term_cache[term]
+
     def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
         marks = ",".join("?" * len(doc_ids))
         rows = self._db.execute(f"SELECT id FROM chunks WHERE doc_id IN ({marks})", list(doc_ids)).fetchall()
@@ -339,15 +361,19 @@ class Store:
         """
         if not match:
             return []
-        where, args = "", [match]
-        if doc_ids:
-            where = f" AND rowid IN (SELECT id FROM chunks WHERE doc_id IN ({','.join('?' * len(doc_ids))}))"
-            args.extend(doc_ids)
-        rows = self._db.execute(
-            f"SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?{where} "
-            "ORDER BY bm25(chunks_fts) LIMIT ?",
-            (*args, k),
-        ).fetchall()
+        if doc_ids:  # a join looks each match's document up by primary key (an IN subquery is 40x slower)
+            rows = self._db.execute(
+                "SELECT f.rowid, bm25(chunks_fts) FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+                f"WHERE chunks_fts MATCH ? AND c.doc_id IN ({','.join('?' * len(doc_ids))}) "
+                "ORDER BY bm25(chunks_fts) LIMIT ?",
+                (match, *doc_ids, k),
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY bm25(chunks_fts) LIMIT ?",
+                (match, k),
+            ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     # ---------------------------------------------------------- FAISS cache
@@ -435,6 +461,7 @@ class Store:
     def _index_update(
         self, remove: Sequence[int] = (), add_ids: Sequence[int] = (), add_vectors: np.ndarray | None = None
     ) -> None:
+        self._term_cache.clear()
         index = self._index
         if index is None:
             return  # loaded (and checked against SQLite) on first search
