@@ -95,3 +95,9 @@ def test_empty_query_and_empty_store(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         retriever.search("x", mode="fuzzy")
     store.close()
+
+
+def test_weighted_fusion() -> None:
+    fused = reciprocal_rank_fusion([[1, 2], [2, 1]], k=60, weights=[1.0, 0.25])
+    assert [i for i, _ in fused] == [1, 2]
+    assert fused[0][1] == pytest.approx(1 / 61 + 0.25 / 62)

@@ -1,0 +1,127 @@
+"""Generation benchmark with the default model (SmolLM2-135M-Instruct Q4_1) on real SEC passages.
+
+1. desktop-rag's answer path (Answerer.ask: retrieval, packing, streaming, attribution) on a
+   question whose packed prompt is about 1,500 tokens: time to first token, tokens/s.
+2. In the same run, a bare llama-cpp-python loop (Llama.generate over the same rendered prompt
+   tokens, same model file and threads): time to first token and tokens/s, same token count.
+3. Stop latency: time from setting the stop flag to the stream ending, while decoding and while
+   the prompt is being processed.
+
+Prints a table; asserts nothing. Usage: python benchmarks/bench_generate.py --data-dir DIR
+(a library holding the SEC filings, e.g. the one bench_retrieval.py --ingest builds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import table  # noqa: E402
+
+from desktop_rag.config import load_settings  # noqa: E402
+from desktop_rag.errors import Cancelled  # noqa: E402
+from desktop_rag.services import Services  # noqa: E402
+
+QUESTIONS = [
+    "What were Apple's total net sales for the three months ended June 25, 2022?",
+    "How much did Microsoft spend on research and development in the quarter ended March 31, 2023?",
+    "What were NVIDIA's data center revenues in the second quarter of fiscal 2024?",
+]
+MAX_TOKENS = 128
+
+
+def prompt_tokens(model, messages) -> list[int]:  # noqa: ANN001
+    """The exact token sequence llama-cpp-python renders for these messages (GGUF chat template)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    llm = model.load()
+    formatter = Jinja2ChatFormatter(template=llm.metadata["tokenizer.chat_template"],
+                                    eos_token=llm.detokenize([llm.token_eos()]).decode(),
+                                    bos_token=llm.detokenize([llm.token_bos()]).decode())
+    text = formatter(messages=messages).prompt
+    return llm.tokenize(text.encode(), add_bos=False, special=True)
+
+
+def ours(services: Services, question: str) -> dict[str, float]:
+    answerer = services.answerer()
+    answerer.max_tokens = MAX_TOKENS
+    answerer.temperature = 0.0
+    gen = answerer.ask(question)
+    pieces = 0
+    try:
+        while True:
+            if next(gen).kind == "token":
+                pieces += 1
+    except StopIteration as stop:
+        answer = stop.value
+    t = answer.timings
+    return {"ttft_ms": t["first_token_ms"], "tok_s": t.get("tokens_per_s", 0.0), "tokens": pieces,
+            "retrieve_ms": t["retrieve_ms"]}
+
+
+def bare(model, tokens: list[int], n: int) -> dict[str, float]:  # noqa: ANN001
+    llm = model.load()
+    llm.reset()
+    started = time.perf_counter()
+    first = None
+    count = 0
+    for _ in llm.generate(tokens, temp=0.0, reset=True):
+        count += 1
+        if first is None:
+            first = time.perf_counter()
+        if count >= n:
+            break
+    end = time.perf_counter()
+    return {"ttft_ms": (first - started) * 1000, "tok_s": (count - 1) / (end - first), "tokens": count}
+
+
+def stop_latency(model, messages, delay_s: float) -> float:  # noqa: ANN001
+    flag = threading.Event()
+    stopped_at: list[float] = []
+    threading.Timer(delay_s, lambda: (stopped_at.append(time.perf_counter()), flag.set())).start()
+    try:
+        for _ in model.stream_chat(messages, max_tokens=2000, temperature=0.0, should_stop=flag.is_set):
+            pass
+    except Cancelled:
+        pass
+    return (time.perf_counter() - stopped_at[0]) * 1000 if stopped_at else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", required=True)
+    args = parser.parse_args()
+    services = Services(load_settings(overrides={"data_dir": args.data_dir}))  # default settings
+    answerer = services.answerer()
+    answerer.warm_up()
+    model = services.chat_model()
+    rows = [("question", "prompt tok", "ours TTFT ms", "bare TTFT ms", "ours tok/s", "bare tok/s", "tokens")]
+    for question in QUESTIONS:
+        hits = answerer.retriever.search(question, k=answerer.k, mode=answerer.mode)
+        from desktop_rag.core.answer import merge_hits
+
+        messages, _ = answerer.pack(question, merge_hits(hits, services.store.page_text))
+        tokens = prompt_tokens(model, messages)
+        model.load().reset()  # cold cache for both: no prefix reuse between the two runs
+        mine = ours(services, question)
+        theirs = bare(model, tokens, max(int(mine["tokens"]), 2))
+        rows.append((question[:40] + "...", str(len(tokens)), f"{mine['ttft_ms']:.0f}", f"{theirs['ttft_ms']:.0f}",
+                     f"{mine['tok_s']:.1f}", f"{theirs['tok_s']:.1f}", str(int(mine["tokens"]))))
+    print(table(rows))
+    long_messages = [{"role": "user", "content": "Summarize: " + "Revenue rose in every segment. " * 300}]
+    short = [{"role": "user", "content": "Write a long story about a lighthouse keeper."}]
+    decoding = [stop_latency(model, short, 0.5) for _ in range(5)]
+    prefill = [stop_latency(model, long_messages, 0.05) for _ in range(5)]
+    print(f"\nstop latency while decoding: median {statistics.median(decoding):.0f} ms, max {max(decoding):.0f} ms")
+    print(f"stop latency during prompt processing: median {statistics.median(prefill):.0f} ms, "
+          f"max {max(prefill):.0f} ms")
+    services.close()
+
+
+if __name__ == "__main__":
+    main()
