@@ -15,6 +15,11 @@ def gui_main() -> int:
 
 def main() -> int:
     args = sys.argv[1:]
+    if args[:1] == ["--extract-worker"]:  # a frozen build runs its PDF parser child this way
+        from desktop_rag.core.extract import serve_worker
+
+        serve_worker(int(args[1]) if len(args) > 1 else 2048)
+        return 0
     if any(a in SUBCOMMANDS or a in ("-h", "--help") for a in args):
         from desktop_rag.cli import main as cli_main
 

@@ -146,7 +146,7 @@ def _extract_in_child(path: str) -> tuple[str, Any]:
         return "corrupt", f"{first}; pypdf: {type(exc).__name__}: {exc}"
 
 
-def _serve(memory_mb: int) -> None:
+def serve_worker(memory_mb: int) -> None:
     """Child main loop: read a JSON path per line on stdin, answer one JSON line on stdout."""
     try:
         import resource
@@ -288,4 +288,4 @@ def extract_pages(path: str | os.PathLike[str], timeout_s: float = 120.0, memory
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else 2048)
+    serve_worker(int(sys.argv[1]) if len(sys.argv) > 1 else 2048)
