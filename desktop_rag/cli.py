@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remote-model", help="model name at the remote endpoint")
     p.add_argument("--json", action="store_true")
 
+    from desktop_rag.eval_command import add_eval_parser  # the eval command owns its arguments
 
+    add_eval_parser(sub)
     return parser
 
 

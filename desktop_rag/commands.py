@@ -199,3 +199,4 @@ def _print_sources(answer) -> None:  # noqa: ANN001 - an Answer
             print(f"  - {sentence}")
 
 
+from desktop_rag.eval_command import cmd_eval  # noqa: E402,F401 - desktop-rag eval

@@ -298,16 +298,14 @@ class Store:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        self._db.row_factory = sqlite3.Row
-        try:
-            rows = self._db.execute(
-                "SELECT c.id, c.doc_id, c.ordinal, c.text, c.page_start, c.page_end, c.start_offset, "
-                "c.end_offset, d.name, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                f"WHERE c.id IN ({marks})",
-                ids,
-            ).fetchall()
-        finally:
-            self._db.row_factory = None
+        cursor = self._db.cursor()
+        cursor.row_factory = sqlite3.Row  # on this cursor only: the connection is shared by threads
+        rows = cursor.execute(
+            "SELECT c.id, c.doc_id, c.ordinal, c.text, c.page_start, c.page_end, c.start_offset, "
+            "c.end_offset, d.name, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            f"WHERE c.id IN ({marks})",
+            ids,
+        ).fetchall()
         return {row["id"]: row for row in rows}
 
     def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
