@@ -60,6 +60,11 @@ def make_pdf(pages: Sequence[str], *, scanned: bool = False, title: str = "") ->
         b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     info = add(b"<< /Title (%s) >>" % _escape(title).encode("latin-1")) if title else None
 
+    return serialize_pdf(objects, root=catalog, info=info)
+
+
+def serialize_pdf(objects: Sequence[bytes], root: int = 1, info: int | None = None) -> bytes:
+    """Objects (numbered from 1) -> a PDF file with a correct cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -68,13 +73,28 @@ def make_pdf(pages: Sequence[str], *, scanned: bool = False, title: str = "") ->
         out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
     xref = out.tell()
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, catalog)
+    out.write(b"".join(b"%010d 00000 n \n" % off for off in offsets))
+    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, root)
     if info:
         trailer += b" /Info %d 0 R" % info
     out.write(b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref)
     return out.getvalue()
+
+
+def flate_bomb_pdf(path: Path, inflated_mb: int) -> Path:
+    """One page whose small compressed content stream inflates to ``inflated_mb`` MB (a decompression bomb)."""
+    content = b"BT /F1 12 Tf 50 700 Td (Bomb payload text) Tj ET\n" + b" " * (inflated_mb << 20)
+    packed = zlib.compress(content, 1)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    path.write_bytes(serialize_pdf(objects))
+    return path
 
 
 def write_pdf(path: Path, pages: Sequence[str], **kwargs: object) -> Path:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import time
-import zlib
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from pdfs import encrypt_pdf, make_pdf, write_pdf
+from pdfs import encrypt_pdf, flate_bomb_pdf, make_pdf, write_pdf
 
 from desktop_rag.core.extract import PdfExtractor, extract_pages, normalize_page_text
 from desktop_rag.errors import (
@@ -46,32 +44,6 @@ def long_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """600 full pages: about half a second of parsing."""
     pages = [f"Page marker {i}. " + LINE * 40 for i in range(1, 601)]
     return write_pdf(tmp_path_factory.mktemp("long") / "long.pdf", pages)
-
-
-def flate_bomb_pdf(path: Path, inflated_mb: int) -> Path:
-    """One page whose small compressed content stream inflates to ``inflated_mb`` MB (a decompression bomb)."""
-    content = b"BT /F1 12 Tf 50 700 Td (Bomb payload text) Tj ET\n" + b" " * (inflated_mb << 20)
-    packed = zlib.compress(content, 1)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
-        b"/Contents 4 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % off for off in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    path.write_bytes(out.getvalue())
-    return path
 
 
 # ------------------------------------------------------------------ good files

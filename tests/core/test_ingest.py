@@ -12,8 +12,8 @@ from typing import Callable, Generator, Iterator
 
 import pytest
 from fakes import HashEmbedder
-from pdfs import encrypt_pdf, make_pdf, write_pdf
-from test_extract import flate_bomb_pdf
+from pdfs import encrypt_pdf, flate_bomb_pdf, make_pdf, write_pdf
+
 
 from desktop_rag.core.extract import PdfExtractor
 from desktop_rag.core.ingest import EMBED_STEP, ChunkOptions, Ingestion
