@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from desktop_rag.core.types import Chunk, DocumentInfo, Page
+from desktop_rag.core.vector_index import CHECKSUM_SQL, VectorCache
 from desktop_rag.errors import StoreError, StoreIncompatibleError, StoreWriteError
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,6 @@ DB_NAME = "library.sqlite3"
 INDEX_NAME = "vectors.faiss"
 SCHEMA_VERSION = "1"
 _LEGACY_BUNDLED_MODEL_ID = "model"
-_CHECK_MULT = 2654435761
-_CHECK_MOD = 4294967291
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -122,8 +121,7 @@ class Store:
             if "readonly" in str(exc).lower() or "unable to open" in str(exc).lower():
                 raise _write_error(self.data_dir, exc) from exc
             raise StoreError(f"the library {self.db_path} cannot be opened: {exc}") from exc
-        self._index = None
-        self._index_dirty = False
+        self._vectors = VectorCache(self.index_path)
         self._data_version = -1
         self._term_cache: dict[str, dict[int, int]] = {}
         self._term_cache_version = -1
@@ -137,8 +135,8 @@ class Store:
     # ---------------------------------------------------------- lifecycle
 
     def close(self) -> None:
-        if self._index_dirty:
-            self.save_index()
+        if self._vectors.dirty:
+            self._vectors.save()
         self._db.close()
 
     def __enter__(self) -> "Store":
@@ -382,111 +380,46 @@ class Store:
 
     def dense_search(self, query: np.ndarray, k: int, doc_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
         """Nearest chunks by inner product, optionally only within some documents."""
-        import faiss
+        self._ensure_index()
+        return self._vectors.search(query, k, self.chunk_ids_of(doc_ids) if doc_ids else None)
 
-        index = self._ensure_index()
-        if index is None or index.ntotal == 0:
-            return []
-        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
-        params = None
-        if doc_ids:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(self.chunk_ids_of(doc_ids)))
-        scores, ids = index.search(q, min(k, index.ntotal), params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-
-    def _sqlite_checksum(self) -> tuple[int, int]:
-        count, check = self._db.execute(
-            f"SELECT count(*), coalesce(sum((id * {_CHECK_MULT}) % {_CHECK_MOD}), 0) FROM chunks INDEXED BY chunks_doc"
-        ).fetchone()
-        return int(count), int(check)
-
-    @staticmethod
-    def _faiss_checksum(index) -> tuple[int, int]:  # noqa: ANN001 - a faiss index
-        import faiss
-
-        ids = faiss.vector_to_array(index.id_map).astype(np.int64) if index.ntotal else np.zeros(0, np.int64)
-        return int(index.ntotal), int(((ids * _CHECK_MULT) % _CHECK_MOD).sum())
-
-    def _ensure_index(self):  # noqa: ANN202 - a faiss index or None
+    def _ensure_index(self) -> None:
+        """Keep the FAISS cache equal to SQLite, also after commits by other connections."""
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if self._index is not None and version == self._data_version:
-            return self._index
+        if self._vectors.index is not None and version == self._data_version:
+            return
         self._data_version = version
-        expected = self._sqlite_checksum()
-        if self._index is not None and self._faiss_checksum(self._index) == expected:
-            return self._index
-        self._index = self._load_index_file(expected)
-        if self._index is None:
-            self._index = self.rebuild_index()
-        return self._index
+        expected = tuple(int(v) for v in self._db.execute(CHECKSUM_SQL).fetchone())
+        if self._vectors.checksum == expected or self._vectors.load(expected):
+            return
+        self.rebuild_index()
 
-    def _load_index_file(self, expected: tuple[int, int]):  # noqa: ANN202
-        import faiss
-
-        if not self.index_path.exists():
-            return None
-        try:
-            index = faiss.read_index(str(self.index_path))
-        except RuntimeError as exc:
-            log.warning("vector index %s unreadable (%s); rebuilding from SQLite", self.index_path, exc)
-            return None
-        if self._faiss_checksum(index) != expected:
-            log.info("vector index out of date with the library; rebuilding from SQLite")
-            return None
-        return index
-
-    def _new_index(self, dim: int):  # noqa: ANN202
-        import faiss
-
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-
-    def rebuild_index(self):  # noqa: ANN202
+    def rebuild_index(self) -> None:
         """Build the FAISS index from the vectors in SQLite and save it."""
         dim = int(self.meta("embed_dim") or 0)
         if dim == 0:
-            return None
-        index = self._new_index(dim)
-        cursor = self._db.execute("SELECT id, vector FROM chunks ORDER BY id")
-        while batch := cursor.fetchmany(8192):
-            ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
-            vecs = np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32).reshape(len(batch), dim)
-            index.add_with_ids(vecs, ids)
-        self._index = index
-        self._index_dirty = True
-        self.save_index()
-        return index
+            return
+
+        def batches():  # noqa: ANN202 - (ids, vectors) in batches of 8192
+            cursor = self._db.execute("SELECT id, vector FROM chunks ORDER BY id")
+            while batch := cursor.fetchmany(8192):
+                ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
+                yield ids, np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32).reshape(len(batch), dim)
+
+        self._vectors.rebuild(dim, batches())
+        self._vectors.save()
 
     def _index_update(
         self, remove: Sequence[int] = (), add_ids: Sequence[int] = (), add_vectors: np.ndarray | None = None
     ) -> None:
         self._term_cache.clear()
-        index = self._index
-        if index is None:
-            return  # loaded (and checked against SQLite) on first search
-        if remove:
-            index.remove_ids(np.asarray(remove, dtype=np.int64))
-        if len(add_ids) and add_vectors is not None:
-            index.add_with_ids(add_vectors, np.asarray(add_ids, dtype=np.int64))
-        self._index_dirty = True
-        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        self._vectors.update(remove, add_ids, add_vectors)
 
     def save_index(self) -> None:
         """Write the FAISS cache atomically; a failure only costs a rebuild later."""
-        import faiss
-
-        if self._index is None:
+        if self._vectors.index is None:
             self._ensure_index()
-        if self._index is None:
-            self._index_dirty = False
-            return
-        tmp = self.index_path.with_suffix(".faiss.tmp")
-        try:
-            faiss.write_index(self._index, str(tmp))
-            os.replace(tmp, self.index_path)
-            self._index_dirty = False
-        except (RuntimeError, OSError) as exc:
-            log.warning("could not save the vector index (%s); it will be rebuilt from SQLite", exc)
-            tmp.unlink(missing_ok=True)
+        self._vectors.save()
 
 
 class _Transaction:
