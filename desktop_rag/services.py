@@ -10,7 +10,7 @@ import os
 
 from desktop_rag.config import Settings
 from desktop_rag.core.answer import Answerer
-from desktop_rag.core.embedding import SentenceTransformerEmbedder, physical_cores
+from desktop_rag.core.embedding import Embedder, SentenceTransformerEmbedder, physical_cores
 from desktop_rag.core.extract import PdfExtractor
 from desktop_rag.core.generate import ChatModel, LlamaCppChatModel
 from desktop_rag.core.ingest import ChunkOptions, Ingestion
@@ -20,15 +20,41 @@ from desktop_rag.core.store import Store
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever downloaded at run time
 
 
-class Services:
-    """Owns the store, the embedder and the extractor for one data directory."""
+def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """The embedding model the settings name (not loaded until first used)."""
+    threads = settings.n_threads or physical_cores()
+    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size, threads=threads)
 
-    def __init__(self, settings: Settings) -> None:
+
+def make_chat_model(settings: Settings) -> ChatModel:
+    """The remote endpoint when one is configured, else the local GGUF (not loaded until first used)."""
+    s = settings
+    if s.remote_base_url:
+        from desktop_rag.core.openai_compat import OpenAICompatibleChatModel
+
+        return OpenAICompatibleChatModel(
+            s.remote_base_url, s.remote_model, api_key_env=s.remote_api_key_env, context_size=s.n_ctx
+        )
+    return LlamaCppChatModel(s.llm_model, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads or physical_cores(),
+                             n_ctx=s.n_ctx)
+
+
+class Services:
+    """Owns the store, the embedder and the extractor for one data directory.
+
+    ``embedder`` and ``chat_model`` may be given already loaded, so several instances (one per
+    GUI worker job, each with its own SQLite connection) share one copy of each model. Models
+    given in are not closed by :meth:`close`: their owner closes them.
+    """
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None,
+                 chat_model: ChatModel | None = None) -> None:
         self.settings = settings
         self.store = Store(settings.data_path)
-        self._embedder: SentenceTransformerEmbedder | None = None
+        self._embedder: Embedder | None = embedder
         self._extractor: PdfExtractor | None = None
-        self._chat_model: ChatModel | None = None
+        self._chat_model: ChatModel | None = chat_model
+        self._owns_chat_model = chat_model is None
 
     def __enter__(self) -> "Services":
         return self
@@ -39,7 +65,7 @@ class Services:
     def close(self) -> None:
         if self._extractor is not None:
             self._extractor.close()
-        if isinstance(self._chat_model, LlamaCppChatModel):
+        if self._owns_chat_model and isinstance(self._chat_model, LlamaCppChatModel):
             self._chat_model.close()
         self.store.close()
 
@@ -48,11 +74,9 @@ class Services:
         return self.settings.n_threads or physical_cores()
 
     @property
-    def embedder(self) -> SentenceTransformerEmbedder:
+    def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(
-                self.settings.embedding_model, batch_size=self.settings.embed_batch_size, threads=self.threads
-            )
+            self._embedder = make_embedder(self.settings)
         return self._embedder
 
     @property
@@ -68,17 +92,7 @@ class Services:
     def chat_model(self) -> ChatModel:
         """The remote endpoint when one is configured, else the local GGUF (loaded on first use)."""
         if self._chat_model is None:
-            s = self.settings
-            if s.remote_base_url:
-                from desktop_rag.core.openai_compat import OpenAICompatibleChatModel
-
-                self._chat_model = OpenAICompatibleChatModel(
-                    s.remote_base_url, s.remote_model, api_key_env=s.remote_api_key_env, context_size=s.n_ctx
-                )
-            else:
-                self._chat_model = LlamaCppChatModel(
-                    s.llm_model, n_gpu_layers=s.n_gpu_layers, n_threads=self.threads, n_ctx=s.n_ctx
-                )
+            self._chat_model = make_chat_model(self.settings)
         return self._chat_model
 
     def answerer(self) -> Answerer:

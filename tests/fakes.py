@@ -46,3 +46,50 @@ class HashEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return out / norms
+
+
+class StreamingChatModel:
+    """A ChatModel that streams a fixed reply word by word, or forever (``endless``) until stopped.
+
+    ``delay_s`` between pieces makes the stream slow enough for a test to press Stop mid-answer;
+    ``streamed`` counts the pieces handed out, so a test can see the stream really stopped.
+    """
+
+    def __init__(self, reply: str = "The answer is in the documents.", *, delay_s: float = 0.0,
+                 endless: bool = False, context_size: int = 4096, name: str = "fake-chat") -> None:
+        self.reply, self.delay_s, self.endless = reply, delay_s, endless
+        self._context_size, self._name = context_size, name
+        self.streamed = 0
+        self.prompts: list[list[dict[str, str]]] = []
+        self.loaded = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def context_size(self) -> int:
+        return self._context_size
+
+    def load(self) -> None:
+        self.loaded = True
+
+    def count_tokens(self, text: str) -> int:
+        return len(_TOKEN.findall(text))
+
+    def stream_chat(self, messages, *, max_tokens, temperature, should_stop=lambda: False):  # noqa: ANN001, ANN201
+        import time
+
+        from desktop_rag.errors import Cancelled
+
+        self.prompts.append([dict(m) for m in messages])
+        pieces = re.findall(r"\S+\s*", self.reply)
+        index = 0
+        while self.endless or index < len(pieces):
+            if should_stop():
+                raise Cancelled("generation stopped")
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            self.streamed += 1
+            yield pieces[index % len(pieces)]
+            index += 1

@@ -14,7 +14,6 @@ import pytest
 from fakes import HashEmbedder
 from pdfs import encrypt_pdf, flate_bomb_pdf, make_pdf, write_pdf
 
-
 from desktop_rag.core.extract import PdfExtractor
 from desktop_rag.core.ingest import EMBED_STEP, ChunkOptions, Ingestion
 from desktop_rag.core.store import Store

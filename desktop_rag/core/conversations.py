@@ -1,0 +1,182 @@
+"""Saved conversations: questions and answers (with their citations) in SQLite. No Qt here.
+
+Conversations live in their own database file beside the library (``conversations.sqlite3`` in
+the data directory), so chatting never contends with ingestion for the library's write lock,
+and removing a document never rewrites history: an old answer keeps the passages it cited.
+Each message is one row; an answer's sentences and citations are stored as JSON next to its text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop_rag.core.types import Answer, AnswerSentence, Citation
+from desktop_rag.errors import StoreError, StoreWriteError
+
+DB_NAME = "conversations.sqlite3"
+TITLE_CHARS = 80
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    text TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation_id, id);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationInfo:
+    id: int
+    title: str
+    created_at: float
+    updated_at: float
+    message_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One turn. For answers, ``sentences`` and ``citations`` are what the user saw."""
+
+    id: int
+    role: str
+    text: str
+    created_at: float
+    sentences: tuple[AnswerSentence, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    stopped: bool = False
+    found_nothing: bool = False
+    error: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def title_for(question: str) -> str:
+    """A one-line title from the first question."""
+    line = " ".join(question.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def answer_details(answer: Answer) -> dict[str, Any]:
+    return {
+        "sentences": [asdict(s) for s in answer.sentences],
+        "citations": [asdict(c) for c in answer.citations],
+        "stopped": answer.stopped,
+        "found_nothing": answer.found_nothing,
+        "timings": {k: round(v, 1) for k, v in answer.timings.items()},
+    }
+
+
+def _message(row: sqlite3.Row) -> StoredMessage:
+    details = json.loads(row["details"] or "{}")
+    sentences = tuple(AnswerSentence(s["text"], tuple(s["citations"]), bool(s["supported"]), float(s["score"]))
+                      for s in details.get("sentences", []))
+    citations = tuple(Citation(**c) for c in details.get("citations", []))
+    known = {"sentences", "citations", "stopped", "found_nothing", "error"}
+    return StoredMessage(row["id"], row["role"], row["text"], row["created_at"], sentences, citations,
+                         bool(details.get("stopped")), bool(details.get("found_nothing")),
+                         str(details.get("error", "")), {k: v for k, v in details.items() if k not in known})
+
+
+class ConversationStore:
+    """Conversations of one data directory. One instance per thread (sqlite3 connections are not shared)."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.path = Path(data_dir) / DB_NAME
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StoreError(f"the conversation history {self.path} cannot be opened: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "ConversationStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, args)
+        except sqlite3.DatabaseError as exc:
+            raise StoreWriteError(f"cannot save the conversation in {self.path}: {exc}") from exc
+
+    def create(self, title: str) -> int:
+        now = time.time()
+        cur = self._write("INSERT INTO conversations(title, created_at, updated_at) VALUES (?, ?, ?)",
+                          (title_for(title) or "New chat", now, now))
+        return int(cur.lastrowid)
+
+    def conversations(self) -> list[ConversationInfo]:
+        """Most recently used first."""
+        rows = self._db.execute(
+            "SELECT c.id, c.title, c.created_at, c.updated_at, "
+            "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+            "FROM conversations c ORDER BY c.updated_at DESC, c.id DESC"
+        ).fetchall()
+        return [ConversationInfo(r["id"], r["title"], r["created_at"], r["updated_at"], r["n"]) for r in rows]
+
+    def conversation(self, conversation_id: int) -> ConversationInfo | None:
+        return next((c for c in self.conversations() if c.id == conversation_id), None)
+
+    def messages(self, conversation_id: int) -> list[StoredMessage]:
+        rows = self._db.execute(
+            "SELECT id, role, text, details, created_at FROM messages WHERE conversation_id=? ORDER BY id",
+            (conversation_id,),
+        ).fetchall()
+        return [_message(r) for r in rows]
+
+    def add_question(self, conversation_id: int, question: str) -> int:
+        return self._add(conversation_id, "user", question, {})
+
+    def add_answer(self, conversation_id: int, answer: Answer) -> int:
+        return self._add(conversation_id, "assistant", answer.text, answer_details(answer))
+
+    def add_error(self, conversation_id: int, text: str, error: str) -> int:
+        """An answer that failed; what was streamed so far is kept with the reason."""
+        return self._add(conversation_id, "assistant", text, {"error": error})
+
+    def _add(self, conversation_id: int, role: str, text: str, details: dict[str, Any]) -> int:
+        now = time.time()
+        self._write("BEGIN IMMEDIATE")
+        try:
+            cur = self._write(
+                "INSERT INTO messages(conversation_id, role, text, details, created_at) VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, role, text, json.dumps(details), now),
+            )
+            self._write("UPDATE conversations SET updated_at=? WHERE id=?", (now, conversation_id))
+            self._write("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return int(cur.lastrowid)
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self._write("UPDATE conversations SET title=? WHERE id=?", (title_for(title), conversation_id))
+
+    def delete(self, conversation_id: int) -> None:
+        self._write("DELETE FROM conversations WHERE id=?", (conversation_id,))

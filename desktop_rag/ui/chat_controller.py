@@ -1,0 +1,169 @@
+"""Connects the chat and sources panels to the engine and the saved conversations."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+from PySide6.QtCore import QObject
+
+from desktop_rag.core.conversations import ConversationStore, StoredMessage
+from desktop_rag.core.pages import RenderedPage
+from desktop_rag.core.types import Answer, AnswerEvent, Citation, Passage
+from desktop_rag.ui.chat_panel import ChatPanel, stored_from_answer
+from desktop_rag.ui.engine import LLM, LOADING, Engine
+from desktop_rag.ui.page_view import open_in_system_viewer
+from desktop_rag.ui.sources_panel import SourcesPanel
+from desktop_rag.ui.workers import GeneratorWorker
+
+log = logging.getLogger(__name__)
+
+
+def citation_from_passage(p: Passage) -> Citation:
+    return Citation(number=p.number, file=p.file, path=p.path, page=p.page, chunk_id=p.chunk_ids[0], text=p.text,
+                    start_offset=p.start_offset, end_offset=p.end_offset, page_end=p.page_end)
+
+
+class ChatController(QObject):
+    def __init__(self, engine: Engine, chat: ChatPanel, sources: SourcesPanel,
+                 show_status: Callable[[str], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine, self.chat, self.sources, self.show_status = engine, chat, sources, show_status
+        self.conversations = ConversationStore(engine.settings.data_path)
+        self.current: int | None = None
+        self.worker: GeneratorWorker | None = None
+        self._render_worker: GeneratorWorker | None = None
+        self._passages: list[Citation] = []
+        chat.question_submitted.connect(self.ask)
+        chat.stop_requested.connect(self.stop)
+        chat.new_chat_requested.connect(self.new_chat)
+        chat.conversation_selected.connect(self.open_conversation)
+        chat.conversation_delete_requested.connect(self.delete_conversation)
+        chat.citation_activated.connect(self._on_chat_citation_activated)
+        chat.answer_selected.connect(self._on_chat_answer_selected)
+        sources.source_activated.connect(self.show_source)
+        sources.open_requested.connect(self._on_sources_open_requested)
+        engine.data_dir_changed.connect(self._on_engine_data_dir_changed)
+        self.refresh_list()
+
+    # ------------------------------------------------------------------ conversations
+
+    def refresh_list(self) -> None:
+        self.chat.set_conversations(self.conversations.conversations(), self.current)
+
+    def new_chat(self) -> None:
+        if self.worker is not None:
+            return
+        self.current = None
+        self.chat.show_messages([])
+        self.refresh_list()
+        self.chat.focus_question()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        if self.worker is not None:
+            return
+        self.current = conversation_id
+        self.chat.show_messages(self.conversations.messages(conversation_id))
+        self.refresh_list()
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        self.conversations.delete(conversation_id)
+        if conversation_id == self.current:
+            self.current = None
+            self.chat.show_messages([])
+        self.refresh_list()
+        self.show_status("Conversation deleted")
+
+    def _on_engine_data_dir_changed(self) -> None:
+        self.conversations.close()
+        self.conversations = ConversationStore(self.engine.settings.data_path)
+        self.current = None
+        self.chat.show_messages([])
+        self.refresh_list()
+
+    # ------------------------------------------------------------------ asking
+
+    @property
+    def answering(self) -> bool:
+        return self.worker is not None
+
+    def ask(self, question: str) -> None:
+        if self.worker is not None:
+            return
+        if self.current is None:
+            self.current = self.conversations.create(question)
+        self.conversations.add_question(self.current, question)
+        waiting = self.engine.model_states[LLM][0] == LOADING
+        self.chat.begin_answer(question, "Waiting for the language model to finish loading…" if waiting
+                               else "Searching your documents…")
+        self._passages = []
+        worker = self.engine.ask(question)
+        worker.yielded.connect(self._on_ask_worker_yielded)
+        worker.returned.connect(self._on_ask_worker_returned)
+        worker.errored.connect(self._on_ask_worker_errored)
+        worker.finished.connect(self._on_ask_worker_finished)
+        self.worker = self.engine.start(worker)
+        self.refresh_list()
+
+    def stop(self) -> None:
+        """Stop now: no more tokens are shown; the worker returns the partial answer shortly."""
+        if self.worker is not None:
+            self.worker.quit()
+            self.chat.mark_stopping()
+
+    def _on_ask_worker_yielded(self, event: AnswerEvent) -> None:
+        if event.kind == "retrieved":
+            self._passages = [citation_from_passage(p) for p in event.passages]
+            self.sources.show_citations(self._passages)
+            if not self.chat.stopping:
+                self.chat.set_status("Writing the answer… (Esc to stop)")
+        elif event.kind == "token":
+            self.chat.append_token(event.text)
+
+    def _on_ask_worker_returned(self, answer: Answer) -> None:
+        if self.current is not None:
+            self.conversations.add_answer(self.current, answer)
+        self.chat.end_answer(stored_from_answer(answer))
+        self.sources.show_citations(answer.citations or self._passages)
+        if answer.citations:
+            self.sources.show_citations(answer.citations, select=answer.citations[0].number)
+
+    def _on_ask_worker_errored(self, exc: BaseException) -> None:
+        text = self.chat.streamed()
+        if self.current is not None:
+            self.conversations.add_error(self.current, text, str(exc))
+        self.chat.end_answer(StoredMessage(0, "assistant", text, 0.0, error=str(exc)))
+
+    def _on_ask_worker_finished(self) -> None:
+        self.worker = None
+        self.refresh_list()
+
+    # ------------------------------------------------------------------ sources
+
+    def _on_chat_citation_activated(self, citations: Sequence[Citation], number: int) -> None:
+        self.sources.show_citations(citations, select=number)
+
+    def _on_chat_answer_selected(self, citations: Sequence[Citation]) -> None:
+        if citations:
+            self.sources.show_citations(citations)
+
+    def show_source(self, citation: Citation) -> None:
+        self.sources.show_rendering(citation)
+        worker = self.engine.render_page(citation)
+        worker.returned.connect(lambda page, w=worker: self._on_render_worker_returned(w, page))
+        worker.errored.connect(lambda exc, w=worker: self._on_render_worker_errored(w, exc))
+        self._render_worker = self.engine.start(worker)
+
+    def _on_render_worker_returned(self, worker: GeneratorWorker, page: RenderedPage) -> None:
+        if worker is self._render_worker:  # a later click wins over a slower earlier render
+            self.sources.show_page(page)
+
+    def _on_render_worker_errored(self, worker: GeneratorWorker, exc: BaseException) -> None:
+        if worker is self._render_worker:
+            self.sources.show_page_error(f"Cannot show this page: {exc}")
+
+    def _on_sources_open_requested(self, path: str, page: int) -> None:
+        self.show_status(open_in_system_viewer(path, page))
+
+    def close(self) -> None:
+        self.conversations.close()

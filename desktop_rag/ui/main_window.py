@@ -1,0 +1,313 @@
+"""The main window: library | chat | sources, the notification banner, menus and the status bar.
+
+It composes the panels and wires their signals to the :class:`Engine`; it holds no business
+logic. Closing while workers run asks them to stop and closes once they have finished, so
+what was committed stays and the files not finished are offered again at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+
+from desktop_rag.config import Settings, save_settings
+from desktop_rag.core.types import IngestReport
+from desktop_rag.ui.chat_controller import ChatController
+from desktop_rag.ui.chat_panel import ChatPanel
+from desktop_rag.ui.engine import EMBEDDER, FAILED, LLM, LOADING, READY, Engine
+from desktop_rag.ui.library_panel import LibraryPanel
+from desktop_rag.ui.models import DocumentRow
+from desktop_rag.ui.notifications import Action, NotificationBanner, NotificationManager, Severity, show_error_dialog
+from desktop_rag.ui.settings_dialog import SettingsDialog, needs_reindex
+from desktop_rag.ui.shared_models import SharedModels
+from desktop_rag.ui.sources_panel import SourcesPanel
+from desktop_rag.ui.theme import scale_font
+
+log = logging.getLogger(__name__)
+
+TITLE = "Desktop RAG - chat with your PDFs"
+CLOSE_TIMEOUT_MS = 30_000
+RESUME_KEY = "ingest/unfinished"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings, notifications: NotificationManager, ui_state: QSettings, *,
+                 models: SharedModels | None = None, config_file: Path | None = None,
+                 load_models: bool = True) -> None:
+        super().__init__()
+        self.setWindowTitle(TITLE)
+        self.notifications, self.ui_state, self.config_file = notifications, ui_state, config_file
+        self.engine = Engine(settings, notifications, models, parent=self)
+        self.engine.settings_action = Action("Settings…", self.open_settings)
+        self.library, self.chat, self.sources = LibraryPanel(), ChatPanel(), SourcesPanel()
+        self.banner = NotificationBanner()
+        self.chats = ChatController(self.engine, self.chat, self.sources, self.show_status_message, self)
+        self._closing = self._close_now = self._closed = False
+        self.error_dialogs: list[QMessageBox] = []
+        self._base_point_size = QApplication.font().pointSizeF()
+        self._build_layout()
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self._restore_state()
+        self.refresh_library()
+        self._on_engine_model_state_changed()
+        if load_models:
+            QTimer.singleShot(0, self.engine.load_models)
+        QTimer.singleShot(0, self._offer_resume)
+
+    # ------------------------------------------------------------------ construction
+
+    def _build_layout(self) -> None:
+        self.splitter = QSplitter()
+        for panel in (self.library, self.chat, self.sources):
+            self.splitter.addWidget(panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([430, 600, 410])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.setAcceptDrops(True)
+        # Tab goes left to right: library, then the question and the chat, then the sources.
+        lib, chat = self.library, self.chat
+        order = (lib.top_add_button, lib.table, lib.remove_button, lib.reindex_button, chat.question,
+                 chat.send_button, chat.stop_button, chat.transcript, chat.conversations, chat.new_chat_button,
+                 chat.delete_button, self.sources.list, self.sources.open_button)
+        for first, second in zip(order, order[1:], strict=False):
+            self.setTabOrder(first, second)
+
+    def _build_status_bar(self) -> None:
+        self.activity_label, self.stats_label, self.model_label = QLabel(), QLabel(), QLabel()
+        for label, name in ((self.activity_label, "Background work"), (self.stats_label, "Index statistics"),
+                            (self.model_label, "Model status")):
+            label.setAccessibleName(name)
+            self.statusBar().addPermanentWidget(label)
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work even where the platform has no visible menu bar
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        self.add_files_action = self._action(m, "&Add files…", self.library.choose_files, QKeySequence.StandardKey.Open)
+        self._action(m, "Add &folder…", self.library.choose_folder, "Ctrl+Shift+O")
+        m.addSeparator()
+        self.settings_action = self._action(m, "&Settings…", self.open_settings, "Ctrl+,")
+        m.addSeparator()
+        self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        m = bar.addMenu("&Library")
+        self.cancel_action = self._action(m, "&Cancel indexing", self.engine.cancel_ingestion, "Ctrl+Shift+X")
+        self._action(m, "&Re-index selected", self.library.reindex_selected, "Ctrl+R")
+        self._action(m, "Re&move selected", self.library.remove_selected, "Ctrl+Shift+Del")
+        self._action(m, "Re-index &everything", self.reindex_all)
+        m = bar.addMenu("&Chat")
+        for action in (self.chat.send_action, self.chat.stop_action, self.chat.new_chat_action):
+            m.addAction(action)
+        self._action(m, "&Ask a question", self.chat.focus_question, "Ctrl+L")
+        self._action(m, "&Open page in system viewer", self.sources.open_current, "Ctrl+Shift+P")
+        m = bar.addMenu("&View")
+        self._action(m, "Go to &library", self.library.focus_table, "Ctrl+1")
+        self._action(m, "Go to &chat", self.chat.focus_question, "Ctrl+2")
+        self._action(m, "Go to &sources", self.sources.list.setFocus, "Ctrl+3")
+        m.addSeparator()
+        self._action(m, "Zoom &in", lambda: self.zoom(1), [QKeySequence.StandardKey.ZoomIn, "Ctrl+="])
+        self._action(m, "Zoom &out", lambda: self.zoom(-1), QKeySequence.StandardKey.ZoomOut)
+        self._action(m, "&Reset zoom", lambda: self.zoom(0), "Ctrl+0")
+        m = bar.addMenu("&Help")
+        self._action(m, "Open &log folder", self.open_log_folder)
+        self._action(m, "&About", self.about)
+
+    def _connect(self) -> None:
+        self.notifications.notified.connect(self._on_notifications_notified)
+        self.library.files_added.connect(self.add_paths)
+        self.library.remove_requested.connect(self._on_library_remove_requested)
+        self.library.reindex_requested.connect(lambda paths: self.engine.add_paths(paths, replace=True))
+        self.library.cancel_requested.connect(self.engine.cancel_ingestion)
+        e = self.engine
+        e.ingest_queued.connect(self.library.model.mark_queued)
+        e.ingest_progressed.connect(self._on_engine_ingest_progressed)
+        e.ingest_dropped.connect(self.library.model.mark_dropped)
+        e.ingest_finished.connect(self._on_engine_ingest_finished)
+        e.library_changed.connect(self.refresh_library)
+        e.model_state_changed.connect(self._on_engine_model_state_changed)
+        e.pool.activity_changed.connect(self._on_pool_activity_changed)
+
+    # ------------------------------------------------------------------ library
+
+    def add_paths(self, paths: Sequence[str]) -> list[str]:
+        queued = self.engine.add_paths(paths)
+        if not queued:
+            self.show_status_message("No new PDF files there (folders are searched for *.pdf)")
+        return queued
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - drops anywhere in the window
+        self.library.dragEnterEvent(event)
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802
+        self.library.dropEvent(event)
+
+    def refresh_library(self) -> None:
+        stats = self.engine.stats()
+        self.library.model.sync_documents(self.engine.documents())
+        self.library.set_stats(stats)
+        self.chat.set_has_documents(stats["documents"] > 0)
+        self.stats_label.setText(f"Index: {stats['documents']} documents, {stats['chunks']:,} passages")
+
+    def _on_engine_ingest_progressed(self, event: Any) -> None:
+        self.library.apply_progress(event)
+        name = Path(event.path).name
+        self.activity_label.setText(f"Indexing {event.file_index + 1}/{event.file_count}: {name} "
+                                    f"({event.stage.value})")
+
+    def _on_engine_ingest_finished(self, report: IngestReport) -> None:
+        verb = "Indexing cancelled" if report.cancelled else "Indexing finished"
+        self.show_status_message(f"{verb}: {len(report.indexed)} indexed, {len(report.skipped)} skipped, "
+                                 f"{len(report.failed)} failed in {report.seconds:.0f} s", 10_000)
+
+    def _on_library_remove_requested(self, rows: Sequence[DocumentRow]) -> None:
+        stored = [r.doc_id for r in rows if r.doc_id is not None]
+        self.library.model.drop_rows([r.path for r in rows if r.doc_id is None])
+        if stored:
+            self.engine.remove_documents(stored)
+        self.show_status_message(f"Removed {len(rows)} document{'s' if len(rows) > 1 else ''} from the library "
+                                 "(the files stay on disk)")
+
+    def reindex_all(self) -> None:
+        paths = [d.path for d in self.engine.documents()]
+        if paths:
+            self.engine.add_paths(paths, replace=True)
+
+    def _offer_resume(self) -> None:
+        paths = [p for p in (self.ui_state.value(RESUME_KEY) or []) if os.path.isfile(p)]
+        self.ui_state.remove(RESUME_KEY)
+        if paths:
+            n = len(paths)
+            self.notifications.notify(
+                f"{n} file{'s were' if n > 1 else ' was'} still being indexed when the app last closed.",
+                Severity.INFO, actions=(Action("Resume indexing", lambda: self.engine.add_paths(paths)),))
+
+    # ------------------------------------------------------------------ status and notifications
+
+    def show_status_message(self, text: str, timeout_ms: int = 6000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def _on_notifications_notified(self, notification: Any) -> None:
+        self.banner.show_notification(notification)
+        if not notification.expected:  # a bug: details and the log file in a dialog as well
+            self.error_dialogs.append(show_error_dialog(self, notification, self.notifications.log_file))
+
+    def _on_pool_activity_changed(self, text: str) -> None:
+        if not text or not self.engine.ingesting:
+            self.activity_label.setText(text)
+
+    def _on_engine_model_state_changed(self, *args: Any) -> None:
+        words = {LOADING: "loading…", READY: "ready", FAILED: "failed"}
+        embed_state, _ = self.engine.model_states[EMBEDDER]
+        llm_state, llm_detail = self.engine.model_states[LLM]
+        llm = words.get(llm_state, llm_state)
+        if llm_state == READY:
+            llm = f"{llm_detail.split(' (')[0]} ready"
+        self.model_label.setText(f"Embeddings: {words.get(embed_state, embed_state)} · Language model: {llm}")
+        self.model_label.setToolTip(llm_detail)
+
+    # ------------------------------------------------------------------ settings, view, help
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.engine.settings, self.engine.gpu_offload_available, self)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
+        dialog.open()
+        self.settings_dialog = dialog
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        old = self.engine.settings
+        if settings == old:
+            return
+        save_settings(settings, self.config_file)
+        self.engine.apply_settings(settings)
+        self.show_status_message("Settings saved")
+        if needs_reindex(old, settings) and self.engine.documents():
+            self.notifications.notify(
+                "Passage size, overlap or embedding model changed. Documents indexed before use the old values "
+                "until they are re-indexed.", Severity.INFO,
+                actions=(Action("Re-index everything now", self.reindex_all),))
+
+    def zoom(self, step: int) -> None:
+        steps = 0 if step == 0 else int(self.ui_state.value("view/font_steps", 0)) + step
+        steps = max(-4, min(10, steps))
+        self.ui_state.setValue("view/font_steps", steps)
+        scale_font(QApplication.instance(), self._base_point_size, steps)
+
+    def open_log_folder(self) -> None:
+        if self.notifications.log_file:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.notifications.log_file).parent)))
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Desktop RAG",
+                          "Desktop RAG: ask questions about your PDFs, offline. Answers cite the page they "
+                          f"came from.\n\nData folder: {self.engine.settings.data_path}\n"
+                          f"Log file: {self.notifications.log_file}")
+
+    # ------------------------------------------------------------------ state and closing
+
+    def _restore_state(self) -> None:
+        geometry = self.ui_state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 860)
+        splitter = self.ui_state.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        steps = int(self.ui_state.value("view/font_steps", 0))
+        if steps:
+            scale_font(QApplication.instance(), self._base_point_size, steps)
+
+    def _save_state(self) -> None:
+        self.ui_state.setValue("window/geometry", self.saveGeometry())
+        self.ui_state.setValue("window/splitter", self.splitter.saveState())
+        unfinished = self.engine.unfinished_paths
+        if unfinished:
+            self.ui_state.setValue(RESUME_KEY, unfinished)
+        self.ui_state.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+        if self.engine.busy and not self._close_now:
+            if not self._closing:
+                self._closing = True
+                self.chats.stop()
+                self.engine.shutdown()
+                self.setEnabled(False)
+                self.statusBar().showMessage("Stopping background work… documents already indexed are kept.")
+                self.engine.pool.all_finished.connect(self._close_when_idle, Qt.ConnectionType.QueuedConnection)
+                QTimer.singleShot(CLOSE_TIMEOUT_MS, self._close_when_idle)
+            event.ignore()
+            return
+        if not self._closed:
+            self._closed = True
+            self._save_state()
+            self.chats.close()
+            self.engine.close()
+        event.accept()
+
+    def _close_when_idle(self) -> None:
+        if not self._closed:
+            self._close_now = True
+            self.close()
