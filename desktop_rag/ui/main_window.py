@@ -23,7 +23,9 @@ from desktop_rag.ui.chat_panel import ChatPanel
 from desktop_rag.ui.engine import EMBEDDER, FAILED, LLM, LOADING, READY, Engine
 from desktop_rag.ui.library_panel import LibraryPanel
 from desktop_rag.ui.models import DocumentRow
+from desktop_rag.ui.workers import GeneratorWorker
 from desktop_rag.ui.notifications import Action, NotificationBanner, NotificationManager, Severity, show_error_dialog
+from desktop_rag.ui.quality_dialog import QualityDialog, quality_worker
 from desktop_rag.ui.settings_dialog import SettingsDialog, needs_reindex
 from desktop_rag.ui.shared_models import SharedModels
 from desktop_rag.ui.sources_panel import SourcesPanel
@@ -117,6 +119,9 @@ class MainWindow(QMainWindow):
         self._action(m, "&Re-index selected", self.library.reindex_selected, "Ctrl+R")
         self._action(m, "Re&move selected", self.library.remove_selected, "Ctrl+Shift+Del")
         self._action(m, "Re-index &everything", self.reindex_all)
+        m.addSeparator()
+        self.quality_action = self._action(m, "Check retrieval &quality…", self.check_quality,
+                                           tip="Score search on questions generated from your own documents")
         m = bar.addMenu("&Chat")
         for action in (self.chat.send_action, self.chat.stop_action, self.chat.new_chat_action):
             m.addAction(action)
@@ -228,6 +233,25 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(llm_detail)
 
     # ------------------------------------------------------------------ settings, view, help
+
+    def check_quality(self) -> GeneratorWorker | None:
+        """Self-evaluation on a worker; the results dialog opens when it is done."""
+        if self.engine.stats().get("chunks", 0) == 0:
+            self.show_status_message("Add documents first: the check asks questions about your library.")
+            return None
+        worker = quality_worker(self.engine.settings, self.engine.models)
+        self.quality_action.setEnabled(False)
+        worker.yielded.connect(lambda e: self.show_status_message(f"Checking retrieval quality: {e.stage} "
+                                                                  f"{e.done}/{e.total}", 0))
+        worker.returned.connect(self._on_quality_worker_returned)
+        worker.errored.connect(self.notifications.report_exception)
+        worker.finished.connect(lambda: self.quality_action.setEnabled(True))
+        return self.engine.start(worker)
+
+    def _on_quality_worker_returned(self, result: tuple[str, str]) -> None:
+        self.show_status_message("Retrieval quality check finished.")
+        self.quality_dialog = QualityDialog(*result, parent=self)
+        self.quality_dialog.show()
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.engine.settings, self.engine.gpu_offload_available, self)
