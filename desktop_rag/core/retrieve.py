@@ -79,7 +79,7 @@ class Retriever:
         if mode == "dense":
             scored = self._dense(query, k)
         elif mode == "keyword":
-            scored = self.store.keyword_search(fts_match_expression(query), k)
+            scored = self.store.keyword_search(self._keyword_expression(query), k)
         elif mode == "hybrid":
             scored = self._hybrid(query, k)
         else:
@@ -96,7 +96,7 @@ class Retriever:
         """
         depth = max(self.candidates, k)
         vector = self.embedder.embed([query])[0] if self.store.chunk_count() else None
-        match = fts_match_expression(query)
+        match = self._keyword_expression(query)
         rankings = [
             [cid for cid, _ in self.store.dense_search(vector, depth)] if vector is not None else [],
             [cid for cid, _ in self.store.keyword_search(match, depth)],
@@ -106,6 +106,13 @@ class Retriever:
             rankings.append([cid for cid, _ in self.store.dense_search(vector, depth, doc_ids=named)])
             rankings.append([cid for cid, _ in self.store.keyword_search(match, depth, doc_ids=named)])
         return reciprocal_rank_fusion(rankings)[:k]
+
+    def _keyword_expression(self, query: str) -> str:
+        """The query's words without the ones in thousands of passages (BM25 gives them almost no
+        weight, and ranking all their matches is what makes keyword search slow in big libraries)."""
+        terms = query_terms(query)
+        rare = [t for t in terms if not self.store.is_common_term(t)]
+        return fts_match_expression(" ".join(rare or terms))
 
     def named_documents(self, query: str) -> list[int]:
         """Documents the question is about: named by file name or title, or by concentrated words.

@@ -29,6 +29,7 @@ DB_NAME = "library.sqlite3"
 INDEX_NAME = "vectors.faiss"
 SCHEMA_VERSION = "1"
 _LEGACY_BUNDLED_MODEL_ID = "model"
+COMMON_TERM_CHUNKS = 2000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -337,13 +338,19 @@ class Store:
         if term not in self._term_cache:
             if len(self._term_cache) > 4096:
                 self._term_cache.clear()
+            # At most COMMON_TERM_CHUNKS matches are read: a word in more passages than that is
+            # common, names no document and is left out of keyword queries (see common_terms).
             rows = self._db.execute(
-                "SELECT c.doc_id, count(*) FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-                "WHERE chunks_fts MATCH ? GROUP BY c.doc_id",
-                (f'"{term}"',),
+                "SELECT c.doc_id, count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "LIMIT ?) f JOIN chunks c ON c.id = f.rowid GROUP BY c.doc_id",
+                (f'"{term}"', COMMON_TERM_CHUNKS),
             ).fetchall()
             self._term_cache[term] = {int(doc_id): int(count) for doc_id, count in rows}
         return self._term_cache[term]
+
+    def is_common_term(self, term: str) -> bool:
+        """Whether a word occurs in COMMON_TERM_CHUNKS passages or more."""
+        return sum(self.term_document_counts(term).values()) >= COMMON_TERM_CHUNKS
 
     def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
         marks = ",".join("?" * len(doc_ids))
