@@ -35,7 +35,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             report = stop.value
         except KeyboardInterrupt:
             gen.close()  # runs the pipeline's cleanup: the FAISS cache is saved, SQLite is consistent
-            bar.close()
+            bar.close()  # before the message, so it is not drawn over
             print("\ninterrupted: documents already indexed are kept; run the same command again to finish",
                   file=sys.stderr)
             return EXIT_INTERRUPTED

@@ -150,7 +150,9 @@ class Answerer:
         vectors = self.store.chunk_vectors([h.chunk_id for h in hits])
         if vectors is None or len(vectors) == 0:
             return True
-        query = self.embedder.embed([question])[0]
+        query = self.retriever.query_vector(question)
+        if query is None:
+            return False
         best = float(np.max(vectors @ query))
         log.debug("best passage similarity %.3f", best)
         return best >= self.min_relevance

