@@ -111,11 +111,23 @@ class Retriever:
         return reciprocal_rank_fusion(rankings)[:k]
 
     def _keyword_expression(self, query: str) -> str:
-        """The query's words without the ones in thousands of passages (BM25 gives them almost no
-        weight, and ranking all their matches is what makes keyword search slow in big libraries)."""
+        """The query's words without the ones in thousands of passages (BM25 gives them little
+        weight, and scoring all their matches is what makes keyword search slow in big libraries).
+
+        A question made only of such words asks for passages holding its three (else two, else
+        one) rarest words together: a precise query that matches few passages.
+        """
+        keywords = self.store.keywords
         terms = query_terms(query)
-        rare = [t for t in terms if not self.store.is_common_term(t)]
-        return fts_match_expression(" ".join(rare or terms))
+        rare = [t for t in terms if not keywords.is_common(t)]
+        if rare or not terms:
+            return fts_match_expression(" ".join(rare))
+        by_rarity = sorted(terms, key=keywords.term_chunks)
+        for size in range(min(3, len(by_rarity)), 1, -1):
+            together = " AND ".join(f'"{term}"' for term in by_rarity[:size])
+            if keywords.has_match(together):
+                return together
+        return f'"{by_rarity[0]}"'
 
     def named_documents(self, query: str) -> list[int]:
         """Documents the question is about: named by file name or title, or by concentrated words.
@@ -141,7 +153,7 @@ class Retriever:
     def _content_scores(self, terms: Sequence[str], n_docs: int) -> dict[int, float]:
         scores: dict[int, float] = {}
         for term in terms:
-            counts = self.store.term_document_counts(term)
+            counts = self.store.keywords.term_document_counts(term)
             if not counts or len(counts) >= n_docs * NAMED_MAX_SHARE:
                 continue  # in (nearly) every document: names none
             idf = math.log(n_docs / len(counts))

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from desktop_rag.core.keyword_index import KeywordIndex
 from desktop_rag.core.types import Chunk, DocumentInfo, Page
 from desktop_rag.core.vector_index import CHECKSUM_SQL, VectorCache
 from desktop_rag.errors import StoreError, StoreIncompatibleError, StoreWriteError
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 DB_NAME = "library.sqlite3"
 INDEX_NAME = "vectors.faiss"
 SCHEMA_VERSION = "1"
-COMMON_TERM_CHUNKS = 2000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -123,8 +123,7 @@ class Store:
             raise StoreError(f"the library {self.db_path} cannot be opened: {exc}") from exc
         self._vectors = VectorCache(self.index_path)
         self._data_version = -1
-        self._term_cache: dict[str, dict[int, int]] = {}
-        self._term_cache_version = -1
+        self.keywords = KeywordIndex(self._db)
 
     def _migrate(self) -> None:
         """Bring libraries written by earlier versions up to the current schema."""
@@ -326,58 +325,12 @@ class Store:
         rows = self._db.execute("SELECT id, name, title FROM documents WHERE status='indexed'").fetchall()
         return [(int(r[0]), f"{Path(r[1]).stem} {r[2]}") for r in rows]
 
-    def term_document_counts(self, term: str) -> dict[int, int]:
-        """For one word: {document id: number of its chunks containing the word} (FTS5, stemmed).
-
-        Cached until the library changes: questions reuse the same words.
-        """
-        version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._term_cache_version:
-            self._term_cache.clear()
-            self._term_cache_version = version
-        if term not in self._term_cache:
-            if len(self._term_cache) > 4096:
-                self._term_cache.clear()
-            # At most COMMON_TERM_CHUNKS matches are read: a word in more passages than that is
-            # common, names no document and is left out of keyword queries (see common_terms).
-            rows = self._db.execute(
-                "SELECT c.doc_id, count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "LIMIT ?) f JOIN chunks c ON c.id = f.rowid GROUP BY c.doc_id",
-                (f'"{term}"', COMMON_TERM_CHUNKS),
-            ).fetchall()
-            self._term_cache[term] = {int(doc_id): int(count) for doc_id, count in rows}
-        return self._term_cache[term]
-
-    def is_common_term(self, term: str) -> bool:
-        """Whether a word occurs in COMMON_TERM_CHUNKS passages or more."""
-        return sum(self.term_document_counts(term).values()) >= COMMON_TERM_CHUNKS
-
     def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
-        marks = ",".join("?" * len(doc_ids))
-        rows = self._db.execute(f"SELECT id FROM chunks WHERE doc_id IN ({marks})", list(doc_ids)).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return self.keywords.chunk_ids_of(doc_ids)
 
     def keyword_search(self, match: str, k: int, doc_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
-        """FTS5 BM25 over chunk text, optionally within some documents; higher score = better.
-
-        ``match`` is an FTS5 query expression.
-        """
-        if not match:
-            return []
-        if doc_ids:  # a join looks each match's document up by primary key (an IN subquery is 40x slower)
-            rows = self._db.execute(
-                "SELECT f.rowid, bm25(chunks_fts) FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-                f"WHERE chunks_fts MATCH ? AND c.doc_id IN ({','.join('?' * len(doc_ids))}) "
-                "ORDER BY bm25(chunks_fts) LIMIT ?",
-                (match, *doc_ids, k),
-            ).fetchall()
-        else:
-            rows = self._db.execute(
-                "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                "ORDER BY bm25(chunks_fts) LIMIT ?",
-                (match, k),
-            ).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
+        """FTS5 BM25 over chunk text, optionally within some documents; higher score = better."""
+        return self.keywords.search(match, k, doc_ids)
 
     # ---------------------------------------------------------- FAISS cache
 
@@ -419,7 +372,7 @@ class Store:
     def _index_update(
         self, remove: Sequence[int] = (), add_ids: Sequence[int] = (), add_vectors: np.ndarray | None = None
     ) -> None:
-        self._term_cache.clear()
+        self.keywords.invalidate()
         self._vectors.update(remove, add_ids, add_vectors)
 
     def save_index(self) -> None:
