@@ -22,6 +22,7 @@ from desktop_rag.errors import SettingsError
 APP_NAME = "desktop-rag"
 ENV_DATA_DIR = "DESKTOP_RAG_DATA_DIR"
 ENV_CONFIG_FILE = "DESKTOP_RAG_CONFIG"
+ENV_CACHE_DIR = "DESKTOP_RAG_CACHE_DIR"
 
 DEFAULT_CHUNK_TOKENS = 200
 DEFAULT_CHUNK_OVERLAP = 32
@@ -46,6 +47,12 @@ def default_config_file() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "settings.toml"
 
 
+def default_cache_dir() -> Path:
+    """Files made from other files, safe to delete (the F16 copies of small models)."""
+    env = os.environ.get(ENV_CACHE_DIR)
+    return Path(env) if env else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def default_log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
@@ -61,6 +68,8 @@ class Settings:
     n_ctx: int = DEFAULT_N_CTX
     temperature: float = DEFAULT_TEMPERATURE
     max_tokens: int = DEFAULT_MAX_TOKENS
+    # Run small Q4_1/Q5_1 models from an F16 copy in the cache dir: prompts ~1.8x faster on CPUs.
+    fast_prompt_copy: bool = True
     # Remote OpenAI-compatible endpoint; used instead of the local model when base URL is set.
     remote_base_url: str = ""
     remote_model: str = ""
@@ -107,6 +116,8 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
         if key not in known:
             raise SettingsError(f"{source}: unknown setting {key!r}")
         default = getattr(Settings(), key)
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise SettingsError(f"{source}: {key} must be true or false, got {value!r}")
         try:
             out[key] = type(default)(value)
         except (TypeError, ValueError) as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from desktop_rag.config import Settings
+from desktop_rag.config import Settings, default_cache_dir
 from desktop_rag.core.answer import Answerer
 from desktop_rag.core.embedding import Embedder, SentenceTransformerEmbedder, physical_cores
 from desktop_rag.core.extract import PdfExtractor
@@ -36,7 +36,7 @@ def make_chat_model(settings: Settings) -> ChatModel:
             s.remote_base_url, s.remote_model, api_key_env=s.remote_api_key_env, context_size=s.n_ctx
         )
     return LlamaCppChatModel(s.llm_model, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads or physical_cores(),
-                             n_ctx=s.n_ctx)
+                             n_ctx=s.n_ctx, prompt_copy_dir=default_cache_dir() / "models" if s.fast_prompt_copy else None)
 
 
 class Services:

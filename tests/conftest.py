@@ -13,12 +13,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sec-10-q"
 
 
+@pytest.fixture(scope="session")
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the run: the F16 copy of the bundled model is made once, not per test."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never read or write the real user's settings or library during tests."""
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, _cache_dir: Path
+) -> None:
+    """Never read or write the real user's settings, library or cache during tests."""
     home = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("DESKTOP_RAG_CONFIG", str(home / "settings.toml"))
     monkeypatch.delenv("DESKTOP_RAG_DATA_DIR", raising=False)
+    monkeypatch.setenv("DESKTOP_RAG_CACHE_DIR", str(_cache_dir))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 from desktop_rag.core.embedding import physical_cores
+from desktop_rag.core.model_prep import prompt_fast_model
 from desktop_rag.errors import Cancelled, GpuOffloadError, ModelLoadError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -126,8 +127,11 @@ class LlamaCppChatModel:
         n_threads: int = 0,
         n_ctx: int = 4096,
         seed: int = 0,
+        prompt_copy_dir: Path | None = None,
     ) -> None:
         self.model_path = Path(model_path) if model_path else bundled_llm_path()
+        self.prompt_copy_dir = prompt_copy_dir  # where F16 copies of small Q4_1/Q5_1 models go (None: off)
+        self.loaded_path: Path | None = None
         self.n_gpu_layers = n_gpu_layers
         self.n_threads = n_threads or physical_cores()
         self.n_ctx = n_ctx
@@ -156,22 +160,36 @@ class LlamaCppChatModel:
                 "support; set GPU layers to 0, or reinstall llama-cpp-python with CUDA/Metal/Vulkan enabled"
             )
         started = time.perf_counter()
+        path = self.model_path
+        if self.prompt_copy_dir is not None and self.n_gpu_layers == 0:
+            path = prompt_fast_model(self.model_path, self.prompt_copy_dir)
         try:
-            from llama_cpp import Llama
-
-            self._llm = Llama(
-                model_path=str(self.model_path), n_gpu_layers=self.n_gpu_layers, n_threads=self.n_threads,
-                n_threads_batch=self.n_threads, n_ctx=self.n_ctx, seed=self.seed, verbose=False,
-                flash_attn=True,  # prompt processing 271 -> 304 tokens/s on a 1,400-token prompt here
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelLoadError(f"llama.cpp could not load {self.model_path.name}: {exc}") from exc
+            self._llm = self._open(path)
+        except ModelLoadError:
+            if path == self.model_path:
+                raise
+            log.warning("the F16 copy %s did not load; using %s", path, self.model_path.name)
+            path = self.model_path
+            self._llm = self._open(path)
+        self.loaded_path = path
         self._install_abort_callback()
         total = self._layer_count()
         wanted = total if self.n_gpu_layers < 0 else min(self.n_gpu_layers, total)
         self.offload = OffloadReport(supported, self.n_gpu_layers, total, wanted if supported else 0)
         log.info("loaded %s in %.1f s: %s", self.name, time.perf_counter() - started, self.offload.describe())
         return self._llm
+
+    def _open(self, path: Path):  # noqa: ANN202 - returns llama_cpp.Llama
+        try:
+            from llama_cpp import Llama
+
+            return Llama(
+                model_path=str(path), n_gpu_layers=self.n_gpu_layers, n_threads=self.n_threads,
+                n_threads_batch=self.n_threads, n_ctx=self.n_ctx, seed=self.seed, verbose=False,
+                flash_attn=True,  # prompt processing 271 -> 304 tokens/s on a 1,400-token prompt here
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(f"llama.cpp could not load {self.model_path.name}: {exc}") from exc
 
     def _layer_count(self) -> int:
         meta = self._llm.metadata if self._llm is not None else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -95,6 +96,11 @@ class SettingsDialog(QDialog):
         self.threads.setSpecialValueText(f"Automatic ({physical_cores()} cores)")
         self.threads.setValue(s.n_threads)
         form.addRow("&Threads:", self.threads)
+        self.fast_prompt = QCheckBox("Faster prompts for small Q4_1/Q5_1 models")
+        self.fast_prompt.setToolTip("Runs them from an F16 copy made once in the cache folder (the bundled model: "
+                                    "about 270 MB, prompts read about 1.8x faster on the CPU)")
+        self.fast_prompt.setChecked(s.fast_prompt_copy)
+        form.addRow("", self.fast_prompt)
         self.n_ctx = QSpinBox()
         self.n_ctx.setRange(512, 262144)
         self.n_ctx.setSingleStep(512)
@@ -197,6 +203,7 @@ class SettingsDialog(QDialog):
         self.llm_model.setCurrentIndex(0) if not s.llm_model else self.set_llm_model(s.llm_model)
         self.gpu_layers.setValue(s.n_gpu_layers)
         self.threads.setValue(s.n_threads)
+        self.fast_prompt.setChecked(s.fast_prompt_copy)
         self.n_ctx.setValue(s.n_ctx)
         self.temperature.setValue(s.temperature)
         self.remote_group.setChecked(bool(s.remote_base_url))
@@ -217,6 +224,7 @@ class SettingsDialog(QDialog):
             llm_model=str(self.llm_model.currentData() or ""),
             n_gpu_layers=self.gpu_layers.value(),
             n_threads=self.threads.value(),
+            fast_prompt_copy=self.fast_prompt.isChecked(),
             n_ctx=self.n_ctx.value(),
             temperature=round(self.temperature.value(), 2),
             remote_base_url=self.remote_url.text().strip() if remote else "",

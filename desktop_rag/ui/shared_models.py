@@ -133,8 +133,8 @@ class LockedChatModel:
 
 
 def _llm_key(s: Settings) -> tuple[Any, ...]:
-    return (s.llm_model, s.n_gpu_layers, s.n_threads, s.n_ctx, s.remote_base_url, s.remote_model,
-            s.remote_api_key_env)
+    return (s.llm_model, s.n_gpu_layers, s.n_threads, s.n_ctx, s.fast_prompt_copy, s.remote_base_url,
+            s.remote_model, s.remote_api_key_env)
 
 
 def _embedder_key(s: Settings) -> tuple[Any, ...]:

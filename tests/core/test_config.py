@@ -167,3 +167,19 @@ def test_settings_are_frozen_and_replace_validates() -> None:
     assert settings.replace(top_k=3).top_k == 3 and settings.top_k == config.DEFAULT_TOP_K
     with pytest.raises(SettingsError):
         settings.replace(top_k=0)
+
+
+def test_switches_take_only_true_or_false(settings_file: Path) -> None:
+    settings_file.parent.mkdir(parents=True)
+    settings_file.write_text("fast_prompt_copy = false\n")
+    assert load_settings(settings_file).fast_prompt_copy is False
+    settings_file.write_text('fast_prompt_copy = "no"\n')  # bool("no") would be True
+    with pytest.raises(SettingsError, match="fast_prompt_copy must be true or false"):
+        load_settings(settings_file)
+
+
+def test_cache_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESKTOP_RAG_CACHE_DIR", str(tmp_path / "c"))
+    assert config.default_cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("DESKTOP_RAG_CACHE_DIR")
+    assert config.default_cache_dir().name == "desktop-rag"

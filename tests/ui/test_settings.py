@@ -28,6 +28,7 @@ def test_settings_round_trip_through_restart(qtbot, make_window, tmp_path: Path)
     dialog.temperature.setValue(0.7)
     dialog.threads.setValue(3)
     dialog.n_ctx.setValue(8192)
+    dialog.fast_prompt.setChecked(False)
     dialog.mode.setCurrentIndex(dialog.mode.findData("keyword"))
     dialog.chunk_tokens.setValue(120)
     dialog.chunk_overlap.setValue(10)
@@ -40,11 +41,13 @@ def test_settings_round_trip_through_restart(qtbot, make_window, tmp_path: Path)
     saved = load_settings()  # what the next start reads
     assert (saved.llm_model, saved.temperature, saved.n_threads, saved.n_ctx) == (str(gguf), 0.7, 3, 8192)
     assert (saved.retrieval_mode, saved.chunk_tokens, saved.chunk_overlap) == ("keyword", 120, 10)
+    assert saved.fast_prompt_copy is False
     again = make_window(settings_=saved, load_models=False)
     dialog = again.open_settings()
     assert dialog.llm_model.currentData() == str(gguf)
     assert dialog.temperature.value() == 0.7 and dialog.mode.currentData() == "keyword"
     assert dialog.chunk_tokens.value() == 120 and dialog.chunk_overlap.value() == 10
+    assert not dialog.fast_prompt.isChecked()
     dialog.reject()
 
 
