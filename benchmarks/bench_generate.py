@@ -4,7 +4,7 @@
    question whose packed prompt is about 1,500 tokens: time to first token, tokens/s.
 2. In the same run, a bare llama-cpp-python loop (Llama.generate over the same rendered prompt
    tokens, same model file and threads): time to first token and tokens/s, same token count.
-   When the model runs from its F16 copy (core/model_prep.py), also the bare loop on the
+   When the model runs from its Q8_0 copy (core/model_prep.py), also the bare loop on the
    original Q4_1 file, for comparison.
 3. Stop latency: time from setting the stop flag to the stream ending, while decoding and while
    the prompt is being processed.
@@ -98,6 +98,7 @@ def stop_latency(model, messages, delay_s: float) -> float:  # noqa: ANN001
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per question (medians are shown)")
     args = parser.parse_args()
     services = Services(load_settings(overrides={"data_dir": args.data_dir}))  # default settings
     answerer = services.answerer()
@@ -110,14 +111,21 @@ def main() -> None:
 
         messages, _ = answerer.pack(question, merge_hits(hits, services.store.page_text))
         tokens = prompt_tokens(model, messages)
-        model.load().reset()  # cold cache for both: no prefix reuse between the two runs
-        mine = ours(services, question)
-        theirs = bare(model, tokens, max(int(mine["tokens"]), 2))
-        rows.append((question[:40] + "...", str(len(tokens)), f"{mine['ttft_ms']:.0f}", f"{theirs['ttft_ms']:.0f}",
-                     f"{mine['tok_s']:.1f}", f"{theirs['tok_s']:.1f}", str(int(mine["tokens"]))))
+        mine, theirs = [], []
+        for _ in range(args.repeat):  # alternate, so drift in machine speed hits both alike
+            model.load().reset()  # cold cache for both: no prefix reuse between the two runs
+            mine.append(ours(services, question))
+            theirs.append(bare(model, tokens, max(int(mine[-1]["tokens"]), 2)))
+
+        def med(runs: list[dict[str, float]], key: str) -> float:
+            return statistics.median(r[key] for r in runs)
+
+        rows.append((question[:40] + "...", str(len(tokens)), f"{med(mine, 'ttft_ms'):.0f}",
+                     f"{med(theirs, 'ttft_ms'):.0f}", f"{med(mine, 'tok_s'):.1f}", f"{med(theirs, 'tok_s'):.1f}",
+                     str(int(med(mine, 'tokens')))))
     print(f"model: {model.name}, run from {model.loaded_path}")
     print(table(rows))
-    if model.loaded_path != model.model_path:  # the F16 copy is in use: show what the original file does
+    if model.loaded_path != model.model_path:  # the Q8_0 copy is in use: show what the original file does
         original = LlamaCppChatModel(model.model_path, n_threads=model.n_threads, n_ctx=model.n_ctx)
         runs = [bare(original, tokens, 32) for _ in range(3)]
         ttft = ", ".join(f"{r['ttft_ms']:.0f}" for r in runs)

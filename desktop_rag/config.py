@@ -48,7 +48,7 @@ def default_config_file() -> Path:
 
 
 def default_cache_dir() -> Path:
-    """Files made from other files, safe to delete (the F16 copies of small models)."""
+    """Files made from other files, safe to delete (the Q8_0 copies of small models)."""
     env = os.environ.get(ENV_CACHE_DIR)
     return Path(env) if env else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
@@ -68,7 +68,7 @@ class Settings:
     n_ctx: int = DEFAULT_N_CTX
     temperature: float = DEFAULT_TEMPERATURE
     max_tokens: int = DEFAULT_MAX_TOKENS
-    # Run small Q4_1/Q5_1 models from an F16 copy in the cache dir: prompts ~1.8x faster on CPUs.
+    # Run small Q4_1/Q5_1 models from a Q8_0 copy in the cache dir: prompts ~1.5x faster on CPUs.
     fast_prompt_copy: bool = True
     # Remote OpenAI-compatible endpoint; used instead of the local model when base URL is set.
     remote_base_url: str = ""

@@ -15,7 +15,7 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "sec
 
 @pytest.fixture(scope="session")
 def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache for the run: the F16 copy of the bundled model is made once, not per test."""
+    """One cache for the run: the Q8_0 copy of the bundled model is made once, not per test."""
     return tmp_path_factory.mktemp("cache")
 
 

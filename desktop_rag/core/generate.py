@@ -130,7 +130,7 @@ class LlamaCppChatModel:
         prompt_copy_dir: Path | None = None,
     ) -> None:
         self.model_path = Path(model_path) if model_path else bundled_llm_path()
-        self.prompt_copy_dir = prompt_copy_dir  # where F16 copies of small Q4_1/Q5_1 models go (None: off)
+        self.prompt_copy_dir = prompt_copy_dir  # where Q8_0 copies of small Q4_1/Q5_1 models go (None: off)
         self.loaded_path: Path | None = None
         self.n_gpu_layers = n_gpu_layers
         self.n_threads = n_threads or physical_cores()
@@ -168,7 +168,7 @@ class LlamaCppChatModel:
         except ModelLoadError:
             if path == self.model_path:
                 raise
-            log.warning("the F16 copy %s did not load; using %s", path, self.model_path.name)
+            log.warning("the Q8_0 copy %s did not load; using %s", path, self.model_path.name)
             path = self.model_path
             self._llm = self._open(path)
         self.loaded_path = path

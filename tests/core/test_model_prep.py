@@ -1,4 +1,4 @@
-"""The F16 copy of small Q4_1/Q5_1 models: made once, kept in step with its source, never in the way."""
+"""The Q8_0 copy of small Q4_1/Q5_1 models: made once, kept in step with its source, never in the way."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_copy_is_made_once_and_follows_its_source(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     copy = prompt_fast_model(source, cache)
     assert copy.parent == cache and copy.name.startswith("small.Q4_1.") and copy.suffix == ".gguf"
-    assert gguf_file_type(copy) == 1  # F16
+    assert gguf_file_type(copy) == 7  # Q8_0
     made = copy.stat().st_mtime_ns
     assert prompt_fast_model(source, cache) == copy and copy.stat().st_mtime_ns == made
     os.utime(source, ns=(made + 10**9, made + 10**9))  # the user replaced the file
@@ -81,7 +81,7 @@ def test_unwritable_cache_falls_back_to_the_original(tmp_path: Path, caplog: pyt
     blocker.write_text("a file where the cache folder should be")
     with caplog.at_level(logging.WARNING):
         assert prompt_fast_model(bundled_llm_path(), blocker) == bundled_llm_path()
-    assert "no F16 copy" in caplog.text
+    assert "no Q8_0 copy" in caplog.text
 
 
 def test_chat_model_runs_from_the_copy_and_survives_a_broken_one(
