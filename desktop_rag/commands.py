@@ -191,8 +191,11 @@ def _print_sources(answer) -> None:  # noqa: ANN001 - an Answer
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
-            snippet = " ".join(c.text.split())
-            print(f"  [{c.number}] {c.file}, page {c.page}\n      {snippet[:300]}")
+            print(f"  [{c.number}] {c.file}, page {c.page}\n      {' '.join(c.text.split())[:300]}")
+    elif answer.passages:  # nothing the model wrote is backed by a passage: show what it was given
+        print("\nNo passage supports this answer. The model was given:")
+        for p in answer.passages:
+            print(f"  [{p.number}] {p.file}, page {p.page}\n      {' '.join(p.text.split())[:300]}")
     if answer.unsupported:
         print("\nNot supported by any source (check these):")
         for sentence in answer.unsupported:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,7 +68,11 @@ def test_ask_json_answers_with_verified_citations(library: Path) -> None:
 def test_ask_streams_text_then_sources(library: Path) -> None:
     result = cli(library, "ask", "How much did Apple spend on research and development?")
     assert result.returncode == 0, result.stderr
-    assert "Sources:" in result.stdout or "could not find" in result.stdout
+    if "could not find" not in result.stdout:
+        heading = "\nSources:\n" if "\nSources:\n" in result.stdout else "\nNo passage supports this answer."
+        answer, _, sources = result.stdout.partition(heading)
+        assert answer.strip() and sources, result.stdout
+        assert re.search(r"^  \[\d+\] .+\.pdf, page \d+$", sources, re.MULTILINE), sources
 
 
 @pytest.mark.parametrize("question", ["", "   "])
