@@ -12,13 +12,13 @@ import ctypes
 import logging
 import os
 import time
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 
 from desktop_rag.core.embedding import physical_cores
 from desktop_rag.core.model_prep import prompt_fast_model
+from desktop_rag.core.offload import OffloadReport, llama_log_captured, offload_from_log
 from desktop_rag.errors import Cancelled, GpuOffloadError, ModelLoadError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -101,21 +101,6 @@ def check_gguf_file(path: Path, n_gpu_layers: int = 0) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class OffloadReport:
-    supported: bool
-    requested: int
-    layers_total: int
-    layers_offloaded: int
-
-    def describe(self) -> str:
-        if not self.supported:
-            return "CPU only (this llama.cpp build has no GPU support)"
-        if self.layers_offloaded == 0:
-            return "CPU only (GPU offload available)"
-        return f"{self.layers_offloaded}/{self.layers_total} layers on the GPU"
-
-
 class LlamaCppChatModel:
     """A local GGUF model run by llama.cpp."""
 
@@ -163,19 +148,20 @@ class LlamaCppChatModel:
         path = self.model_path
         if self.prompt_copy_dir is not None and self.n_gpu_layers == 0:
             path = prompt_fast_model(self.model_path, self.prompt_copy_dir)
-        try:
-            self._llm = self._open(path)
-        except ModelLoadError:
-            if path == self.model_path:
-                raise
-            log.warning("the Q8_0 copy %s did not load; using %s", path, self.model_path.name)
-            path = self.model_path
-            self._llm = self._open(path)
+        with llama_log_captured() as lines:
+            try:
+                self._llm = self._open(path)
+            except ModelLoadError:
+                if path == self.model_path:
+                    raise
+                log.warning("the Q8_0 copy %s did not load; using %s", path, self.model_path.name)
+                path = self.model_path
+                lines.clear()
+                self._llm = self._open(path)
         self.loaded_path = path
         self._install_abort_callback()
-        total = self._layer_count()
-        wanted = total if self.n_gpu_layers < 0 else min(self.n_gpu_layers, total)
-        self.offload = OffloadReport(supported, self.n_gpu_layers, total, wanted if supported else 0)
+        self.offload = offload_from_log("".join(lines), supported=supported, requested=self.n_gpu_layers,
+                                        blocks=self._layer_count())
         log.info("loaded %s in %.1f s: %s", self.name, time.perf_counter() - started, self.offload.describe())
         return self._llm
 
