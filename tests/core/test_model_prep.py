@@ -92,6 +92,11 @@ def test_chat_model_runs_from_the_copy_and_survives_a_broken_one(
     model.load()
     assert model.loaded_path is not None and model.loaded_path.parent == cache
     assert model.name == bundled_llm_path().name  # users see the model they chose
+    from llama_cpp import Llama
+
+    original = Llama(model_path=str(bundled_llm_path()), vocab_only=True, verbose=False)
+    assert model.load().metadata["tokenizer.chat_template"] == original.metadata["tokenizer.chat_template"]
+    original.close()
     assert "".join(model.stream_chat(MESSAGES, max_tokens=8, temperature=0.0)).strip()
     copy = model.loaded_path
     model.close()
