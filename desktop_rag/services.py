@@ -35,8 +35,9 @@ def make_chat_model(settings: Settings) -> ChatModel:
         return OpenAICompatibleChatModel(
             s.remote_base_url, s.remote_model, api_key_env=s.remote_api_key_env, context_size=s.n_ctx
         )
+    copies = default_cache_dir() / "models" if s.fast_prompt_copy else None
     return LlamaCppChatModel(s.llm_model, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads or physical_cores(),
-                             n_ctx=s.n_ctx, prompt_copy_dir=default_cache_dir() / "models" if s.fast_prompt_copy else None)
+                             n_ctx=s.n_ctx, prompt_copy_dir=copies)
 
 
 class Services:

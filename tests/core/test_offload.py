@@ -25,7 +25,8 @@ def test_partial_and_zero_offload() -> None:
     assert offload_from_log(partial, supported=True, requested=10, blocks=30).describe().startswith(
         "10/31 layers on the GPU")
     none = "load_tensors: offloaded 0/31 layers to GPU\nload_tensors: CPU_Mapped model buffer size = 92.10 MiB\n"
-    assert offload_from_log(none, supported=True, requested=0, blocks=30).describe() == "CPU only (GPU offload available)"
+    report = offload_from_log(none, supported=True, requested=0, blocks=30)
+    assert report.layers_offloaded == 0 and report.describe() == "CPU only (GPU offload available)"
 
 
 def test_cpu_only_build_logs_no_offload_line() -> None:
