@@ -49,6 +49,9 @@ class KeywordIndex:
     def chunk_documents(self) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids ascending, their document ids), read from the doc_id index."""
         self._fresh()
+        return self._chunk_documents()
+
+    def _chunk_documents(self) -> tuple[np.ndarray, np.ndarray]:
         if self._map is None:
             # the doc_id index covers both columns: the wide chunk rows (text, vector) are not read
             rows = self._db.execute("SELECT id, doc_id FROM chunks INDEXED BY chunks_doc").fetchall()
@@ -63,14 +66,16 @@ class KeywordIndex:
 
     def term_chunks(self, term: str) -> int:
         """How many passages contain the word (stemmed, as FTS5 matches it)."""
-        self._fresh()
+        seen = sum(self.term_document_counts(term).values())
+        if seen < COMMON_TERM_CHUNKS:  # the capped read saw every match
+            return seen
         if term not in self._totals:
             self._totals[term] = int(self._db.execute(
                 "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{term}"',)).fetchone()[0])
         return self._totals[term]
 
     def is_common(self, term: str) -> bool:
-        return self.term_chunks(term) >= COMMON_TERM_CHUNKS
+        return sum(self.term_document_counts(term).values()) >= COMMON_TERM_CHUNKS
 
     def term_document_counts(self, term: str) -> dict[int, int]:
         """{document id: passages containing the word}, over the word's first COMMON_TERM_CHUNKS
@@ -79,7 +84,7 @@ class KeywordIndex:
         if term not in self._counts:
             rows = self._db.execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?",
                                     (f'"{term}"', COMMON_TERM_CHUNKS)).fetchall()
-            ids, docs = self.chunk_documents()
+            ids, docs = self._chunk_documents()
             found = np.array([r[0] for r in rows], dtype=np.int64)
             where = np.clip(np.searchsorted(ids, found), 0, max(len(ids) - 1, 0))
             owners = docs[where[ids[where] == found]] if len(ids) else np.empty(0, dtype=np.int64)
