@@ -38,11 +38,6 @@ from desktop_rag.errors import (
 log = logging.getLogger(__name__)
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ERROR_KINDS: dict[str, type[InputFileError]] = {
-    "encrypted": EncryptedPdfError,
-    "corrupt": CorruptPdfError,
-    "limit": ExtractionLimitError,
-}
 
 
 def normalize_page_text(text: str) -> str:
@@ -51,11 +46,20 @@ def normalize_page_text(text: str) -> str:
     return _CONTROL_CHARS.sub("", text)
 
 
+def file_access_error(path: Path, exc: OSError) -> FileAccessError:
+    """The error for a file that cannot be found or read, worded for the user."""
+    if isinstance(exc, FileNotFoundError):
+        return FileAccessError(str(path), f"{path}: file not found")
+    if isinstance(exc, PermissionError):
+        return FileAccessError(str(path), f"{path}: cannot be read (permission denied)")
+    return FileAccessError(str(path), f"{path}: cannot be read ({exc.strerror or exc})")
+
+
 def check_pdf_file(path: Path) -> None:
     """Cheap checks in the parent, before any parser sees the file."""
     try:
         if not path.exists():
-            raise FileAccessError(str(path), f"{path}: file not found")
+            raise FileNotFoundError(path)
         if path.is_dir():
             raise FileAccessError(str(path), f"{path}: is a folder, not a file")
         with path.open("rb") as fh:
@@ -63,10 +67,8 @@ def check_pdf_file(path: Path) -> None:
             size = fh.seek(0, os.SEEK_END)
             fh.seek(max(0, size - 4096))
             tail = fh.read()
-    except PermissionError as exc:
-        raise FileAccessError(str(path), f"{path}: cannot be read (permission denied)") from exc
     except OSError as exc:
-        raise FileAccessError(str(path), f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        raise file_access_error(path, exc) from exc
     if size == 0:
         raise NotAPdfError(str(path), f"{path.name}: empty file (0 bytes)")
     if b"%PDF-" not in head:

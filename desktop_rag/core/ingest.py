@@ -1,6 +1,6 @@
 """The ingestion pipeline: paths -> checked, hashed, extracted, chunked, embedded, stored.
 
-``ingest`` is a generator of :class:`IngestProgress` events that returns an
+``Ingestion.run`` is a generator of :class:`IngestProgress` events that returns an
 :class:`IngestReport`; every event is a cancel point. A failed file is recorded with its reason
 and the batch carries on. Each document is committed in one transaction after it is fully
 embedded, so an interruption at any moment loses at most the document in flight, and re-running
@@ -21,10 +21,10 @@ import numpy as np
 
 from desktop_rag.core.chunking import chunk_pages
 from desktop_rag.core.embedding import Embedder
-from desktop_rag.core.extract import PdfExtractor
+from desktop_rag.core.extract import PdfExtractor, file_access_error
 from desktop_rag.core.store import Store
 from desktop_rag.core.types import FileOutcome, IngestProgress, IngestReport, Stage
-from desktop_rag.errors import Cancelled, FileAccessError, InputFileError, StoreWriteError
+from desktop_rag.errors import Cancelled, InputFileError, StoreWriteError
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def file_sha256(path: Path) -> str:
             while block := fh.read(1 << 20):
                 digest.update(block)
     except OSError as exc:
-        raise FileAccessError(str(path), f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        raise file_access_error(path, exc) from exc
     return digest.hexdigest()
 
 
@@ -79,7 +79,7 @@ class _FileJob:
         try:
             stat = path.stat()
         except OSError as exc:
-            raise FileAccessError(str(path), f"{path}: {'file not found' if isinstance(exc, FileNotFoundError) else exc.strerror}") from exc
+            raise file_access_error(path, exc) from exc
         known = ing.store.document_by_path(str(path))
         if known and known.status == "indexed" and known.size == stat.st_size and known.mtime == stat.st_mtime:
             return FileOutcome(str(path), Stage.SKIPPED, "already indexed, unchanged", known.page_count, known.chunk_count)
@@ -181,16 +181,3 @@ class Ingestion:
                                       error=message)
         except StoreWriteError as exc:
             log.warning("could not record the failure of %s: %s", job.path, exc)
-
-
-def ingest(
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    store: Store,
-    embedder: Embedder,
-    extractor: PdfExtractor,
-    chunks: ChunkOptions = ChunkOptions(),
-    should_cancel: Callable[[], bool] = lambda: False,
-) -> Generator[IngestProgress, None, IngestReport]:
-    """Convenience wrapper: ``report = yield from ingest(...)`` or drive it with ``next``."""
-    return Ingestion(store, embedder, extractor, chunks, should_cancel).run(paths)

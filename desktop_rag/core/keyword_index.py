@@ -61,8 +61,11 @@ class KeywordIndex:
         return self._map
 
     def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
-        ids, docs = self.chunk_documents()
-        return ids[np.isin(docs, np.asarray(doc_ids, dtype=np.int64))]
+        return self.chunk_documents()[0][self._positions_of(doc_ids)]
+
+    def _positions_of(self, doc_ids: Sequence[int]) -> np.ndarray:
+        """Where these documents' chunks sit in ``chunk_documents()``, ascending."""
+        return np.flatnonzero(np.isin(self.chunk_documents()[1], np.asarray(doc_ids, dtype=np.int64)))
 
     def term_chunks(self, term: str) -> int:
         """How many passages contain the word (stemmed, as FTS5 matches it)."""
@@ -128,8 +131,8 @@ class KeywordIndex:
 
         A document's chunks are written in one transaction, so each document is usually one run.
         """
-        ids, docs = self.chunk_documents()
-        where = np.flatnonzero(np.isin(docs, np.asarray(doc_ids, dtype=np.int64)))
+        ids = self.chunk_documents()[0]
+        where = self._positions_of(doc_ids)
         if not len(where):
             return []
         breaks = np.flatnonzero(np.diff(where) > 1)

@@ -153,7 +153,7 @@ class Store:
     def check_embedder(self, model_id: str, dimension: int) -> None:
         """Refuse to mix vectors of two embedding models in one library."""
         stored_model, stored_dim = self.meta("embed_model"), self.meta("embed_dim")
-        if stored_model is None or self.chunk_count() == 0:
+        if stored_model is None or not self.has_chunks():
             return
         if stored_model != model_id or int(stored_dim or 0) != dimension:
             raise StoreIncompatibleError(
@@ -376,10 +376,12 @@ class Store:
         self._vectors.update(remove, add_ids, add_vectors)
 
     def save_index(self) -> None:
-        """Write the FAISS cache atomically; a failure only costs a rebuild later."""
+        """Leave the FAISS file equal to SQLite, written atomically; a failure only costs a rebuild
+        later. A file that already matches is not rewritten, and a rebuild saves itself."""
         if self._vectors.index is None:
             self._ensure_index()
-        self._vectors.save()
+        if self._vectors.dirty:
+            self._vectors.save()
 
 
 class _Transaction:
