@@ -44,14 +44,15 @@ class Services:
     """Owns the store, the embedder and the extractor for one data directory.
 
     ``embedder`` and ``chat_model`` may be given already loaded, so several instances (one per
-    GUI worker job, each with its own SQLite connection) share one copy of each model. Models
-    given in are not closed by :meth:`close`: their owner closes them.
+    GUI worker job, each with its own SQLite connection) share one copy of each model; ``store``
+    may be given open too. What is given in is not closed by :meth:`close`: its owner closes it.
     """
 
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None,
-                 chat_model: ChatModel | None = None) -> None:
+                 chat_model: ChatModel | None = None, store: Store | None = None) -> None:
         self.settings = settings
-        self.store = Store(settings.data_path)
+        self.store = store if store is not None else Store(settings.data_path)
+        self._owns_store = store is None
         self._embedder: Embedder | None = embedder
         self._extractor: PdfExtractor | None = None
         self._chat_model: ChatModel | None = chat_model
@@ -68,11 +69,8 @@ class Services:
             self._extractor.close()
         if self._owns_chat_model and isinstance(self._chat_model, LlamaCppChatModel):
             self._chat_model.close()
-        self.store.close()
-
-    @property
-    def threads(self) -> int:
-        return self.settings.n_threads or physical_cores()
+        if self._owns_store:
+            self.store.close()
 
     @property
     def embedder(self) -> Embedder:

@@ -3,16 +3,19 @@
 Every long operation is a core generator run by a :class:`~desktop_rag.ui.workers.GeneratorWorker`.
 Each job opens its own :class:`~desktop_rag.services.Services` (so its own SQLite connection)
 and shares the loaded models from :class:`~desktop_rag.ui.shared_models.SharedModels`. The GUI
-thread keeps one read-only-in-practice :class:`Store` for listing documents and counting.
+thread keeps one read-only-in-practice :class:`Store` for listing documents and counting, and
+questions share one more (:class:`QuestionStore`) so the search index stays loaded between them.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Generator, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence
 
 from PySide6.QtCore import QObject, Signal
 
@@ -31,6 +34,52 @@ log = logging.getLogger(__name__)
 EMBEDDER, LLM = "embedder", "llm"
 LOADING, READY, FAILED = "loading", "ready", "failed"
 CANCELLED_BEFORE_START = "not indexed: cancelled before it started"
+
+
+class QuestionStore:
+    """A store kept open across questions, so its FAISS cache and word statistics are read once,
+    not for every question (at 100,000 chunks: a 150 MB file, then a map of every chunk). It
+    notices commits by ingestion through SQLite's data_version, as any store does.
+
+    Questions take turns. Retiring it (the data folder changed, the window closes) closes it at
+    once, or when the question using it ends; a question that starts later opens its own store.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._store = Store(path)
+        self._turn = threading.Lock()
+        self._mutex = threading.Lock()  # guards the two fields below
+        self._users = 0
+        self._retired = False
+
+    @contextmanager
+    def use(self) -> Iterator[Store]:
+        with self._mutex:
+            retired = self._retired
+            self._users += not retired
+        if retired:
+            with Store(self.path) as store:
+                yield store
+            return
+        try:
+            with self._turn:
+                yield self._store
+        finally:
+            self._leave(1)
+
+    def retire(self) -> None:
+        with self._mutex:
+            already, self._retired = self._retired, True
+        if not already:
+            self._leave(0)
+
+    def _leave(self, users: int) -> None:
+        with self._mutex:
+            self._users -= users
+            last = self._retired and self._users == 0
+        if last:
+            self._store.close()
 
 
 def _load_models_job(models: SharedModels, which: Sequence[str], should_stop: Callable[[], bool]) -> Generator:
@@ -69,9 +118,10 @@ def _ingest_job(settings: Settings, models: SharedModels, paths: Sequence[str], 
         return (yield from services.ingestion(should_cancel).run(list(paths)))
 
 
-def _ask_job(settings: Settings, models: SharedModels, question: str,
+def _ask_job(settings: Settings, models: SharedModels, questions: QuestionStore, question: str,
              should_stop: Callable[[], bool]) -> Generator[AnswerEvent, None, Answer]:
-    with Services(settings, embedder=models.embedder, chat_model=models.chat_model) as services:
+    with questions.use() as store, \
+            Services(settings, embedder=models.embedder, chat_model=models.chat_model, store=store) as services:
         return (yield from services.answerer().ask(question, should_stop))
 
 
@@ -112,6 +162,7 @@ class Engine(QObject):
         self.models = models or SharedModels(settings)
         self.pool = WorkerPool(notifications.report_exception, parent=self)
         self.store = Store(settings.data_path)
+        self.questions = QuestionStore(settings.data_path)
         self.model_states: dict[str, tuple[str, str]] = {EMBEDDER: ("not loaded", ""), LLM: ("not loaded", "")}
         self.gpu_offload_available: bool | None = None
         self.settings_action: Action | None = None  # set by the window: "Settings..." next to model errors
@@ -244,7 +295,7 @@ class Engine(QObject):
     def ask(self, question: str) -> GeneratorWorker:
         """A worker that answers; connect to its signals, then :meth:`start` it (a fast job could
         otherwise finish before anyone listens)."""
-        return GeneratorWorker(partial(_ask_job, self.settings, self.models, question), "Answering")
+        return GeneratorWorker(partial(_ask_job, self.settings, self.models, self.questions, question), "Answering")
 
     def render_page(self, citation: Citation, dpi: float = 120.0) -> GeneratorWorker:
         """A worker that renders the citation's page; connect, then :meth:`start` it."""
@@ -261,6 +312,8 @@ class Engine(QObject):
         if old.data_path != settings.data_path:
             previous, self.store = self.store, Store(settings.data_path)
             previous.close()
+            retired, self.questions = self.questions, QuestionStore(settings.data_path)
+            retired.retire()
             self.data_dir_changed.emit()
             self.library_changed.emit()
         reload = ([EMBEDDER] if new_embedder else []) + ([LLM] if new_llm else [])
@@ -280,4 +333,5 @@ class Engine(QObject):
         """Release models and the store once every worker has finished."""
         self.pool.wait_for_done(30_000)
         self.models.close()
+        self.questions.retire()
         self.store.close()
