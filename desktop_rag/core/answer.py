@@ -102,6 +102,7 @@ class Answerer:
         self.store, self.retriever, self.embedder, self.chat_model = store, retriever, embedder, chat_model
         self.k, self.mode, self.max_tokens, self.temperature = k, mode, max_tokens, temperature
         self.min_relevance = min_relevance
+        self._fixed: tuple[ChatModel, int] | None = None
 
     def warm_up(self) -> None:
         """Load the embedder and a local chat model now rather than on the first question."""
@@ -124,7 +125,11 @@ class Answerer:
         return question
 
     def _fixed_tokens(self) -> int:
-        return self.chat_model.count_tokens(SYSTEM_PROMPT) + self.chat_model.count_tokens(user_message("", []))
+        """Tokens of the instructions and the empty prompt frame (counted once per chat model)."""
+        if self._fixed is None or self._fixed[0] is not self.chat_model:
+            count = self.chat_model.count_tokens
+            self._fixed = (self.chat_model, count(SYSTEM_PROMPT) + count(user_message("", [])))
+        return self._fixed[1]
 
     def pack(self, question: str, passages: Sequence[Passage]) -> tuple[list[Message], list[Passage]]:
         """As many passages as fit in the context after the answer reserve, in rank order."""
@@ -144,16 +149,15 @@ class Answerer:
                     {"role": "user", "content": user_message(question, sources)}]
         return messages, used
 
-    def _relevant(self, question: str, hits: Sequence[Hit]) -> bool:
+    def _relevant(self, question: str, hits: Sequence[Hit], vectors: dict[int, np.ndarray]) -> bool:
         if not hits:
             return False
-        vectors = self.store.chunk_vectors([h.chunk_id for h in hits])
-        if vectors is None or len(vectors) == 0:
+        if not vectors:
             return True
         query = self.retriever.query_vector(question)
         if query is None:
             return False
-        best = float(np.max(vectors @ query))
+        best = float(np.max(np.vstack(list(vectors.values())) @ query))
         log.debug("best passage similarity %.3f", best)
         return best >= self.min_relevance
 
@@ -163,7 +167,9 @@ class Answerer:
         hits = self.retriever.search(question, k=self.k, mode=self.mode)
         answer = Answer(question=question, text="")
         answer.timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
-        if not self._relevant(question, hits):
+        ids = [h.chunk_id for h in hits]
+        vectors = self.store.chunk_vector_map(ids)  # for the relevance check, then for attribution
+        if not self._relevant(question, hits, vectors):
             answer.text, answer.found_nothing = NOTHING_FOUND, True
             yield AnswerEvent("retrieved")
             yield AnswerEvent("token", NOTHING_FOUND)
@@ -172,7 +178,7 @@ class Answerer:
         messages, answer.passages = self.pack(question, merge_hits(hits, self.store.page_text))
         yield AnswerEvent("retrieved", passages=tuple(answer.passages))
         yield from self._generate(messages, answer, started, should_stop)
-        self._attribute(answer)
+        self._attribute(answer, vectors)
         answer.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return answer
 
@@ -197,15 +203,16 @@ class Answerer:
         if first is not None and len(pieces) > 1 and end > first:
             answer.timings["tokens_per_s"] = (len(pieces) - 1) / (end - first)
 
-    def _attribute(self, answer: Answer) -> None:
+    def _attribute(self, answer: Answer, chunk_vectors: dict[int, np.ndarray]) -> None:
+        """``chunk_vectors``: the stored vectors of the hits, which hold every passage's chunks."""
         sentences = split_sentences(answer.text)
         if not sentences:
             return
         sentence_vectors = self.embedder.embed(sentences)
         passage_vectors = []
         for p in answer.passages:
-            vecs = self.store.chunk_vectors(list(p.chunk_ids))
-            mean = vecs.mean(axis=0)
+            mean = np.mean([chunk_vectors[c] for c in p.chunk_ids if c in chunk_vectors]
+                           or [np.zeros(self.embedder.dimension, dtype=np.float32)], axis=0)
             passage_vectors.append(mean / (np.linalg.norm(mean) or 1.0))
         matrix = np.vstack(passage_vectors) if passage_vectors else None
         answer.sentences = attribute(answer.text, answer.passages, sentence_vectors, matrix)

@@ -306,15 +306,13 @@ class Store:
         ).fetchall()
         return {row["id"]: row for row in rows}
 
-    def chunk_vectors(self, ids: Sequence[int]) -> np.ndarray:
-        """Stored vectors of the given chunks, in the order given (missing ids are left out)."""
-        dim = int(self.meta("embed_dim") or 0)
-        if not ids or dim == 0:
-            return np.zeros((0, dim), dtype=np.float32)
+    def chunk_vector_map(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """{chunk id: stored vector} for those of the given chunks that exist."""
+        if not ids:
+            return {}
         marks = ",".join("?" * len(ids))
-        rows = dict(self._db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", list(ids)).fetchall())
-        blobs = [rows[i] for i in ids if i in rows]
-        return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dim)
+        rows = self._db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", list(ids)).fetchall()
+        return {int(i): np.frombuffer(blob, dtype=np.float32) for i, blob in rows}
 
     def page_text(self, doc_id: int, number: int) -> str | None:
         row = self._db.execute("SELECT text FROM pages WHERE doc_id=? AND number=?", (doc_id, number)).fetchone()

@@ -23,7 +23,8 @@ def _store_is_consistent(data_dir: Path) -> list[str]:
             assert d.chunk_count > 0 and d.page_count > 0
             assert store.page_text(d.id, 1) is not None
         if docs:
-            vector = store.chunk_vectors([int(store.chunk_ids_of([docs[0].id])[0])])[0]
+            first = int(store.chunk_ids_of([docs[0].id])[0])
+            vector = store.chunk_vector_map([first])[first]
             assert store.dense_search(vector, 1)[0][1] > 0.99  # FAISS agrees with SQLite
         return sorted(d.name for d in docs)
 
