@@ -22,12 +22,12 @@ from desktop_rag.config import Settings
 from desktop_rag.core.answer import Answerer
 from desktop_rag.core.eval_questions import load_questions, resolve_questions
 from desktop_rag.core.eval_report import format_table, render_chart, write_results
-from desktop_rag.core.evaluate import (MODES, EvalProgress, EvalResult, EvalTarget, QueryVectorCache, never,
-                                       run_evaluation)
+from desktop_rag.core.evaluate import MODES, EvalProgress, EvalResult, EvalTarget, QueryVectorCache, run_evaluation
+from desktop_rag.core.generate import never
 from desktop_rag.core.selfeval import DEFAULT_SEED, self_evaluate
 from desktop_rag.core.types import IngestProgress, IngestReport
 from desktop_rag.errors import Cancelled, SettingsError
-from desktop_rag.services import Services
+from desktop_rag.services import Services, embedder_key
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,8 @@ class VariantStores:
             if _describe(settings, self.keys) == _describe(main.settings, self.keys):
                 continue  # the current settings: the main store already is this variant
             folder = main.settings.data_path / STORES_DIR / name.replace("/", "_")
-            services = Services(settings.replace(data_dir=str(folder)))
+            same = embedder_key(settings) == embedder_key(main.settings)  # one copy of the model, not one per store
+            services = Services(settings.replace(data_dir=str(folder)), embedder=main.embedder if same else None)
             self._opened.append(services)
             yield from _sync_store(services, paths, name, should_cancel)
             out.append(self._target(services, name))
@@ -171,9 +172,9 @@ def run_labelled_evaluation(
 
 def _answerer(services: Services) -> Answerer:
     """The user's answerer, but at temperature 0 so the same questions give the same answers."""
-    s = services.settings
-    return Answerer(services.store, services.retriever(), services.embedder, services.chat_model(), k=s.top_k,
-                    mode=s.retrieval_mode, max_tokens=s.max_tokens, temperature=0.0)
+    answerer = services.answerer()
+    answerer.temperature = 0.0
+    return answerer
 
 
 def run_self_evaluation(

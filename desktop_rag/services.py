@@ -7,6 +7,7 @@ Models load lazily on first use so commands that do not need them (``list``, a r
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from desktop_rag.config import Settings, default_cache_dir
 from desktop_rag.core.answer import Answerer
@@ -18,6 +19,17 @@ from desktop_rag.core.retrieve import Retriever
 from desktop_rag.core.store import Store
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever downloaded at run time
+
+
+def embedder_key(s: Settings) -> tuple[Any, ...]:
+    """The settings :func:`make_embedder` reads: equal keys, interchangeable embedders."""
+    return (s.embedding_model, s.embed_batch_size, s.n_threads)
+
+
+def chat_model_key(s: Settings) -> tuple[Any, ...]:
+    """The settings :func:`make_chat_model` reads."""
+    return (s.llm_model, s.n_gpu_layers, s.n_threads, s.n_ctx, s.fast_prompt_copy, s.remote_base_url,
+            s.remote_model, s.remote_api_key_env)
 
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:

@@ -23,6 +23,7 @@ import numpy as np
 from desktop_rag.core import eval_metrics as m
 from desktop_rag.core.embedding import Embedder
 from desktop_rag.core.eval_questions import ResolvedQuestion, SkippedQuestion
+from desktop_rag.core.generate import never
 from desktop_rag.core.types import Answer, AnswerEvent, Hit
 from desktop_rag.errors import Cancelled, DesktopRagError
 
@@ -32,10 +33,6 @@ MODES: tuple[str, ...] = ("dense", "keyword", "hybrid")
 LEVELS: tuple[str, ...] = ("document", "page")
 RESULTS_FORMAT = 1
 PRIME_BATCH = 64
-
-
-def never() -> bool:
-    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,8 @@ from typing import Callable, Generator, Iterator, Sequence
 
 from desktop_rag.core.citations import split_sentences
 from desktop_rag.core.eval_questions import EvalQuestion, ResolvedQuestion
-from desktop_rag.core.evaluate import (MODES, EvalProgress, EvalResult, EvalTarget, aggregate, never,
-                                       run_evaluation)
-from desktop_rag.core.generate import ChatModel, Message
+from desktop_rag.core.evaluate import MODES, EvalProgress, EvalResult, EvalTarget, aggregate, run_evaluation
+from desktop_rag.core.generate import ChatModel, Message, never
 from desktop_rag.core.retrieve import query_terms
 from desktop_rag.core.store import Store
 from desktop_rag.errors import Cancelled, ModelError
@@ -198,9 +197,9 @@ def _stems(text: str) -> list[str]:
 def is_grounded(question: str, passage: str, label: str = "") -> bool:
     """At least two of the question's content words, and half of them, occur in the passage
     (the document's own name does not count: it is in every question about the document)."""
-    named = set(_stems(label))
+    named, present = set(_stems(label)), set(_stems(passage))
     words = [w for w in _stems(question) if w not in named]
-    found = sum(1 for w in words if w in set(_stems(passage)))
+    found = sum(1 for w in words if w in present)
     return found >= 2 and found >= 0.5 * len(words)
 
 

@@ -18,6 +18,7 @@ from desktop_rag.config import Settings
 from desktop_rag.core.embedding import Embedder
 from desktop_rag.core.generate import ChatModel, Message, never
 from desktop_rag.errors import Cancelled
+from desktop_rag.services import chat_model_key, embedder_key, make_chat_model, make_embedder
 
 LOCK_POLL_S = 0.05  # how often a question waiting for the model checks Stop
 TOKENIZE_PIECE_CHARS = 4000  # about 5 ms of tokenizing, during which the GUI thread cannot run
@@ -132,15 +133,6 @@ class LockedChatModel:
                 close()
 
 
-def _llm_key(s: Settings) -> tuple[Any, ...]:
-    return (s.llm_model, s.n_gpu_layers, s.n_threads, s.n_ctx, s.fast_prompt_copy, s.remote_base_url,
-            s.remote_model, s.remote_api_key_env)
-
-
-def _embedder_key(s: Settings) -> tuple[Any, ...]:
-    return (s.embedding_model, s.embed_batch_size, s.n_threads)
-
-
 class SharedModels:
     """The embedder and chat model for the current settings, created on demand.
 
@@ -154,11 +146,8 @@ class SharedModels:
         embedder_factory: Callable[[Settings], Embedder] | None = None,
         chat_model_factory: Callable[[Settings], ChatModel] | None = None,
     ) -> None:
-        if embedder_factory is None or chat_model_factory is None:
-            from desktop_rag.services import make_chat_model, make_embedder
-
-            embedder_factory = embedder_factory or make_embedder
-            chat_model_factory = chat_model_factory or make_chat_model
+        embedder_factory = embedder_factory or make_embedder
+        chat_model_factory = chat_model_factory or make_chat_model
         self._make_embedder, self._make_chat_model = embedder_factory, chat_model_factory
         self.settings = settings
         self.embedder = LockedEmbedder(embedder_factory(settings))
@@ -170,8 +159,8 @@ class SharedModels:
         A replaced chat model is closed once the job using it (if any) lets go of it.
         """
         old, self.settings = self.settings, settings
-        new_embedder = _embedder_key(old) != _embedder_key(settings)
-        new_llm = _llm_key(old) != _llm_key(settings)
+        new_embedder = embedder_key(old) != embedder_key(settings)
+        new_llm = chat_model_key(old) != chat_model_key(settings)
         if new_embedder:
             self.embedder = LockedEmbedder(self._make_embedder(settings))
         if new_llm:
