@@ -87,13 +87,13 @@ def attribute(
     return result
 
 
+def citation_from_passage(p: Passage) -> Citation:
+    return Citation(number=p.number, file=p.file, path=p.path, page=p.page, chunk_id=p.chunk_ids[0], text=p.text,
+                    start_offset=p.start_offset, end_offset=p.end_offset, page_end=p.page_end)
+
+
 def citations_for(sentences: Sequence[AnswerSentence], passages: Sequence[Passage]) -> list[Citation]:
     """The passages the answer relies on, in passage-number order."""
     used = sorted({n for s in sentences for n in s.citations})
     by_number = {p.number: p for p in passages}
-    return [
-        Citation(number=n, file=p.file, path=p.path, page=p.page, chunk_id=p.chunk_ids[0], text=p.text,
-                 start_offset=p.start_offset, end_offset=p.end_offset, page_end=p.page_end)
-        for n in used
-        if (p := by_number.get(n)) is not None
-    ]
+    return [citation_from_passage(by_number[n]) for n in used if n in by_number]

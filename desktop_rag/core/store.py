@@ -190,12 +190,14 @@ class Store:
         return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
 
     def stats(self) -> dict[str, int]:
-        docs, pages, failed = self._db.execute(
+        """Counts from the documents table alone (each row keeps its page and chunk counts)."""
+        docs, pages, chunks, failed = self._db.execute(
             "SELECT count(*) FILTER (WHERE status='indexed'), "
             "coalesce(sum(page_count) FILTER (WHERE status='indexed'), 0), "
+            "coalesce(sum(chunk_count) FILTER (WHERE status='indexed'), 0), "
             "count(*) FILTER (WHERE status='failed') FROM documents"
         ).fetchone()
-        return {"documents": docs, "pages": pages, "chunks": self.chunk_count(), "failed": failed}
+        return {"documents": docs, "pages": pages, "chunks": chunks, "failed": failed}
 
     def add_document(
         self,

@@ -9,7 +9,8 @@ from PySide6.QtCore import QObject
 
 from desktop_rag.core.conversations import ConversationStore, StoredMessage
 from desktop_rag.core.pages import RenderedPage
-from desktop_rag.core.types import Answer, AnswerEvent, Citation, Passage
+from desktop_rag.core.citations import citation_from_passage
+from desktop_rag.core.types import Answer, AnswerEvent, Citation
 from desktop_rag.ui.chat_panel import ChatPanel, stored_from_answer
 from desktop_rag.ui.engine import LLM, LOADING, Engine
 from desktop_rag.ui.page_view import open_in_system_viewer
@@ -17,11 +18,6 @@ from desktop_rag.ui.sources_panel import SourcesPanel
 from desktop_rag.ui.workers import GeneratorWorker
 
 log = logging.getLogger(__name__)
-
-
-def citation_from_passage(p: Passage) -> Citation:
-    return Citation(number=p.number, file=p.file, path=p.path, page=p.page, chunk_id=p.chunk_ids[0], text=p.text,
-                    start_offset=p.start_offset, end_offset=p.end_offset, page_end=p.page_end)
 
 
 class ChatController(QObject):
@@ -83,10 +79,6 @@ class ChatController(QObject):
 
     # ------------------------------------------------------------------ asking
 
-    @property
-    def answering(self) -> bool:
-        return self.worker is not None
-
     def ask(self, question: str) -> None:
         if self.worker is not None:
             return
@@ -124,9 +116,10 @@ class ChatController(QObject):
         if self.current is not None:
             self.conversations.add_answer(self.current, answer)
         self.chat.end_answer(stored_from_answer(answer))
-        self.sources.show_citations(answer.citations or self._passages)
-        if answer.citations:
+        if answer.citations:  # preview the first source
             self.sources.show_citations(answer.citations, select=answer.citations[0].number)
+        else:  # nothing cited: the passages the model was given
+            self.sources.show_citations(self._passages)
 
     def _on_ask_worker_errored(self, exc: BaseException) -> None:
         text = self.chat.streamed()

@@ -19,7 +19,6 @@ HEADERS = ("Document", "Status", "Progress", "Pages", "Chunks")
 BUSY = -1.0  # progress of a step with no measurable progress (extracting): a busy bar
 FAILED_COLOR = QColor(214, 69, 65)
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
-PATH_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _STAGE_FRACTION = {Stage.QUEUED: 0.0, Stage.HASHING: 0.02, Stage.EXTRACTING: BUSY, Stage.CHUNKING: 0.2,
                    Stage.STORING: 0.97}
@@ -118,8 +117,6 @@ class DocumentTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == PROGRESS_ROLE:
             return row.progress if row.busy else None  # a bar only while there is progress to show
-        if role == PATH_ROLE:
-            return row.path
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{row.name}, {row.status_text}"
         return None
@@ -153,13 +150,20 @@ class DocumentTableModel(QAbstractTableModel):
     def _set(self, new: DocumentRow) -> None:
         i = self._by_path.get(new.path)
         if i is None:
-            self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows))
-            self._by_path[new.path] = len(self._rows)
-            self._rows.append(new)
-            self.endInsertRows()
+            self._append([new])
         elif self._rows[i] != new:
             self._rows[i] = new
             self.dataChanged.emit(self.index(i, 0), self.index(i, len(HEADERS) - 1))
+
+    def _append(self, rows: Sequence[DocumentRow]) -> None:
+        """New rows at the end in one insertion (one signal for the views, not one per row)."""
+        if not rows:
+            return
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
+        for r in rows:
+            self._by_path[r.path] = len(self._rows)
+            self._rows.append(r)
+        self.endInsertRows()
 
     def sync_documents(self, documents: Sequence[DocumentInfo]) -> None:
         """Show what the store holds; rows being worked on, and this session's skipped or
@@ -174,9 +178,11 @@ class DocumentTableModel(QAbstractTableModel):
             elif doc is not None:
                 rows.append(row_from_document(doc))
         rows.extend(row_from_document(d) for d in stored.values())
-        if [r.path for r in rows][: len(self._rows)] == [r.path for r in self._rows]:
-            for r in rows:  # nothing removed: update in place so the selection survives
+        kept = len(self._rows)
+        if [r.path for r in rows[:kept]] == [r.path for r in self._rows]:
+            for r in rows[:kept]:  # nothing removed: update in place so the selection survives
                 self._set(r)
+            self._append(rows[kept:])
             return
         self.beginResetModel()
         self._rows = rows
@@ -196,8 +202,14 @@ class DocumentTableModel(QAbstractTableModel):
         if not any(r.busy for r in self._rows):
             self.session = set()
         self.session.update(paths)
+        new: dict[str, DocumentRow] = {}
         for path in paths:  # no doc_id: a re-indexed file is not in the store until it is done
-            self._set(DocumentRow(path, Path(path).name, "queued"))
+            row = DocumentRow(path, Path(path).name, "queued")
+            if path in self._by_path:
+                self._set(row)
+            else:
+                new[path] = row
+        self._append(list(new.values()))
 
     def mark_dropped(self, paths: Sequence[str], status: str = "cancelled", reason: str = "") -> None:
         """Rows that will not be indexed now (cancelled, or the whole run failed)."""

@@ -52,8 +52,6 @@ class NotificationManager(QObject):
     def __init__(self, log_file: str = "", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.log_file = log_file
-        self.history: list[Notification] = []
-        self.notified.connect(self._on_self_notified)
 
     def notify(self, message: str, severity: Severity = Severity.INFO, *, actions: tuple[Action, ...] = ()) -> None:
         log.log(logging.WARNING if severity != Severity.INFO else logging.INFO, "%s", message)
@@ -70,9 +68,6 @@ class NotificationManager(QObject):
         log.error("unexpected error %s%s\n%s", prefix, exc, details)
         message = f"Unexpected error {prefix}{type(exc).__name__}: {exc}"
         self.notified.emit(Notification(message, Severity.ERROR, details, expected=False, actions=actions))
-
-    def _on_self_notified(self, notification: Notification) -> None:
-        self.history.append(notification)
 
 
 class NotificationBanner(QFrame):

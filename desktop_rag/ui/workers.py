@@ -1,14 +1,13 @@
 """The one place that runs core generators off the GUI thread (after superqt's ``GeneratorWorker``).
 
 A job is a callable that takes a ``should_stop`` callable and returns a generator. The worker
-runs it in a thread pool and turns it into Qt signals: ``started``, ``yielded`` (every progress
-event), ``returned`` (the generator's return value), ``errored`` (an exception), ``aborted``
-(the generator was closed after :meth:`GeneratorWorker.quit`) and always ``finished`` last.
+runs it in a thread pool and turns it into Qt signals: ``yielded`` (every progress event),
+``returned`` (the generator's return value), ``errored`` (an exception) and always ``finished``
+last.
 
 Stopping is cooperative: :meth:`quit` makes ``should_stop()`` true, which the core checks at
-every ``yield`` (and llama.cpp between compute steps). A job started with ``cooperative=False``
-is also closed by the worker at its next ``yield``. An exception with no ``errored`` handler is
-not swallowed: :class:`WorkerPool` sends every error to the notification manager.
+every ``yield`` (and llama.cpp between compute steps). An exception with no ``errored`` handler
+is not swallowed: :class:`WorkerPool` sends every error to the notification manager.
 """
 
 from __future__ import annotations
@@ -46,49 +45,24 @@ def lower_thread_priority() -> None:
 
 
 class WorkerSignals(QObject):
-    started = Signal()
     yielded = Signal(object)
     returned = Signal(object)
     errored = Signal(object)  # the exception
-    aborted = Signal()
     finished = Signal()
 
 
 class GeneratorWorker(QRunnable):
     """Runs one job; its signals are delivered on the thread that owns them (the GUI thread)."""
 
-    def __init__(self, job: Job, name: str, *, cooperative: bool = True, background: bool = True) -> None:
+    def __init__(self, job: Job, name: str, *, background: bool = True) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the pool keeps a Python reference until ``finished``
-        self.job, self.name, self.cooperative, self.background = job, name, cooperative, background
+        self.job, self.name, self.background = job, name, background
         self.signals = WorkerSignals()
         self._stop = threading.Event()
-        self._done = threading.Event()
-
-    # Signals are reached through properties so callers write ``worker.yielded.connect(...)``.
-    @property
-    def started(self) -> Signal:
-        return self.signals.started
-
-    @property
-    def yielded(self) -> Signal:
-        return self.signals.yielded
-
-    @property
-    def returned(self) -> Signal:
-        return self.signals.returned
-
-    @property
-    def errored(self) -> Signal:
-        return self.signals.errored
-
-    @property
-    def aborted(self) -> Signal:
-        return self.signals.aborted
-
-    @property
-    def finished(self) -> Signal:
-        return self.signals.finished
+        # so callers write ``worker.yielded.connect(...)``
+        self.yielded, self.returned = self.signals.yielded, self.signals.returned
+        self.errored, self.finished = self.signals.errored, self.signals.finished
 
     def should_stop(self) -> bool:
         return self._stop.is_set()
@@ -97,25 +71,13 @@ class GeneratorWorker(QRunnable):
         """Ask the job to stop at its next cancel point (thread-safe, returns at once)."""
         self._stop.set()
 
-    @property
-    def is_running(self) -> bool:
-        return not self._done.is_set()
-
-    def wait(self, timeout_s: float | None = None) -> bool:
-        return self._done.wait(timeout_s)
-
     def run(self) -> None:  # runs in a pool thread
         if self.background:
             lower_thread_priority()
         signals = self.signals
-        signals.started.emit()
         try:
             gen = self.job(self.should_stop)
             while True:
-                if self._stop.is_set() and not self.cooperative:
-                    gen.close()
-                    signals.aborted.emit()
-                    break
                 try:
                     value = next(gen)
                 except StopIteration as stop:
@@ -126,7 +88,6 @@ class GeneratorWorker(QRunnable):
             log.debug("job %s failed", self.name, exc_info=True)
             signals.errored.emit(exc)
         finally:
-            self._done.set()
             signals.finished.emit()
 
 
