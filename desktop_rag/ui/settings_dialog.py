@@ -50,9 +50,9 @@ class SettingsDialog(QDialog):
         self.original = settings
         self._result = settings
         layout = QVBoxLayout(self)
-        layout.addWidget(self._model_group(settings, gpu_offload))
-        layout.addWidget(self._remote_group(settings))
-        layout.addWidget(self._retrieval_group(settings))
+        layout.addWidget(self._model_group(gpu_offload))
+        layout.addWidget(self._remote_group())
+        layout.addWidget(self._retrieval_group())
         layout.addWidget(self._storage_group(settings))
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -65,17 +65,17 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self._restore_defaults)
         layout.addWidget(self.buttons)
+        self._load(settings)
 
     # ------------------------------------------------------------------ groups
 
-    def _model_group(self, s: Settings, gpu_offload: bool | None) -> QGroupBox:
+    # The groups make the widgets; _load gives them their values.
+
+    def _model_group(self, gpu_offload: bool | None) -> QGroupBox:
         group = QGroupBox("Language model")
         form = QFormLayout(group)
         self.llm_model = QComboBox()
         self.llm_model.addItem(BUNDLED_LLM_LABEL, "")
-        if s.llm_model:
-            self.llm_model.addItem(s.llm_model, s.llm_model)
-            self.llm_model.setCurrentIndex(1)
         self.llm_model.setToolTip("Any GGUF chat model file works; smaller quantizations (Q4) load faster")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._choose_llm)
@@ -83,7 +83,6 @@ class SettingsDialog(QDialog):
         self.gpu_layers = QSpinBox()
         self.gpu_layers.setRange(-1, 1000)
         self.gpu_layers.setSpecialValueText("All layers")
-        self.gpu_layers.setValue(s.n_gpu_layers)
         if gpu_offload is None:
             gpu_text = "GPU offload: checking…"
         else:
@@ -94,63 +93,55 @@ class SettingsDialog(QDialog):
         self.threads = QSpinBox()
         self.threads.setRange(0, 512)
         self.threads.setSpecialValueText(f"Automatic ({physical_cores()} cores)")
-        self.threads.setValue(s.n_threads)
         form.addRow("&Threads:", self.threads)
         self.fast_prompt = QCheckBox("Faster prompts for small Q4_1/Q5_1 models")
         self.fast_prompt.setToolTip("Runs them from a Q8_0 copy made once in the cache folder (the bundled model: "
                                     "145 MB; its prompts are read about 1.5x faster on the CPU)")
-        self.fast_prompt.setChecked(s.fast_prompt_copy)
         form.addRow("", self.fast_prompt)
         self.n_ctx = QSpinBox()
         self.n_ctx.setRange(512, 262144)
         self.n_ctx.setSingleStep(512)
         self.n_ctx.setSuffix(" tokens")
-        self.n_ctx.setValue(s.n_ctx)
         form.addRow("&Context size:", self.n_ctx)
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.05)
         self.temperature.setDecimals(2)
-        self.temperature.setValue(s.temperature)
         self.temperature.setToolTip("0 = always the most likely words; higher = more varied answers")
         form.addRow("T&emperature:", self.temperature)
         return group
 
-    def _remote_group(self, s: Settings) -> QGroupBox:
+    def _remote_group(self) -> QGroupBox:
         group = QGroupBox("Use a remote OpenAI-compatible endpoint instead of the local model")
         group.setCheckable(True)
-        group.setChecked(bool(s.remote_base_url))
         form = QFormLayout(group)
-        self.remote_url = QLineEdit(s.remote_base_url)
+        self.remote_url = QLineEdit()
         self.remote_url.setPlaceholderText("http://localhost:8080/v1")
         form.addRow("&Base URL:", self.remote_url)
-        self.remote_model = QLineEdit(s.remote_model)
+        self.remote_model = QLineEdit()
         form.addRow("Model &name:", self.remote_model)
-        self.remote_key_env = QLineEdit(s.remote_api_key_env)
+        self.remote_key_env = QLineEdit()
         self.remote_key_env.setToolTip("The API key is read from this environment variable; it is never saved")
         form.addRow("API key &variable:", self.remote_key_env)
         self.remote_group = group
         return group
 
-    def _retrieval_group(self, s: Settings) -> QGroupBox:
+    def _retrieval_group(self) -> QGroupBox:
         group = QGroupBox("Retrieval and indexing")
         form = QFormLayout(group)
         self.mode = QComboBox()
         for mode in RETRIEVAL_MODES:
             self.mode.addItem(MODE_LABELS.get(mode, mode), mode)
-        self.mode.setCurrentIndex(RETRIEVAL_MODES.index(s.retrieval_mode))
         form.addRow("&Retrieval:", self.mode)
         self.chunk_tokens = QSpinBox()
         self.chunk_tokens.setRange(16, 4096)
         self.chunk_tokens.setSuffix(" tokens")
-        self.chunk_tokens.setValue(s.chunk_tokens)
         form.addRow("Passage si&ze:", self.chunk_tokens)
         self.chunk_overlap = QSpinBox()
         self.chunk_overlap.setRange(0, 2048)
         self.chunk_overlap.setSuffix(" tokens")
-        self.chunk_overlap.setValue(s.chunk_overlap)
         form.addRow("Passage o&verlap:", self.chunk_overlap)
-        self.embedding_model = QLineEdit(s.embedding_model)
+        self.embedding_model = QLineEdit()
         self.embedding_model.setPlaceholderText("Bundled all-MiniLM-L6-v2")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._choose_embedding_folder)
