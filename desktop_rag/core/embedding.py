@@ -7,6 +7,7 @@ install embeds with no download; ``HF_HUB_OFFLINE=1`` is set before the librarie
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import logging
 import os
@@ -61,6 +62,7 @@ def native_bf16() -> bool:
     return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
 
 
+@functools.cache  # read once: it is asked for on every model and settings change
 def physical_cores() -> int:
     """Physical cores where we can tell, else logical CPUs."""
     try:
