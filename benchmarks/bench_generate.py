@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import table  # noqa: E402
 
 from desktop_rag.config import load_settings  # noqa: E402
-from desktop_rag.core.generate import LlamaCppChatModel  # noqa: E402
+from desktop_rag.core.models.llama_cpp import LlamaCppChatModel  # noqa: E402
 from desktop_rag.errors import Cancelled  # noqa: E402
 from desktop_rag.services import Services  # noqa: E402
 
@@ -107,7 +107,7 @@ def main() -> None:
     rows = [("question", "prompt tok", "ours TTFT ms", "bare TTFT ms", "ours tok/s", "bare tok/s", "tokens")]
     for question in QUESTIONS:
         hits = answerer.retriever.search(question, k=answerer.k, mode=answerer.mode)
-        from desktop_rag.core.answer import merge_hits
+        from desktop_rag.core.answer.answerer import merge_hits
 
         messages, _ = answerer.pack(question, merge_hits(hits, services.store.page_text))
         tokens = prompt_tokens(model, messages)

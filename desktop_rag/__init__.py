@@ -1,7 +1,7 @@
-"""desktop_rag: an offline desktop assistant that answers questions about your PDFs with citations."""
+"""desktop_rag: an offline desktop assistant that answers questions about your PDFs with citations.
 
-from desktop_rag.config import Settings, load_settings, save_settings
-from desktop_rag.errors import DesktopRagError
+Kept free of imports so ``python -m desktop_rag`` and the CLI start fast; import what you need from
+its modules (``desktop_rag.config``, ``desktop_rag.errors``, ``desktop_rag.services``).
+"""
 
 __version__ = "0.1.0"
-__all__ = ["DesktopRagError", "Settings", "load_settings", "save_settings", "__version__"]

@@ -16,7 +16,7 @@ def gui_main() -> int:
 def main() -> int:
     args = sys.argv[1:]
     if args[:1] == ["--extract-worker"]:  # a frozen build runs its PDF parser child this way
-        from desktop_rag.core.extract import serve_worker
+        from desktop_rag.core.ingest.extract import serve_worker
 
         serve_worker(int(args[1]) if len(args) > 1 else 2048)
         return 0

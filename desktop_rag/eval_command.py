@@ -18,7 +18,7 @@ from desktop_rag.config import RETRIEVAL_MODES, Settings
 from desktop_rag.errors import SettingsError
 
 if TYPE_CHECKING:  # the evaluation modules load numpy and the models' wiring: only when eval runs
-    from desktop_rag.core.evaluate import EvalProgress, EvalResult
+    from desktop_rag.core.eval.harness import EvalProgress, EvalResult
 
 QUESTION_METHODS = ("auto", "llm", "template")  # desktop_rag.core.selfeval.METHODS, without importing it
 
@@ -81,8 +81,8 @@ def _drive(gen: Generator["EvalProgress", None, "EvalResult"]) -> "EvalResult":
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from desktop_rag.core.selfeval import questions_jsonl
-    from desktop_rag.evaluation import (format_table, parse_variants, run_labelled_evaluation, run_self_evaluation,
+    from desktop_rag.core.eval.selfeval import questions_jsonl
+    from desktop_rag.eval_service import (format_table, parse_variants, run_labelled_evaluation, run_self_evaluation,
                                         write_results)
     from desktop_rag.services import Services
 

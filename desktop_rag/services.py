@@ -10,13 +10,15 @@ import os
 from typing import Any
 
 from desktop_rag.config import Settings, default_cache_dir
-from desktop_rag.core.answer import Answerer
-from desktop_rag.core.embedding import Embedder, SentenceTransformerEmbedder, physical_cores
-from desktop_rag.core.extract import PdfExtractor
-from desktop_rag.core.generate import ChatModel, LlamaCppChatModel
-from desktop_rag.core.ingest import ChunkOptions, Ingestion
-from desktop_rag.core.retrieve import Retriever
-from desktop_rag.core.store import Store
+from desktop_rag.core.answer.answerer import Answerer
+from desktop_rag.core.models.embedder import Embedder, SentenceTransformerEmbedder
+from desktop_rag.core.models.hardware import physical_cores
+from desktop_rag.core.ingest.extract import PdfExtractor
+from desktop_rag.core.models.llama_cpp import LlamaCppChatModel
+from desktop_rag.core.models.chat import ChatModel
+from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
+from desktop_rag.core.search.retriever import Retriever
+from desktop_rag.core.store.library import Store
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever downloaded at run time
 
@@ -42,7 +44,7 @@ def make_chat_model(settings: Settings) -> ChatModel:
     """The remote endpoint when one is configured, else the local GGUF (not loaded until first used)."""
     s = settings
     if s.remote_base_url:
-        from desktop_rag.core.openai_compat import OpenAICompatibleChatModel
+        from desktop_rag.core.models.openai_compat import OpenAICompatibleChatModel
 
         return OpenAICompatibleChatModel(
             s.remote_base_url, s.remote_model, api_key_env=s.remote_api_key_env, context_size=s.n_ctx

@@ -6,6 +6,24 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+class RetrievalMode(str, Enum):
+    """How search ranks passages: by meaning (embeddings), by words (BM25), or both fused."""
+
+    DENSE = "dense"
+    KEYWORD = "keyword"
+    HYBRID = "hybrid"
+
+
+RETRIEVAL_MODES: tuple[str, ...] = tuple(m.value for m in RetrievalMode)
+
+
+class DocumentStatus(str, Enum):
+    """What the library holds for a file: its passages, or the reason it could not be read."""
+
+    INDEXED = "indexed"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """Text of one page. ``number`` is 1-based, as the user sees it in a viewer."""
@@ -41,7 +59,7 @@ class DocumentInfo:
     mtime: float
     page_count: int
     chunk_count: int
-    status: str
+    status: DocumentStatus
     error: str
     added_at: float
     title: str = ""
@@ -162,6 +180,7 @@ class Citation:
     start_offset: int
     end_offset: int
     page_end: int
+    doc_id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ from typing import Callable, Sequence
 
 from PySide6.QtCore import QObject
 
-from desktop_rag.core.conversations import ConversationStore, StoredMessage
-from desktop_rag.core.pages import RenderedPage
-from desktop_rag.core.citations import citation_from_passage
+from desktop_rag.core.store.conversations import ConversationStore, StoredMessage
+from desktop_rag.core.ingest.render import RenderedPage
+from desktop_rag.core.answer.citations import citation_from_passage
 from desktop_rag.core.types import Answer, AnswerEvent, Citation
 from desktop_rag.ui.chat_panel import ChatPanel, stored_from_answer
 from desktop_rag.ui.engine import LLM, LOADING, Engine

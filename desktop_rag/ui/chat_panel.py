@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_rag.core.conversations import ConversationInfo, StoredMessage
+from desktop_rag.core.store.conversations import ConversationInfo, StoredMessage
 from desktop_rag.core.types import Answer
 from desktop_rag.ui.transcript import UNSUPPORTED_TIP, Colors, parse_link, transcript_html
 

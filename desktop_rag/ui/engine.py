@@ -20,9 +20,9 @@ from typing import Any, Callable, Generator, Iterator, Sequence
 from PySide6.QtCore import QObject, Signal
 
 from desktop_rag.config import Settings
-from desktop_rag.core.ingest import discover_pdfs
-from desktop_rag.core.pages import render_page
-from desktop_rag.core.store import Store
+from desktop_rag.core.ingest.pipeline import discover_pdfs
+from desktop_rag.core.ingest.render import render_page
+from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import Answer, AnswerEvent, Citation, DocumentInfo, IngestProgress, IngestReport, Stage
 from desktop_rag.services import Services
 from desktop_rag.ui.notifications import Action, NotificationManager, Severity
@@ -102,7 +102,7 @@ def _load_models_job(models: SharedModels, which: Sequence[str], should_stop: Ca
         label = model.model_id if name == EMBEDDER else model.name
         yield name, READY, f"{label} ({time.perf_counter() - started:.1f} s)"
     if LLM in which:
-        from desktop_rag.core.generate import gpu_offload_supported
+        from desktop_rag.core.models.llama_cpp import gpu_offload_supported
 
         yield "gpu", READY, gpu_offload_supported()
 

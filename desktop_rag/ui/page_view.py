@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, Qt, QUrl
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QSizePolicy, QStackedWidget, QWidget
 
-from desktop_rag.core.pages import Rect, RenderedPage
+from desktop_rag.core.ingest.render import Rect, RenderedPage
 
 log = logging.getLogger(__name__)
 

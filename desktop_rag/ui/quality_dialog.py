@@ -1,6 +1,6 @@
 """Library > Check retrieval quality: self-evaluation in the background, then a table and a chart.
 
-The work is desktop_rag.evaluation.run_self_evaluation (questions generated from the user's own
+The work is desktop_rag.eval_service.run_self_evaluation (questions generated from the user's own
 passages, scored at page and document level per retrieval mode); this module only runs it on a
 worker, shows its progress in the status bar and presents the result.
 """
@@ -26,7 +26,7 @@ QUESTIONS = 50
 
 def _quality_job(settings: Settings, models: SharedModels, n: int,
                  should_stop: Callable[[], bool]) -> Generator[Any, None, tuple[str, str]]:
-    from desktop_rag.evaluation import format_table, render_chart, run_self_evaluation
+    from desktop_rag.eval_service import format_table, render_chart, run_self_evaluation
 
     with Services(settings, embedder=models.embedder, chat_model=models.chat_model) as services:
         result = yield from run_self_evaluation(services, n, should_stop)

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_rag.config import RETRIEVAL_MODES, Settings, default_data_dir
-from desktop_rag.core.embedding import physical_cores
-from desktop_rag.core.generate import BUNDLED_LLM_FILE
+from desktop_rag.core.models.hardware import physical_cores
+from desktop_rag.core.models.llama_cpp import BUNDLED_LLM_FILE
 from desktop_rag.errors import SettingsError
 
 BUNDLED_LLM_LABEL = f"Bundled: {Path(BUNDLED_LLM_FILE).stem} (default)"

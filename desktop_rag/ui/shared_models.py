@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from desktop_rag.config import Settings
-from desktop_rag.core.embedding import Embedder
-from desktop_rag.core.generate import ChatModel, Message, never
+from desktop_rag.core.models.embedder import Embedder
+from desktop_rag.core.models.chat import ChatModel, Message, never
 from desktop_rag.errors import Cancelled
 from desktop_rag.services import chat_model_key, embedder_key, make_chat_model, make_embedder
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_rag.core.pages import RenderedPage
+from desktop_rag.core.ingest.render import RenderedPage
 from desktop_rag.core.types import Citation
 from desktop_rag.ui.page_view import PageView
 

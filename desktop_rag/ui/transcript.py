@@ -14,8 +14,8 @@ from typing import Sequence
 
 from PySide6.QtGui import QPalette
 
-from desktop_rag.core.citations import strip_markers
-from desktop_rag.core.conversations import StoredMessage
+from desktop_rag.core.answer.citations import strip_markers
+from desktop_rag.core.store.conversations import StoredMessage
 
 UNSUPPORTED_TIP = "No retrieved passage supports this sentence. Check it against your documents."
 LEGEND = "Underlined sentences are not supported by any source: check them."

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from gui_helpers import data_dir, docs, make_window, settings  # noqa: F401 - the fixtures
 from gui_helpers import WAIT_MS, GatedEmbedder, close_window, drop_paths, index_docs, rows_by_name, wait_idle
-from desktop_rag.core.store import Store
+from desktop_rag.core.store.library import Store
 from desktop_rag.ui.main_window import RESUME_KEY
 from pdfs import write_pdf
 

@@ -1,0 +1,351 @@
+"""The evaluation harness: retrieval (and optionally answer) quality over labelled questions.
+
+``run_evaluation`` is a generator of :class:`EvalProgress` that returns an :class:`EvalResult`;
+every event is a cancel point. It asks each *target* (one store, i.e. one settings variant, with
+its retriever) every question in every retrieval mode, once, to depth 10, and scores the same
+ranking at document and page level (see :mod:`desktop_rag.core.eval.metrics` for the definitions).
+Answer metrics need the chat model to answer each question, so they are optional and limited to
+the first ``answer_limit`` questions that have a gold answer.
+
+Questions come from :mod:`desktop_rag.core.eval.questions` (labelled files) or
+:mod:`desktop_rag.core.eval.selfeval` (generated from the library).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generator, Mapping, Protocol, Sequence
+
+import numpy as np
+
+from desktop_rag.core.eval import metrics as m
+from desktop_rag.core.models.embedder import Embedder
+from desktop_rag.core.eval.questions import ResolvedQuestion, SkippedQuestion
+from desktop_rag.core.models.chat import never
+from desktop_rag.core.types import Answer, AnswerEvent, Hit
+from desktop_rag.errors import Cancelled, DesktopRagError
+
+log = logging.getLogger(__name__)
+
+MODES: tuple[str, ...] = ("dense", "keyword", "hybrid")
+LEVELS: tuple[str, ...] = ("document", "page")
+RESULTS_FORMAT = 1
+PRIME_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class EvalProgress:
+    """One progress point: ``stage`` is 'indexing', 'generating', 'retrieving' or 'answering'."""
+
+    stage: str
+    done: int
+    total: int
+    message: str = ""
+
+
+class Searcher(Protocol):
+    def search(self, query: str, k: int = 6, mode: str = "hybrid") -> list[Hit]: ...
+
+
+class AnswerSource(Protocol):
+    """What answer metrics need of :class:`desktop_rag.core.answer.Answerer`."""
+
+    mode: str
+
+    def ask(self, question: str, should_stop: Callable[[], bool] = never) -> Generator[AnswerEvent, None, Answer]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EvalTarget:
+    """One settings variant: its name (a results key), retriever, and what to report about it."""
+
+    name: str
+    searcher: Searcher
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+class QueryVectorCache:
+    """An embedder that serves question vectors computed ahead in one batch, delegating the rest.
+
+    The retriever embeds each query alone; on a busy two-core machine one query at a time costs
+    ~20x more per question than a batch, so the harness primes all questions at once.
+    """
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def prime(self, texts: Sequence[str]) -> None:
+        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        for start in range(0, len(todo), PRIME_BATCH):
+            batch = todo[start:start + PRIME_BATCH]
+            self._vectors.update(zip(batch, self.inner.embed(batch)))
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return self.inner.max_tokens
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        return self.inner.token_offsets(text)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if texts and all(t in self._vectors for t in texts):
+            return np.vstack([self._vectors[t] for t in texts])
+        return self.inner.embed(texts)
+
+
+@dataclass(slots=True)
+class EvalResult:
+    """Every number of one run; ``to_json`` is the content of results.json."""
+
+    kind: str
+    source: str
+    questions: list[ResolvedQuestion]
+    skipped: list[SkippedQuestion]
+    variants: dict[str, dict[str, Any]]
+    modes: tuple[str, ...]
+    ks: tuple[int, ...]
+    metrics: dict[str, dict[str, dict[str, dict[str, float]]]]
+    level_counts: dict[str, int]
+    per_question: list[dict[str, Any]]
+    answers: dict[str, Any] | None = None
+    generation: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def metric(self, variant: str, mode: str, level: str, name: str) -> float | None:
+        return self.metrics.get(variant, {}).get(mode, {}).get(level, {}).get(name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": RESULTS_FORMAT,
+            "kind": self.kind,
+            "source": self.source,
+            "question_count": len(self.questions),
+            "skipped": [{"line": s.line, "question": s.question, "reason": s.reason} for s in self.skipped],
+            "levels": dict(self.level_counts),
+            "modes": list(self.modes),
+            "ks": list(self.ks),
+            "metric_names": m.metric_names(self.ks),
+            "variants": self.variants,
+            "metrics": self.metrics,
+            "answers": self.answers,
+            "generation": self.generation,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "questions": self.per_question,
+        }
+
+
+# ------------------------------------------------------------------ units and gold
+
+
+def units_of(path: str, page: int, page_end: int, level: str) -> frozenset:
+    """What a passage covers at ``level``: its document, or each page of its span."""
+    if level == "document":
+        return frozenset({path})
+    return frozenset((path, p) for p in range(page, max(page, page_end) + 1))
+
+
+def gold_of(question: ResolvedQuestion, level: str) -> frozenset:
+    return question.gold_docs if level == "document" else question.gold_pages
+
+
+def levels_of(question: ResolvedQuestion) -> tuple[str, ...]:
+    """Document level always; page level only when the question has gold pages."""
+    return LEVELS if question.gold_pages else ("document",)
+
+
+def question_record(question: ResolvedQuestion) -> dict[str, Any]:
+    names = question.names
+    return {
+        "line": question.line,
+        "question": question.text,
+        "answer": question.source.answer,
+        "type": question.source.kind,
+        "gold": {"docs": sorted(names[p] for p in question.gold_docs),
+                 "pages": [{"file": names[p], "page": n} for p, n in sorted(question.gold_pages)]},
+        "retrieval": {},
+    }
+
+
+# ------------------------------------------------------------------ retrieval
+
+
+def _score_hits(question: ResolvedQuestion, hits: Sequence[Hit]) -> dict[str, Any]:
+    record: dict[str, Any] = {"hits": [{"file": h.file, "page": h.page, "page_end": h.page_end} for h in hits]}
+    for level in levels_of(question):
+        ranked = [units_of(h.path, h.page, h.page_end, level) for h in hits]
+        record[level] = m.retrieval_metrics(ranked, gold_of(question, level))
+    return record
+
+
+def evaluate_retrieval(
+    questions: Sequence[ResolvedQuestion],
+    targets: Sequence[EvalTarget],
+    records: list[dict[str, Any]],
+    modes: Sequence[str] = MODES,
+    should_cancel: Callable[[], bool] = never,
+) -> Generator[EvalProgress, None, dict[str, float]]:
+    """Search every question in every mode of every target; fill ``records[i]['retrieval']``.
+
+    Returns the seconds spent per target and mode.
+    """
+    total, done = len(questions) * len(targets) * len(modes), 0
+    seconds: dict[str, float] = {}
+    for target in targets:
+        embedder = getattr(target.searcher, "embedder", None)
+        if isinstance(embedder, QueryVectorCache):
+            embedder.prime([q.text for q in questions])
+        for mode in modes:
+            started = time.perf_counter()
+            for question, record in zip(questions, records):
+                if should_cancel():
+                    raise Cancelled("evaluation cancelled")
+                hits = target.searcher.search(question.text, k=m.RANK_CUTOFF, mode=mode)
+                record["retrieval"].setdefault(target.name, {})[mode] = _score_hits(question, hits)
+                done += 1
+                yield EvalProgress("retrieving", done, total, f"{target.name}, {mode}")
+            seconds[f"retrieval {target.name} {mode}"] = time.perf_counter() - started
+    return seconds
+
+
+def aggregate(
+    records: Sequence[dict[str, Any]], targets: Sequence[EvalTarget], modes: Sequence[str]
+) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """Mean of each metric over the questions that have gold evidence at that level."""
+    out: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    for target in targets:
+        for mode in modes:
+            per_level: dict[str, dict[str, float]] = {}
+            for level in LEVELS:
+                rows = [r["retrieval"][target.name][mode][level] for r in records
+                        if level in r["retrieval"][target.name][mode]]
+                if rows:
+                    per_level[level] = m.mean_metrics(rows)
+            out.setdefault(target.name, {})[mode] = per_level
+    return out
+
+
+# ------------------------------------------------------------------ answers
+
+
+def _drive(gen: Generator[AnswerEvent, None, Answer]) -> Answer:
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _score_answer(question: ResolvedQuestion, answer: Answer) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "text": answer.text,
+        "found_nothing": answer.found_nothing,
+        "token_f1": m.token_f1(answer.text, question.source.answer),
+        "rouge_l": m.rouge_l(answer.text, question.source.answer),
+        "bleu-1": m.sentence_bleu(answer.text, question.source.answer, 1),
+        "citations": [{"file": c.file, "page": c.page, "page_end": c.page_end} for c in answer.citations],
+    }
+    for level in levels_of(question):
+        cited = [units_of(c.path, c.page, c.page_end, level) for c in answer.citations]
+        record[f"cited_on_gold@{level}"] = m.citation_hits(cited, gold_of(question, level))[0]
+    return record
+
+
+def evaluate_answers(
+    questions: Sequence[ResolvedQuestion],
+    answerer: AnswerSource,
+    records: list[dict[str, Any]],
+    limit: int,
+    should_cancel: Callable[[], bool] = never,
+) -> Generator[EvalProgress, None, dict[str, Any]]:
+    """Answer the first ``limit`` questions that have a gold answer; score them; fill ``records``."""
+    chosen = [i for i, q in enumerate(questions) if q.source.answer][:max(limit, 0)]
+    started = time.perf_counter()
+    for n, i in enumerate(chosen):
+        if should_cancel():
+            raise Cancelled("evaluation cancelled")
+        yield EvalProgress("answering", n, len(chosen), questions[i].text[:60])
+        try:
+            answer = _drive(answerer.ask(questions[i].text, should_cancel))
+        except Cancelled:
+            raise
+        except DesktopRagError as exc:  # a question too long for the context, a model error ...
+            records[i]["answer_result"] = {"error": str(exc)}
+            continue
+        records[i]["answer_result"] = _score_answer(questions[i], answer)
+    yield EvalProgress("answering", len(chosen), len(chosen))
+    summary = summarize_answers(questions, records, chosen)
+    summary.update(mode=answerer.mode, seconds=round(time.perf_counter() - started, 3))
+    return summary
+
+
+def summarize_answers(
+    questions: Sequence[ResolvedQuestion], records: Sequence[dict[str, Any]], chosen: Sequence[int]
+) -> dict[str, Any]:
+    """Mean token F1 and ROUGE-L, corpus BLEU, and citation precision over all cited passages."""
+    scored = [i for i in chosen if "token_f1" in records[i].get("answer_result", {})]
+    results = [records[i]["answer_result"] for i in scored]
+    metrics: dict[str, float] = {}
+    if results:
+        metrics["token_f1"] = sum(r["token_f1"] for r in results) / len(results)
+        metrics["rouge_l"] = sum(r["rouge_l"] for r in results) / len(results)
+        predictions = [r["text"] for r in results]
+        references = [[questions[i].source.answer] for i in scored]
+        metrics["bleu-1"] = m.corpus_bleu(predictions, references, 1)
+        metrics["bleu-4"] = m.corpus_bleu(predictions, references, 4)
+    for level in LEVELS:
+        rows = [r for r in results if f"cited_on_gold@{level}" in r]
+        cited = sum(len(r["citations"]) for r in rows)
+        if cited:
+            metrics[f"citation_precision@{level}"] = sum(r[f"cited_on_gold@{level}"] for r in rows) / cited
+    return {
+        "count": len(results),
+        "errors": len(chosen) - len(results),
+        "without_citations": sum(1 for r in results if not r["citations"]),
+        "metrics": metrics,
+        "bleu_signature": m.bleu_signature(1) if results else "",
+    }
+
+
+# ------------------------------------------------------------------ one run
+
+
+def run_evaluation(
+    questions: Sequence[ResolvedQuestion],
+    targets: Sequence[EvalTarget],
+    *,
+    kind: str = "labelled",
+    source: str = "",
+    skipped: Sequence[SkippedQuestion] = (),
+    modes: Sequence[str] = MODES,
+    answerer: AnswerSource | None = None,
+    answer_limit: int = 0,
+    should_cancel: Callable[[], bool] = never,
+) -> Generator[EvalProgress, None, EvalResult]:
+    """Retrieval metrics for every target and mode, then answer metrics if an answerer is given."""
+    unknown = [mode for mode in modes if mode not in MODES]
+    if unknown or not modes:
+        raise ValueError(f"retrieval modes must be among {', '.join(MODES)}, not {unknown or 'none'}")
+    records = [question_record(q) for q in questions]
+    timings = yield from evaluate_retrieval(questions, targets, records, modes, should_cancel)
+    answers = None
+    if answerer is not None and answer_limit > 0:
+        answers = yield from evaluate_answers(questions, answerer, records, answer_limit, should_cancel)
+        answers["variant"] = targets[0].name if targets else ""
+    return EvalResult(
+        kind=kind, source=source, questions=list(questions), skipped=list(skipped),
+        variants={t.name: dict(t.info) for t in targets}, modes=tuple(modes), ks=m.DEFAULT_KS,
+        metrics=aggregate(records, targets, modes),
+        level_counts={level: sum(1 for q in questions if level in levels_of(q)) for level in LEVELS},
+        per_question=records, answers=answers, timings=timings,
+    )

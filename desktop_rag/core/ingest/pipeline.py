@@ -1,0 +1,183 @@
+"""The ingestion pipeline: paths -> checked, hashed, extracted, chunked, embedded, stored.
+
+``Ingestion.run`` is a generator of :class:`IngestProgress` events that returns an
+:class:`IngestReport`; every event is a cancel point. A failed file is recorded with its reason
+and the batch carries on. Each document is committed in one transaction after it is fully
+embedded, so an interruption at any moment loses at most the document in flight, and re-running
+the same paths skips what is already stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Generator, Iterable, Sequence
+
+import numpy as np
+
+from desktop_rag.core.ingest.chunking import chunk_pages
+from desktop_rag.core.models.embedder import Embedder
+from desktop_rag.core.ingest.extract import PdfExtractor, file_access_error
+from desktop_rag.core.store.library import Store
+from desktop_rag.core.types import FileOutcome, IngestProgress, IngestReport, Stage
+from desktop_rag.errors import Cancelled, InputFileError, StoreWriteError
+
+log = logging.getLogger(__name__)
+
+PDF_SUFFIX = ".pdf"
+EMBED_STEP = 64  # chunks per progress event while embedding
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkOptions:
+    max_tokens: int = 200
+    overlap_tokens: int = 32
+
+
+def discover_pdfs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files as given, folders expanded recursively to their PDFs, in a stable order, no repeats."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser().absolute()
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == PDF_SUFFIX and p.is_file()))
+        else:
+            found.append(path)  # missing or unreadable files are reported when they are reached
+    seen: set[Path] = set()
+    return [p for p in found if not (p in seen or seen.add(p))]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+    except OSError as exc:
+        raise file_access_error(path, exc) from exc
+    return digest.hexdigest()
+
+
+class _FileJob:
+    """Ingestion of one file; a generator method so every step can report and be cancelled."""
+
+    def __init__(self, ingestion: "Ingestion", path: Path, index: int, count: int) -> None:
+        self.ing, self.path, self.index, self.count = ingestion, path, index, count
+        self.sha = ""  # known once hashed; recorded with a failure
+        self.stat: os.stat_result | None = None
+
+    def event(self, stage: Stage, **fields: object) -> IngestProgress:
+        return IngestProgress(str(self.path), stage, self.index, self.count, **fields)  # type: ignore[arg-type]
+
+    def run(self) -> Generator[IngestProgress, None, FileOutcome]:
+        ing, path = self.ing, self.path
+        yield self.event(Stage.HASHING)
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise file_access_error(path, exc) from exc
+        known = ing.store.document_by_path(str(path))
+        if known and known.status == "indexed" and known.size == stat.st_size and known.mtime == stat.st_mtime:
+            return FileOutcome(str(path), Stage.SKIPPED, "already indexed, unchanged", known.page_count, known.chunk_count)
+        sha = file_sha256(path)
+        same = ing.store.indexed_by_hash(sha)
+        if same is not None:
+            why = "already indexed, unchanged" if same.path == str(path) else f"same content as {same.path}"
+            return FileOutcome(str(path), Stage.SKIPPED, why, same.page_count, same.chunk_count)
+        self.sha, self.stat = sha, stat
+        ing.check_cancel()
+        yield self.event(Stage.EXTRACTING)
+        extracted = ing.extractor.extract_document(path)
+        pages = extracted.pages
+        ing.check_cancel()
+        yield self.event(Stage.CHUNKING, pages_total=len(pages))
+        embedder = ing.ready_embedder()
+        limit = min(ing.chunks.max_tokens, embedder.max_tokens)
+        chunks = chunk_pages(pages, embedder.token_offsets, limit, min(ing.chunks.overlap_tokens, limit // 2 - 1))
+        vectors = []
+        for start in range(0, len(chunks), EMBED_STEP):
+            ing.check_cancel()
+            yield self.event(Stage.EMBEDDING, pages_done=len(pages), pages_total=len(pages),
+                             chunks_done=start, chunks_total=len(chunks))
+            vectors.append(embedder.embed([c.text for c in chunks[start:start + EMBED_STEP]]))
+        ing.check_cancel()
+        yield self.event(Stage.STORING, pages_done=len(pages), pages_total=len(pages),
+                         chunks_done=len(chunks), chunks_total=len(chunks))
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
+        ing.store.add_document(path=str(path), sha256=sha, size=stat.st_size, mtime=stat.st_mtime,
+                               pages=pages, chunks=chunks, vectors=matrix, model_id=embedder.model_id,
+                               title=extracted.title)
+        return FileOutcome(str(path), Stage.INDEXED, "", len(pages), len(chunks))
+
+
+class Ingestion:
+    """Holds what one run of the pipeline needs; ``run`` is the generator."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        extractor: PdfExtractor,
+        chunks: ChunkOptions = ChunkOptions(),
+        should_cancel: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.store, self.embedder, self.extractor, self.chunks = store, embedder, extractor, chunks
+        self.should_cancel = should_cancel
+        self._embedder_checked = False
+
+    def check_cancel(self) -> None:
+        if self.should_cancel():
+            raise Cancelled("ingestion cancelled")
+
+    def ready_embedder(self) -> Embedder:
+        """Load the embedder only when a file really needs it (re-runs stay fast)."""
+        if not self._embedder_checked:
+            self.store.check_embedder(self.embedder.model_id, self.embedder.dimension)
+            self.store.load_index()
+            self._embedder_checked = True
+        return self.embedder
+
+    def run(self, paths: Sequence[str | os.PathLike[str]]) -> Generator[IngestProgress, None, IngestReport]:
+        started = time.perf_counter()
+        files = discover_pdfs(paths)
+        report = IngestReport()
+        try:
+            for index, path in enumerate(files):
+                job = _FileJob(self, path, index, len(files))
+                outcome = yield from self._run_job(job)
+                report.outcomes.append(outcome)
+                yield job.event(outcome.stage, pages_done=outcome.pages, pages_total=outcome.pages,
+                                chunks_done=outcome.chunks, chunks_total=outcome.chunks, message=outcome.message)
+                if outcome.stage == Stage.CANCELLED:
+                    report.cancelled = True
+                    break
+        finally:
+            self.store.save_index()
+            report.seconds = time.perf_counter() - started
+        return report
+
+    def _run_job(self, job: _FileJob) -> Generator[IngestProgress, None, FileOutcome]:
+        path = str(job.path)
+        try:
+            return (yield from job.run())
+        except Cancelled:
+            return FileOutcome(path, Stage.CANCELLED, "cancelled; nothing of this file was stored")
+        except InputFileError as exc:
+            log.info("failed: %s", exc)
+            self._record_failure(job, str(exc))
+            return FileOutcome(path, Stage.FAILED, str(exc))
+        except StoreWriteError as exc:
+            return FileOutcome(path, Stage.FAILED, str(exc))
+
+    def _record_failure(self, job: _FileJob, message: str) -> None:
+        stat = job.stat
+        try:
+            self.store.record_failure(path=str(job.path), sha256=job.sha,
+                                      size=stat.st_size if stat else 0, mtime=stat.st_mtime if stat else 0.0,
+                                      error=message)
+        except StoreWriteError as exc:
+            log.warning("could not record the failure of %s: %s", job.path, exc)

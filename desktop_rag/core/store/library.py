@@ -1,0 +1,400 @@
+"""The local index: SQLite is the source of truth, FAISS a rebuildable cache.
+
+SQLite (WAL, ``synchronous=FULL``) holds documents, page texts, chunks with their vectors, and an
+FTS5 table over chunk text for keyword search. A document is written in one transaction, so it
+is either fully present or absent whatever happens to the process. FAISS (inner product over
+normalized vectors, ids = chunk row ids) is kept in memory, saved atomically with ``os.replace``,
+and rebuilt from SQLite whenever its id count or checksum disagrees with the chunks table.
+Chunk ids come from AUTOINCREMENT and are never reused, so an id checksum identifies the content.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from desktop_rag.core.store.keyword_index import KeywordIndex
+from desktop_rag.core.types import Chunk, DocumentInfo, Page
+from desktop_rag.core.store.vector_index import CHECKSUM_SQL, VectorCache
+from desktop_rag.errors import StoreError, StoreIncompatibleError, StoreWriteError
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "library.sqlite3"
+INDEX_NAME = "vectors.faiss"
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    page_count INTEGER NOT NULL DEFAULT 0,
+    chunk_count INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    added_at REAL NOT NULL,
+    title TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE TABLE IF NOT EXISTS pages(
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY(doc_id, number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL,
+    start_offset INTEGER NOT NULL,
+    end_offset INTEGER NOT NULL,
+    token_count INTEGER NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+
+_DOC_COLUMNS = "id, path, name, sha256, size, mtime, page_count, chunk_count, status, error, added_at, title"
+
+
+def _writable(data_dir: Path) -> bool:
+    # SQLite says only "unable to open database file" when it cannot create its -wal/-shm files.
+    db = data_dir / DB_NAME
+    return os.access(data_dir, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+
+def _write_error(data_dir: Path, exc: BaseException) -> StoreWriteError:
+    text = str(exc).lower()
+    if "full" in text or getattr(exc, "errno", None) == 28:
+        why = "the disk is full"
+    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError) or not _writable(data_dir):
+        why = "the data folder is read-only"
+    else:
+        why = str(exc)
+    return StoreWriteError(f"cannot write to the library in {data_dir}: {why}; nothing was changed")
+
+
+class Store:
+    """Documents, chunks, vectors and keyword index under one data directory."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.data_dir = Path(data_dir)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(self.data_dir, exc) from exc
+        self.db_path = self.data_dir / DB_NAME
+        self.index_path = self.data_dir / INDEX_NAME
+        try:
+            self._db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+            self._migrate()
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
+        except sqlite3.DatabaseError as exc:
+            if "readonly" in str(exc).lower() or "unable to open" in str(exc).lower():
+                raise _write_error(self.data_dir, exc) from exc
+            raise StoreError(f"the library {self.db_path} cannot be opened: {exc}") from exc
+        self._vectors = VectorCache(self.index_path)
+        self._data_version = -1
+        self.keywords = KeywordIndex(self._db)
+
+    def _migrate(self) -> None:
+        """Bring libraries written by earlier versions up to the current schema."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "title" not in columns:
+            self._db.execute("ALTER TABLE documents ADD COLUMN title TEXT NOT NULL DEFAULT ''")
+
+    # ---------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        if self._vectors.dirty:
+            self._vectors.save()
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------- meta
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def check_embedder(self, model_id: str, dimension: int) -> None:
+        """Refuse to mix vectors of two embedding models in one library."""
+        stored_model, stored_dim = self.meta("embed_model"), self.meta("embed_dim")
+        if stored_model is None or not self.has_chunks():
+            return
+        if stored_model != model_id or int(stored_dim or 0) != dimension:
+            raise StoreIncompatibleError(
+                f"this library was indexed with the embedding model {stored_model!r} ({stored_dim} dims); "
+                f"the current model is {model_id!r} ({dimension} dims). Re-index your documents, "
+                "choose another data folder, or switch the embedding model back."
+            )
+
+    # ---------------------------------------------------------- documents
+
+    def _docs(self, where: str = "", args: Sequence[object] = ()) -> list[DocumentInfo]:
+        rows = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents {where}", args).fetchall()
+        return [DocumentInfo(*row) for row in rows]
+
+    def documents(self) -> list[DocumentInfo]:
+        return self._docs("ORDER BY name COLLATE NOCASE, id")
+
+    def document(self, doc_id: int) -> DocumentInfo | None:
+        found = self._docs("WHERE id=?", (doc_id,))
+        return found[0] if found else None
+
+    def document_by_path(self, path: str) -> DocumentInfo | None:
+        found = self._docs("WHERE path=?", (path,))
+        return found[0] if found else None
+
+    def indexed_by_hash(self, sha256: str) -> DocumentInfo | None:
+        found = self._docs("WHERE sha256=? AND status='indexed' LIMIT 1", (sha256,))
+        return found[0] if found else None
+
+    def has_chunks(self) -> bool:
+        return self._db.execute("SELECT EXISTS (SELECT 1 FROM chunks)").fetchone()[0] == 1
+
+    def chunk_count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def stats(self) -> dict[str, int]:
+        """Counts from the documents table alone (each row keeps its page and chunk counts)."""
+        docs, pages, chunks, failed = self._db.execute(
+            "SELECT count(*) FILTER (WHERE status='indexed'), "
+            "coalesce(sum(page_count) FILTER (WHERE status='indexed'), 0), "
+            "coalesce(sum(chunk_count) FILTER (WHERE status='indexed'), 0), "
+            "count(*) FILTER (WHERE status='failed') FROM documents"
+        ).fetchone()
+        return {"documents": docs, "pages": pages, "chunks": chunks, "failed": failed}
+
+    def add_document(
+        self,
+        *,
+        path: str,
+        sha256: str,
+        size: int,
+        mtime: float,
+        pages: Sequence[Page],
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        model_id: str,
+        title: str = "",
+    ) -> int:
+        """Insert (or replace the document at ``path``) in one transaction. Returns its id."""
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        old_ids: list[int] = []
+        try:
+            with self._transaction():
+                self.check_embedder(model_id, int(vectors.shape[1]))  # never mix two models' vectors
+                old_ids = self._delete_path(path)
+                self._set_meta({"embed_model": model_id, "embed_dim": str(vectors.shape[1])})
+                cur = self._db.execute(
+                    "INSERT INTO documents(path, name, sha256, size, mtime, page_count, chunk_count, "
+                    "status, added_at, title) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexed', ?, ?)",
+                    (path, Path(path).name, sha256, size, mtime, len(pages), len(chunks), time.time(), title),
+                )
+                doc_id = int(cur.lastrowid)
+                self._db.executemany(
+                    "INSERT INTO pages(doc_id, number, text) VALUES (?, ?, ?)",
+                    [(doc_id, p.number, p.text) for p in pages],
+                )
+                self._db.executemany(
+                    "INSERT INTO chunks(doc_id, ordinal, text, page_start, page_end, start_offset, "
+                    "end_offset, token_count, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (doc_id, c.ordinal, c.text, c.page_start, c.page_end, c.start_offset,
+                         c.end_offset, c.token_count, vectors[i].tobytes())
+                        for i, c in enumerate(chunks)
+                    ],
+                )
+                new_ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
+        except sqlite3.DatabaseError as exc:
+            raise _write_error(self.data_dir, exc) from exc
+        self._index_update(remove=old_ids, add_ids=new_ids, add_vectors=vectors)
+        return doc_id
+
+    def record_failure(self, *, path: str, sha256: str, size: int, mtime: float, error: str) -> None:
+        """Remember a failed file (so the user sees why) unless an indexed copy exists at that path."""
+        existing = self.document_by_path(path)
+        if existing is not None and existing.status == "indexed":
+            return
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT INTO documents(path, name, sha256, size, mtime, status, error, added_at) "
+                    "VALUES (?, ?, ?, ?, ?, 'failed', ?, ?) ON CONFLICT(path) DO UPDATE SET "
+                    "sha256=excluded.sha256, size=excluded.size, mtime=excluded.mtime, "
+                    "error=excluded.error, added_at=excluded.added_at",
+                    (path, Path(path).name, sha256, size, mtime, error, time.time()),
+                )
+        except sqlite3.DatabaseError as exc:
+            raise _write_error(self.data_dir, exc) from exc
+
+    def remove_document(self, doc_id: int) -> None:
+        doc = self.document(doc_id)
+        if doc is None:
+            return
+        try:
+            with self._transaction():
+                removed = self._delete_path(doc.path)
+        except sqlite3.DatabaseError as exc:
+            raise _write_error(self.data_dir, exc) from exc
+        self._index_update(remove=removed)
+
+    def _delete_path(self, path: str) -> list[int]:
+        row = self._db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
+        if row is None:
+            return []
+        ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id=?", (row[0],))]
+        self._db.execute("DELETE FROM chunks WHERE doc_id=?", (row[0],))
+        self._db.execute("DELETE FROM pages WHERE doc_id=?", (row[0],))
+        self._db.execute("DELETE FROM documents WHERE id=?", (row[0],))
+        return ids
+
+    def _set_meta(self, values: dict[str, str]) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+
+    def _transaction(self) -> "_Transaction":
+        return _Transaction(self._db)
+
+    # ---------------------------------------------------------- reading chunks and pages
+
+    def chunk_rows(self, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cursor = self._db.cursor()
+        cursor.row_factory = sqlite3.Row  # on this cursor only: the connection is shared by threads
+        rows = cursor.execute(
+            "SELECT c.id, c.doc_id, c.ordinal, c.text, c.page_start, c.page_end, c.start_offset, "
+            "c.end_offset, d.name, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            f"WHERE c.id IN ({marks})",
+            ids,
+        ).fetchall()
+        return {row["id"]: row for row in rows}
+
+    def chunk_vector_map(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """{chunk id: stored vector} for those of the given chunks that exist."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", list(ids)).fetchall()
+        return {int(i): np.frombuffer(blob, dtype=np.float32) for i, blob in rows}
+
+    def page_text(self, doc_id: int, number: int) -> str | None:
+        row = self._db.execute("SELECT text FROM pages WHERE doc_id=? AND number=?", (doc_id, number)).fetchone()
+        return row[0] if row else None
+
+    def document_labels(self) -> list[tuple[int, str]]:
+        """(id, "file name + title") of indexed documents, for matching names in questions."""
+        rows = self._db.execute("SELECT id, name, title FROM documents WHERE status='indexed'").fetchall()
+        return [(int(r[0]), f"{Path(r[1]).stem} {r[2]}") for r in rows]
+
+    def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
+        return self.keywords.chunk_ids_of(doc_ids)
+
+    def keyword_search(self, match: str, k: int, doc_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """FTS5 BM25 over chunk text, optionally within some documents; higher score = better."""
+        return self.keywords.search(match, k, doc_ids)
+
+    # ---------------------------------------------------------- FAISS cache
+
+    def load_index(self) -> None:
+        """Load (or rebuild) the FAISS cache now so later writes update it incrementally."""
+        self._ensure_index()
+
+    def dense_search(self, query: np.ndarray, k: int, doc_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Nearest chunks by inner product, optionally only within some documents."""
+        self._ensure_index()
+        return self._vectors.search(query, k, self.chunk_ids_of(doc_ids) if doc_ids else None)
+
+    def _ensure_index(self) -> None:
+        """Keep the FAISS cache equal to SQLite, also after commits by other connections."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if self._vectors.index is not None and version == self._data_version:
+            return
+        self._data_version = version
+        expected = tuple(int(v) for v in self._db.execute(CHECKSUM_SQL).fetchone())
+        if self._vectors.checksum == expected or self._vectors.load(expected):
+            return
+        self.rebuild_index()
+
+    def rebuild_index(self) -> None:
+        """Build the FAISS index from the vectors in SQLite and save it."""
+        dim = int(self.meta("embed_dim") or 0)
+        if dim == 0:
+            return
+
+        def batches():  # noqa: ANN202 - (ids, vectors) in batches of 8192
+            cursor = self._db.execute("SELECT id, vector FROM chunks ORDER BY id")
+            while batch := cursor.fetchmany(8192):
+                ids = np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))
+                yield ids, np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32).reshape(len(batch), dim)
+
+        self._vectors.rebuild(dim, batches())
+        self._vectors.save()
+
+    def _index_update(
+        self, remove: Sequence[int] = (), add_ids: Sequence[int] = (), add_vectors: np.ndarray | None = None
+    ) -> None:
+        self.keywords.invalidate()
+        self._vectors.update(remove, add_ids, add_vectors)
+
+    def save_index(self) -> None:
+        """Leave the FAISS file equal to SQLite, written atomically; a failure only costs a rebuild
+        later. A file that already matches is not rewritten, and a rebuild saves itself."""
+        if self._vectors.index is None:
+            self._ensure_index()
+        if self._vectors.dirty:
+            self._vectors.save()
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (KeyboardInterrupt included)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        elif self.db.in_transaction:
+            self.db.execute("ROLLBACK")

@@ -1,0 +1,196 @@
+"""Wiring for the evaluation harness, shared by ``desktop-rag eval`` and the GUI.
+
+Each settings variant (for example ``chunk_tokens=128``) gets a store of its own under
+``<data-dir>/eval-stores/<variant>/``, filled by ingesting the main library's documents (by path)
+with those settings; later runs skip unchanged files, so only the first run pays for indexing.
+The main store is the variant "current settings".
+
+GUI entry points::
+
+    run_self_evaluation(services, n, should_cancel) -> Generator[EvalProgress, None, EvalResult]
+    render_chart(result, path)      # desktop_rag.core.eval.report, re-exported here
+    format_table(result) -> str     # the same table the CLI prints
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable, Generator, Sequence
+
+from desktop_rag.config import Settings
+from desktop_rag.core.answer.answerer import Answerer
+from desktop_rag.core.eval.questions import load_questions, resolve_questions
+from desktop_rag.core.eval.report import format_table, render_chart, write_results
+from desktop_rag.core.eval.harness import MODES, EvalProgress, EvalResult, EvalTarget, QueryVectorCache, run_evaluation
+from desktop_rag.core.models.chat import never
+from desktop_rag.core.eval.selfeval import DEFAULT_SEED, self_evaluate
+from desktop_rag.core.types import IngestProgress, IngestReport
+from desktop_rag.errors import Cancelled, SettingsError
+from desktop_rag.services import Services, embedder_key
+
+log = logging.getLogger(__name__)
+
+__all__ = ["EvalProgress", "EvalResult", "format_table", "render_chart", "write_results", "run_self_evaluation",
+           "run_labelled_evaluation", "parse_variants", "variant_name", "VariantStores"]
+
+STORES_DIR = "eval-stores"
+VARIANT_KEYS: dict[str, type] = {"chunk_tokens": int, "chunk_overlap": int, "embedding_model": str}
+Variant = dict[str, Any]
+
+
+def parse_variants(specs: Sequence[str]) -> list[Variant]:
+    """``["chunk_tokens=128,chunk_tokens=254", "chunk_tokens=300+chunk_overlap=48"]`` -> variants.
+
+    Commas separate variants, ``+`` joins the settings of one variant.
+    """
+    variants: list[Variant] = []
+    for spec in specs:
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            variant: Variant = {}
+            for item in part.split("+"):
+                key, sep, value = item.strip().partition("=")
+                if not sep or key not in VARIANT_KEYS:
+                    raise SettingsError(f"variant {part!r}: expected SETTING=VALUE with SETTING one of "
+                                        f"{', '.join(VARIANT_KEYS)}")
+                try:
+                    variant[key] = VARIANT_KEYS[key](value)
+                except ValueError as exc:
+                    raise SettingsError(f"variant {part!r}: {key} must be a {VARIANT_KEYS[key].__name__}") from exc
+            if variant not in variants:
+                variants.append(variant)
+    return variants
+
+
+def variant_name(variant: Variant) -> str:
+    return "+".join(f"{k}={variant[k]}" for k in sorted(variant))
+
+
+def _describe(settings: Settings, keys: Sequence[str]) -> Variant:
+    return {k: getattr(settings, k) for k in keys}
+
+
+class VariantStores:
+    """The main store plus one store per variant; a context manager that closes what it opened."""
+
+    def __init__(self, services: Services, variants: Sequence[Variant] = ()) -> None:
+        self.services = services
+        self.variants = list(variants)
+        self.keys = sorted({k for v in self.variants for k in v} or {"chunk_tokens"})
+        self._opened: list[Services] = []
+
+    def __enter__(self) -> "VariantStores":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for services in self._opened:
+            services.close()
+        self._opened.clear()
+
+    def current_name(self) -> str:
+        return f"{variant_name(_describe(self.services.settings, self.keys))} (current)"
+
+    def _target(self, services: Services, name: str) -> EvalTarget:
+        s = services.settings
+        info = {**_describe(s, ("chunk_tokens", "chunk_overlap", "embedding_model")), "data_dir": str(s.data_path),
+                **services.store.stats()}
+        retriever = services.retriever()
+        retriever.embedder = QueryVectorCache(retriever.embedder)  # all questions embedded in one batch
+        return EvalTarget(name, retriever, info)
+
+    def targets(self, should_cancel: Callable[[], bool] = never) -> Generator[EvalProgress, None, list[EvalTarget]]:
+        """The main store first, then each variant's store, indexing what is missing."""
+        main = self.services
+        out = [self._target(main, self.current_name())]
+        paths = [d.path for d in main.store.documents() if d.status == "indexed"]
+        for variant in self.variants:
+            name = variant_name(variant)
+            try:
+                settings = main.settings.replace(**variant)  # validates
+            except SettingsError as exc:
+                raise SettingsError(f"variant {name}: {exc}") from exc
+            if _describe(settings, self.keys) == _describe(main.settings, self.keys):
+                continue  # the current settings: the main store already is this variant
+            folder = main.settings.data_path / STORES_DIR / name.replace("/", "_")
+            same = embedder_key(settings) == embedder_key(main.settings)  # one copy of the model, not one per store
+            services = Services(settings.replace(data_dir=str(folder)), embedder=main.embedder if same else None)
+            self._opened.append(services)
+            yield from _sync_store(services, paths, name, should_cancel)
+            out.append(self._target(services, name))
+        return out
+
+
+def _sync_store(services: Services, paths: Sequence[str], name: str,
+                should_cancel: Callable[[], bool]) -> Generator[EvalProgress, None, None]:
+    """Make the variant store hold exactly the main library's documents."""
+    wanted = set(paths)
+    for doc in services.store.documents():
+        if doc.path not in wanted:
+            services.store.remove_document(doc.id)
+    if not paths:
+        return
+    report = yield from _indexing(services.ingestion(should_cancel).run(list(paths)), name)
+    if report.cancelled:
+        raise Cancelled("evaluation cancelled while indexing a variant")
+    for outcome in report.failed:
+        log.warning("variant %s: %s", name, outcome.message)
+
+
+def _indexing(gen: Generator[IngestProgress, None, IngestReport], name: str
+              ) -> Generator[EvalProgress, None, IngestReport]:
+    """Ingestion progress as evaluation progress; returns the ingestion report."""
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        yield EvalProgress("indexing", event.file_index + int(event.is_final), event.file_count,
+                           f"{name}: {Path(event.path).name} {event.stage.value}")
+
+
+def run_labelled_evaluation(
+    services: Services,
+    questions_file: str | Path,
+    *,
+    variants: Sequence[Variant] = (),
+    modes: Sequence[str] = MODES,
+    answer_limit: int = 0,
+    skip_missing: bool = False,
+    should_cancel: Callable[[], bool] = never,
+) -> Generator[EvalProgress, None, EvalResult]:
+    """Score a labelled question file on the main store and each variant store."""
+    questions = load_questions(questions_file)
+    resolved, skipped = resolve_questions(questions, services.store.documents(), str(questions_file),
+                                          skip_missing=skip_missing)
+    with VariantStores(services, variants) as stores:
+        targets = yield from stores.targets(should_cancel)
+        answerer = _answerer(services) if answer_limit > 0 else None
+        return (yield from run_evaluation(resolved, targets, kind="labelled", source=str(questions_file),
+                                          skipped=skipped, modes=modes, answerer=answerer,
+                                          answer_limit=answer_limit, should_cancel=should_cancel))
+
+
+def _answerer(services: Services) -> Answerer:
+    """The user's answerer, but at temperature 0 so the same questions give the same answers."""
+    answerer = services.answerer()
+    answerer.temperature = 0.0
+    return answerer
+
+
+def run_self_evaluation(
+    services: Services,
+    n: int = 100,
+    should_cancel: Callable[[], bool] = never,
+    *,
+    variants: Sequence[Variant] = (),
+    modes: Sequence[str] = MODES,
+    seed: int = DEFAULT_SEED,
+    method: str = "auto",
+) -> Generator[EvalProgress, None, EvalResult]:
+    """Generate ``n`` questions from the library (chat model at temperature 0, template fallback)
+    and score retrieval on them at page and document level, for each mode and variant."""
+    chat_model = services.chat_model() if method != "template" else None
+    with VariantStores(services, variants) as stores:
+        targets = yield from stores.targets(should_cancel)
+        return (yield from self_evaluate(services.store, targets, n, chat_model, seed=seed, method=method,
+                                         modes=modes, should_cancel=should_cancel))

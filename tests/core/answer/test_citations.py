@@ -1,0 +1,68 @@
+"""Sentence splitting, marker checks and attribution of answer sentences to passages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from desktop_rag.core.answer.citations import attribute, cited_numbers, citations_for, lexical_support, strip_markers
+from desktop_rag.core.text import split_sentences
+from desktop_rag.core.types import Passage
+
+PASSAGES = [
+    Passage(1, 1, "acme.pdf", "/d/acme.pdf", 4, 4, 10, 80, (11,), "Net sales were $82,959 million in the third quarter."),
+    Passage(2, 2, "bolt.pdf", "/d/bolt.pdf", 7, 7, 0, 60, (12,), "The company employs 300 engineers in Ohio."),
+]
+
+
+def test_split_sentences_handles_lists_and_abbreviation_free_text() -> None:
+    text = "Sales rose [1]. Costs fell.\n- Item one\n- Item two"
+    assert split_sentences(text) == ["Sales rose [1].", "Costs fell.", "- Item one", "- Item two"]
+
+
+def test_markers() -> None:
+    assert cited_numbers("Sales rose [1] and costs fell [2, 3].") == [1, 2, 3]
+    assert strip_markers("Sales rose [1].") == "Sales rose ."
+
+
+def test_lexical_support_counts_numbers() -> None:
+    strong = lexical_support("Net sales were $82,959 million.", PASSAGES[0].text)
+    weak = lexical_support("Net sales were $99,999 million.", PASSAGES[0].text)
+    assert strong > weak > 0
+    assert lexical_support("Penguins live in Antarctica.", PASSAGES[0].text) == 0.0
+
+
+def test_attribution_without_markers_finds_the_right_passage() -> None:
+    answer = "Net sales were $82,959 million in the quarter. The company employs 300 engineers. Penguins dance at night."
+    sentences = attribute(answer, PASSAGES, None, None)
+    assert [s.citations for s in sentences] == [(1,), (2,), ()]
+    assert [s.supported for s in sentences] == [True, True, False]
+
+
+def test_marker_to_a_passage_not_in_the_prompt_is_ignored() -> None:
+    sentences = attribute("Net sales were $82,959 million [9].", PASSAGES, None, None)
+    assert sentences[0].citations == (1,)  # replaced by the attributed passage
+
+
+def test_valid_marker_is_kept() -> None:
+    sentences = attribute("The company employs 300 engineers in Ohio [2].", PASSAGES, None, None)
+    assert sentences[0].citations == (2,) and sentences[0].supported
+
+
+def test_embeddings_contribute_to_support() -> None:
+    answer = "Revenue grew large overall."
+    sentence_vectors = np.array([[1.0, 0.0]], dtype=np.float32)
+    passage_vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    with_vectors = attribute(answer, PASSAGES, sentence_vectors, passage_vectors)
+    assert with_vectors[0].citations == (1,) and with_vectors[0].supported
+
+
+def test_short_filler_is_neither_claim_nor_citation() -> None:
+    sentences = attribute("Sure thing.", PASSAGES, None, None)
+    assert sentences[0].supported and sentences[0].citations == ()
+
+
+def test_citations_for_lists_used_passages_once_in_order() -> None:
+    sentences = attribute("The company employs 300 engineers. Net sales were $82,959 million. Net sales again $82,959.",
+                          PASSAGES, None, None)
+    cites = citations_for(sentences, PASSAGES)
+    assert [(c.number, c.file, c.page, c.chunk_id) for c in cites] == [(1, "acme.pdf", 4, 11), (2, "bolt.pdf", 7, 12)]

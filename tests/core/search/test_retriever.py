@@ -1,0 +1,104 @@
+"""Dense, keyword and hybrid retrieval over a real store (fake embedder), and named-document boosting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import HashEmbedder
+from pdfs import write_pdf
+
+from desktop_rag.core.ingest.extract import PdfExtractor
+from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
+from desktop_rag.core.search.retriever import Retriever, fts_match_expression, reciprocal_rank_fusion
+from desktop_rag.core.text import query_terms
+from desktop_rag.core.store.library import Store
+
+DOCS = {
+    "2023 Q1 ACME.pdf": ["ACME revenue rose to 12 million dollars.", "ACME hired new engineers in Ohio."],
+    "2023 Q2 ACME.pdf": ["ACME revenue fell to 9 million dollars.", "Weather delayed shipments."],
+    "2023 Q1 BOLT.pdf": ["BOLT revenue rose to 40 million dollars.", "BOLT opened a plant in Texas."],
+    "garden.pdf": ["Tomatoes need sun and water.", "Prune roses in early spring."],
+}
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> tuple[Store, HashEmbedder]:
+    for name, pages in DOCS.items():
+        write_pdf(tmp_path / name, pages)
+    store = Store(tmp_path / "data")
+    embedder = HashEmbedder()
+    with PdfExtractor() as extractor:
+        gen = Ingestion(store, embedder, extractor, ChunkOptions(12, 2)).run([tmp_path])
+        report = None
+        try:
+            while True:
+                next(gen)
+        except StopIteration as stop:
+            report = stop.value
+    assert len(report.indexed) == len(DOCS)
+    yield store, embedder
+    store.close()
+
+
+def test_query_terms_drop_stopwords_and_repeats() -> None:
+    assert query_terms("What is the revenue of ACME, the revenue?") == ["revenue", "acme"]
+
+
+def test_fts_expression_quotes_user_text() -> None:
+    # FTS5 syntax in the question (quotes, NEAR, *) must not reach the query unquoted.
+    assert fts_match_expression('sales" OR NEAR(x*') == '"sales" OR "near" OR "x"'
+
+
+def test_reciprocal_rank_fusion_rewards_agreement() -> None:
+    fused = reciprocal_rank_fusion([[1, 2, 3], [2, 9, 1]], k=60)
+    ids = [i for i, _ in fused]
+    assert ids == [2, 1, 9, 3]
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+
+
+@pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
+def test_each_mode_finds_the_passage(library: tuple[Store, HashEmbedder], mode: str) -> None:
+    store, embedder = library
+    hits = Retriever(store, embedder).search("tomatoes sun water", k=3, mode=mode)
+    assert hits and hits[0].file == "garden.pdf" and hits[0].page == 1
+    assert "Tomatoes" in hits[0].text
+
+
+def test_hits_point_at_page_text(library: tuple[Store, HashEmbedder]) -> None:
+    store, embedder = library
+    hit = Retriever(store, embedder).search("roses spring", k=1, mode="hybrid")[0]
+    page = store.page_text(hit.doc_id, hit.page)
+    assert page is not None and page[hit.start_offset:].startswith(hit.text[:10])
+
+
+def test_named_document_is_favoured(library: tuple[Store, HashEmbedder]) -> None:
+    store, embedder = library
+    retriever = Retriever(store, embedder)
+    named = retriever.named_documents("How did revenue change in the 2023 Q2 ACME filing?")
+    assert [store.document(d).name for d in named] == ["2023 Q2 ACME.pdf"]
+    hits = retriever.search("How did revenue change in the 2023 Q2 ACME filing?", k=2, mode="hybrid")
+    assert hits[0].file == "2023 Q2 ACME.pdf"
+
+
+def test_common_label_words_name_nothing(library: tuple[Store, HashEmbedder]) -> None:
+    store, embedder = library
+    # "2023" is in most file names: it must not single out documents.
+    assert Retriever(store, embedder).named_documents("what happened in 2023?") == []
+
+
+def test_empty_query_and_empty_store(tmp_path: Path) -> None:
+    store = Store(tmp_path / "empty")
+    retriever = Retriever(store, HashEmbedder())
+    assert retriever.search("   ", k=5) == []
+    for mode in ("dense", "keyword", "hybrid"):
+        assert retriever.search("anything", k=5, mode=mode) == []
+    with pytest.raises(ValueError):
+        retriever.search("x", mode="fuzzy")
+    store.close()
+
+
+def test_weighted_fusion() -> None:
+    fused = reciprocal_rank_fusion([[1, 2], [2, 1]], k=60, weights=[1.0, 0.25])
+    assert [i for i, _ in fused] == [1, 2]
+    assert fused[0][1] == pytest.approx(1 / 61 + 0.25 / 62)
