@@ -1,29 +1,45 @@
 """Derive page-level gold labels for the SEC 10-Q questions (``qna_data.csv``).
 
 The corpus labels each question with documents only (``Source Docs``, a glob). This script pins the
-single-document questions to pages, so retrieval can be scored per page.
+questions whose glob names exactly one PDF to pages, so retrieval can be scored per page. It needs
+only pypdfium2 and the standard library, and gives the same output on every run.
 
-How a label is derived, per question whose glob matches exactly one PDF:
+How a label is derived:
 
 1. Each page's text is extracted with pypdfium2 (page N = physical page index + 1).
-2. From the answer (minus its ``SOURCE(S):`` trailer and ``(SOURCE: ...)`` notes) the script takes
-   *figures*: numbers such as ``$82,959 million``, ``4.5%``, ``1.23``, normalised by dropping ``$``,
-   thousands commas and ``%``. Years (1990-2035), single digits, list markers, day numbers of dates
-   and numbers after "Note"/"Item"/"Part" are left out. A figure matches a page when the page has the
-   same number as a separate token, normalised the same way.
-3. It also takes *phrases*: spans of at least 4 words of the answer (or quoted text) that occur on a
-   page verbatim, compared as lower-case words with punctuation and spacing ignored.
-4. An item that occurs on many pages of the document is not evidence (a two-digit figure on more than
-   two pages, a longer figure or a phrase on more than four). The table of contents is never gold.
-5. Each page scores the number of items it holds (a phrase of 12+ words counts 2); the pages with the
-   top score (ties included) are gold. A question is kept when 1-3 pages are gold and the evidence is
-   meaningful: at least two items, or one figure of four or more digits.
+2. *Figures* of the answer (its ``SOURCE(S):`` trailer and ``(SOURCE: ...)`` notes removed): numbers
+   such as ``$82,959 million``, ``4.5%``, ``1.23``, normalised by dropping ``$``, thousands commas and
+   ``%``. Left out: years 1990-2035, single digits, day numbers of dates, list markers ("2. ") and
+   numbers after "Note", "Item", "Part" and the like. A figure matches a page holding the same number
+   as a separate token, normalised the same way; ``$23.198 billion`` also matches ``23,198`` and
+   ``102,673,000`` shares also ``102,673`` (tables in millions / thousands).
+3. *Phrases*: maximal spans of 4+ words of the answer found verbatim on a page (lower-case words,
+   punctuation and spacing ignored), and quoted names of 2-3 words. A span needs two words that are not
+   stop words or date/period words ("three months ended June 30" is everywhere). A span that stops at
+   an answer figure the page does not hold is the same sentence written for another amount or period
+   (Note 7 says "repurchased 365 million shares" where the answer has 102 million) and is not counted.
+4. Items found on many pages are not evidence: a figure of 2 digits on more than 2 pages, of 3 digits
+   or a phrase on more than 4, of 4+ digits on more than 6, a short quoted name on more than 2. Tables
+   of contents and the cross-reference index never count.
+5. A page scores the weight of the items it holds (a figure of 3+ digits and a phrase of 12+ words
+   weigh 2, other items 1). Gold: the top pages, ties included, plus pages one point behind a top of 5
+   or more (the same table in the notes and in the MD&A); then a page scoring at least 60% of the top
+   when it adds items of weight 2+ that the chosen pages lack (a table plus the text discussing it).
+6. A question is kept when 1-3 pages are gold and the evidence on them is meaningful: a figure of 4+
+   digits (or of 3 digits found on at most 2 pages), a phrase of 12+ words, or two items one of which
+   is found on the gold pages only.
 
 Limits: labels come from string matching, not from a reader. A figure the answer computed or rounded
-("25.93%", "$7.1 billion" for 7,127) matches nothing; a figure repeated in several statements gives
-ties (up to three pages are kept); an answer that says "not found" may still be pinned to the page its
-other figures come from; multi-document questions are not labelled. See
-``benchmarks/data/sec_page_labels_checked.md`` for a hand check.
+("25.93%", "$14.2 billion" for 14,158) matches nothing; an answer assembled from more than three
+pages keeps only its best one to three; the same wording written for another name (the North America
+segment described like the International one) can pass as evidence; an answer saying "not disclosed"
+is pinned to the page whose wording it repeats. Multi-document questions are not labelled.
+``benchmarks/data/sec_page_labels_checked.md`` records a hand check.
+
+Output (JSONL, one object per kept question): ``question``, ``answer``, ``docs`` (the one file name),
+``pages`` ([{"file", "page"}]), ``figures`` (normalised figures of the answer found on the gold pages,
+in the form the page prints them), ``kind`` and ``type`` (Question Type; the app's loader reads
+``type``), ``csv_line`` (line of the record in qna_data.csv).
 
 Usage: ``python benchmarks/make_page_labels.py [--corpus DIR] [--out FILE]``
 """
@@ -34,6 +50,7 @@ import argparse
 import csv
 import fnmatch
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -43,14 +60,16 @@ from pathlib import Path
 import pypdfium2
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "sec-10-q"
+DEFAULT_CORPUS = Path(os.environ.get("DESKTOP_RAG_CORPUS", HERE.parent.parent / "shared" / "corpus" / "sec-10-q"))
 DEFAULT_OUT = HERE / "data" / "sec_page_labels.jsonl"
 
 PHRASE_WORDS = 4        # shortest phrase, in words
 LONG_PHRASE_WORDS = 12  # a phrase this long counts as two items
 MAX_PAGES = 3           # most gold pages a kept question may have
-MAX_DF_SHORT = 2        # a two-digit figure counting as evidence is on at most this many pages
-MAX_DF = 4              # any other item counting as evidence is on at most this many pages
+NEAR_TOP = 0.6          # a page scoring this share of the top score may join the gold pages
+MAX_DF_SHORT = 2        # a figure of two digits counting as evidence is on at most this many pages
+MAX_DF = 4              # a phrase or a figure of three digits: at most this many pages
+MAX_DF_LONG = 6         # a figure of four digits or more: at most this many pages
 
 MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december"
           "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
@@ -60,13 +79,19 @@ DATE_AFTER = re.compile(r"^,?\s*(?:19|20)\d\d\b")
 LABEL_BEFORE = re.compile(r"\b(?:note|notes|item|part|section|rule|form|page|level|tier|schedule)\s*$", re.I)
 LIST_MARKER = re.compile(r"(?:^|\n)\s*$")
 WORD = re.compile(r"[a-z0-9]+")
-QUOTED = re.compile(r"\"([^\"]{8,200})\"")
+QUOTED = re.compile(r"\"([^\"]{3,80})\"")
 SOURCE_TRAILER = re.compile(r"\n\s*SOURCE\(?S?\)?:.*\Z", re.S | re.I)
 SOURCE_NOTE = re.compile(r"\((?:SOURCE:)?\s*\"?[^()]*\.pdf\"?\)", re.I)
-TOC = re.compile(r"table of contents|\bindex\b", re.I)
+TOC_HEAD = re.compile(r"^\s*pages?\s*$", re.I | re.M)
+TOC_CROSS = re.compile(r"cross-reference index", re.I)
+TOC_LINE = re.compile(r"\D\s\d{1,3}\s*$", re.M)
+BILLIONS = re.compile(r"^\s*billion", re.I)
 STOP = frozenset(
     "a an and are as at be been by for from has have in is it its of on or that the this to was were "
     "which with our we their its than also other such these those during not no per".split())
+PERIOD = frozenset(
+    f"{MONTHS} ended ending months month quarter quarters quarterly three six nine twelve first second third "
+    "fourth fiscal year years period periods q form 10 as of compared same prior".replace("|", " ").split())
 PUNCT = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-",
                        "\u2013": "-", "\ufffe": "-", "\xa0": " ", "\u00ad": "-"})
 
@@ -82,6 +107,16 @@ class Page:
     is_toc: bool
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the answer: its normalised value, the forms it may take on a page, and its place."""
+
+    value: str
+    forms: frozenset[str]
+    start: int
+    end: int
+
+
 @dataclass
 class Item:
     """One piece of answer evidence (a figure or a phrase) and the pages holding it."""
@@ -90,6 +125,7 @@ class Item:
     text: str
     weight: int
     pages: set[int] = field(default_factory=set)
+    forms: frozenset[str] = frozenset()  # a figure's forms on a page
 
     def digits(self) -> int:
         return sum(ch.isdigit() for ch in self.text)
@@ -119,6 +155,7 @@ def words(text: str) -> tuple[str, ...]:
 
 
 def ngrams(tokens: tuple[str, ...], n: int) -> set[tuple[str, ...]]:
+    """All runs of ``n`` consecutive tokens."""
     return {tokens[i:i + n] for i in range(len(tokens) - n + 1)}
 
 
@@ -127,8 +164,13 @@ def read_page(number: int, text: str) -> Page:
     text = fix_text(text)
     tokens = words(text)
     numbers = frozenset(normalise_number(m.group(1)) for m in NUMBER.finditer(text))
-    is_toc = bool(TOC.search(text[:300])) and len(re.findall(r"\n\s*\d{1,3}\s*\r?\n|\s\d{1,3}\r?\n", text)) >= 8
-    return Page(number, numbers, tokens, frozenset(ngrams(tokens, PHRASE_WORDS)), is_toc)
+    return Page(number, numbers, tokens, frozenset(ngrams(tokens, PHRASE_WORDS)), is_contents(text))
+
+
+def is_contents(text: str) -> bool:
+    """A table of contents or cross-reference index: a "Page" heading and lines ending in page numbers."""
+    head = TOC_HEAD.search(text) or TOC_CROSS.search(text[:300])
+    return bool(head) and len(TOC_LINE.findall(text)) >= 6
 
 
 def read_pdf(path: Path) -> list[Page]:
@@ -150,23 +192,42 @@ def answer_body(answer: str) -> str:
 
 
 def is_figure(text: str, match: re.Match[str]) -> bool:
-    """Whether a number in the answer is a figure (not a year, a single digit, a date or a label)."""
+    """Whether a number in the answer is a figure (not a year, a single digit, a date, a list marker
+    or the number of a note or item)."""
     token = match.group(1)
     value = normalise_number(token)
-    if "." not in value and (len(value) == 1 or (len(value) == 4 and 1990 <= int(value) <= 2035 and "," not in token)):
+    is_year = value.isdigit() and len(value) == 4 and "," not in token and 1990 <= int(value) <= 2035
+    if "." not in value and (len(value) == 1 or is_year):
         return False
     before, after = text[max(0, match.start() - 20):match.start()], text[match.end():match.end() + 8]
     if DATE_BEFORE.search(before) or (DATE_AFTER.match(after) and "." not in value and len(value) <= 2):
         return False
     if LABEL_BEFORE.search(before):
         return False
-    return not (LIST_MARKER.search(before) and re.match(r"[.)]\s", after) and len(value) <= 2)
+    return not (LIST_MARKER.search(before) and re.match(r"[.)]\s", after))
 
 
-def answer_figures(body: str) -> list[str]:
-    """Normalised figures of the answer, in order of appearance, without repeats."""
-    found = [normalise_number(m.group(1)) for m in NUMBER.finditer(body) if is_figure(body, m)]
-    return list(dict.fromkeys(found))
+def figure_forms(value: str, after: str) -> frozenset[str]:
+    """The forms a figure may take in a filing: as written, and ``$23.198 billion`` as ``23198`` (millions)
+    or ``102,673,000`` shares as ``102673`` (thousands)."""
+    forms = {value}
+    whole, _, decimals = value.partition(".")
+    if len(decimals) == 3 and BILLIONS.match(after):
+        forms.add(str(int(whole + decimals)))
+    if not decimals and len(whole) >= 7 and whole.endswith("000"):
+        forms.add(whole[:-3])
+    return frozenset(forms)
+
+
+def answer_figures(body: str) -> list[Figure]:
+    """The figures of the answer, in order of appearance (repeats included, with their places)."""
+    found = []
+    for match in NUMBER.finditer(body):
+        if is_figure(body, match):
+            value = normalise_number(match.group(1))
+            forms = figure_forms(value, body[match.end():match.end() + 12])
+            found.append(Figure(value, forms, match.start(), match.end()))
+    return found
 
 
 def phrase_spans(answer: tuple[str, ...], page: Page) -> list[tuple[int, int]]:
@@ -194,34 +255,61 @@ def _on_page(tokens: tuple[str, ...], page: Page) -> bool:
 
 
 def is_content(tokens: tuple[str, ...]) -> bool:
-    """A phrase says something when at least two of its words are neither stop words nor numbers."""
-    return sum(1 for t in tokens if t not in STOP and not t.isdigit()) >= 2
+    """A phrase says something when at least two of its words are neither stop words, numbers, nor
+    words of a date or period ("three months ended June 30" is in every statement)."""
+    return sum(1 for t in tokens if t not in STOP and t not in PERIOD and not t.isdigit()) >= 2
+
+
+def is_template(span: tuple[int, int], offsets: list[int], figures: list[Figure], page: Page) -> bool:
+    """Whether the page has the wording around a figure of the answer but not the figure: the same
+    sentence written for another period or amount ("repurchased 365 million shares" for "102 million")."""
+    start, end = span
+    places = [offsets[i] for i in (start - 1, end) if 0 <= i < len(offsets)]
+    return any(f.start <= at < f.end and not (f.forms & page.numbers) for f in figures for at in places)
+
+
+def figure_items(figures: list[Figure], pages: list[Page]) -> list[Item]:
+    """One item per distinct figure, with the pages holding one of its forms."""
+    items: dict[str, Item] = {}
+    for f in figures:
+        if f.value not in items:
+            weight = 2 if sum(ch.isdigit() for ch in f.value) >= 3 else 1
+            found = {p.number for p in pages if f.forms & p.numbers}
+            items[f.value] = Item("figure", f.value, weight, found, f.forms)
+    return list(items.values())
+
+
+def phrase_items(body: str, figures: list[Figure], pages: list[Page]) -> list[Item]:
+    """Spans of the answer found verbatim on pages, and quoted names of two or three words."""
+    matches = list(WORD.finditer(body.lower()))
+    tokens, offsets = tuple(m.group() for m in matches), [m.start() for m in matches]
+    phrases: dict[str, Item] = {}
+    for page in pages:
+        for span in phrase_spans(tokens, page):
+            words_ = tokens[span[0]:span[1]]
+            if is_content(words_) and not is_template(span, offsets, figures, page):
+                key, weight = " ".join(words_), 2 if len(words_) >= LONG_PHRASE_WORDS else 1
+                phrases.setdefault(key, Item("phrase", key, weight)).pages.add(page.number)
+    for quoted in QUOTED.findall(body):
+        key = " ".join(words(quoted))
+        if 2 <= len(key.split()) < PHRASE_WORDS and is_content(tuple(key.split())) and key not in phrases:
+            found = {p.number for p in pages if f" {key} " in " " + " ".join(p.words) + " "}
+            phrases[key] = Item("phrase", key, 1, found)
+    return _drop_nested(list(phrases.values()))
 
 
 def collect_items(answer: str, pages: list[Page]) -> list[Item]:
     """Figures and phrases of the answer, each with the pages that hold it."""
     body = answer_body(answer)
-    items = [Item("figure", f, 1, {p.number for p in pages if f in p.numbers}) for f in answer_figures(body)]
-    phrases: dict[str, Item] = {}
-    texts = [body] + QUOTED.findall(body)
-    for text in texts:
-        tokens = words(text)
-        for page in pages:
-            for start, end in phrase_spans(tokens, page):
-                span = tokens[start:end]
-                if is_content(span):
-                    key = " ".join(span)
-                    weight = 2 if len(span) >= LONG_PHRASE_WORDS else 1
-                    phrases.setdefault(key, Item("phrase", key, weight)).pages.add(page.number)
-    return items + _drop_nested(list(phrases.values()))
+    figures = answer_figures(body)
+    return figure_items(figures, pages) + phrase_items(body, figures, pages)
 
 
 def _drop_nested(phrases: list[Item]) -> list[Item]:
     """Phrases inside a longer phrase on the same pages add nothing; keep the longer one."""
     kept = []
     for item in phrases:
-        inside = any(o is not item and f" {item.text} " in f" {o.text} " and item.pages <= o.pages for o in phrases)
-        if not inside:
+        if not any(o is not item and f" {item.text} " in f" {o.text} " and item.pages <= o.pages for o in phrases):
             kept.append(item)
     return kept
 
@@ -229,44 +317,82 @@ def _drop_nested(phrases: list[Item]) -> list[Item]:
 # ------------------------------------------------------------------ choosing pages
 
 
-def is_evidence(item: Item, pages: dict[int, Page]) -> bool:
-    """An item found on a few pages, none of them a table of contents."""
-    hits = {n for n in item.pages if not pages[n].is_toc}
-    limit = MAX_DF_SHORT if item.kind == "figure" and item.digits() <= 2 else MAX_DF
-    return 0 < len(hits) <= limit
+def evidence(items: list[Item], pages: dict[int, Page]) -> list[Item]:
+    """Items found on a few pages (tables of contents not counted): the rest is common wording."""
+    kept = []
+    for item in items:
+        item.pages = {n for n in item.pages if not pages[n].is_toc}
+        limit = MAX_DF
+        if item.kind == "figure":
+            limit = MAX_DF_SHORT if item.digits() <= 2 else MAX_DF_LONG if item.digits() >= 4 else MAX_DF
+        elif len(item.text.split()) < PHRASE_WORDS:  # a short quoted name
+            limit = MAX_DF_SHORT
+        if 0 < len(item.pages) <= limit:
+            kept.append(item)
+    return kept
 
 
-def page_scores(items: list[Item], pages: dict[int, Page]) -> Counter[int]:
+def page_scores(items: list[Item]) -> Counter[int]:
+    """Page number -> summed weight of the items on the page."""
     scores: Counter[int] = Counter()
     for item in items:
         for number in item.pages:
-            if not pages[number].is_toc:
-                scores[number] += item.weight
+            scores[number] += item.weight
     return scores
 
 
+def choose_pages(items: list[Item]) -> list[int]:
+    """The top-scoring pages, ties and near ties included (a page one short phrase behind a top score
+    of 5 or more: the same table in the notes and in the MD&A). Then pages scoring at least NEAR_TOP
+    of the top that add evidence of weight 2 or more not on the pages already chosen (an answer drawn
+    from a table and from the text discussing it)."""
+    scores = page_scores(items)
+    top = max(scores.values())
+    chosen = sorted(n for n, s in scores.items() if s == top or (top >= 5 and s >= top - 1))
+    for number, score in sorted(scores.items(), key=lambda ns: (-ns[1], ns[0])):
+        if number in chosen or score < NEAR_TOP * top or len(chosen) >= MAX_PAGES:
+            continue
+        new = sum(i.weight for i in items if number in i.pages and not i.pages & set(chosen))
+        if new >= 2:
+            chosen.append(number)
+    return sorted(chosen)
+
+
 def is_meaningful(items: list[Item], gold: list[int]) -> bool:
-    """At least two items on a gold page, or one figure of 4+ digits."""
+    """Evidence on the gold pages is a strong item (a figure of 4+ digits, or of 3 digits found on at most
+    two pages; a phrase of 12+ words), or two items or more of which one is found on the gold pages
+    only (not two stock phrases found all over)."""
     on_gold = [i for i in items if i.pages & set(gold)]
-    strong = any(i.kind == "figure" and i.digits() >= 4 for i in on_gold)
-    return strong or sum(i.weight for i in on_gold) >= 2
+    return any(is_strong(i) for i in on_gold) or (
+        len(on_gold) >= 2 and any(i.pages <= set(gold) for i in on_gold))
+
+
+def is_strong(item: Item) -> bool:
+    """A figure of 4+ digits, one of 3 digits on at most two pages, or a phrase of 12+ words."""
+    if item.kind == "phrase":
+        return item.weight > 1
+    return item.digits() >= 4 or (item.digits() == 3 and len(item.pages) <= 2)
 
 
 def label(answer: str, pages: list[Page]) -> tuple[list[int], list[str], str]:
     """Gold pages, the figures on them, and why a question is dropped ('' when kept)."""
     by_number = {p.number: p for p in pages}
-    items = [i for i in collect_items(answer, pages) if is_evidence(i, by_number)]
-    scores = page_scores(items, by_number)
-    if not scores:
+    items = evidence(collect_items(answer, pages), by_number)
+    if not items:
         return [], [], "no evidence"
-    top = max(scores.values())
-    gold = sorted(n for n, s in scores.items() if s == top)
+    gold = choose_pages(items)
     if len(gold) > MAX_PAGES:
-        return gold, [], f"{len(gold)} pages tie"
+        return gold, [], "too many pages tie"
     if not is_meaningful(items, gold):
         return gold, [], "weak evidence"
-    figures = [i.text for i in items if i.kind == "figure" and i.pages & set(gold)]
-    return gold, figures, ""
+    return gold, gold_figures(items, [by_number[n] for n in gold]), ""
+
+
+def gold_figures(items: list[Item], gold: list[Page]) -> list[str]:
+    """The answer's figures found on the gold pages, each in the form the page prints it."""
+    printed = frozenset().union(*(p.numbers for p in gold))
+    found = [sorted(i.forms & printed)[0] for i in items if i.kind == "figure" and i.forms & printed]
+    return list(dict.fromkeys(found))
 
 
 # ------------------------------------------------------------------ questions
@@ -292,6 +418,7 @@ def single_doc(glob: str, names: list[str]) -> str | None:
 
 
 def record(line: int, row: dict[str, str], name: str, gold: list[int], figures: list[str]) -> dict[str, object]:
+    """One JSONL object; ``type`` repeats ``kind`` because the app's question loader reads ``type``."""
     kind = row.get("Question Type", "").strip()
     return {"question": row["Question"].strip(), "answer": row["Answer"].strip(), "docs": [name],
             "pages": [{"file": name, "page": p} for p in gold], "figures": figures,
@@ -316,7 +443,7 @@ def build(corpus: Path) -> tuple[list[dict[str, object]], Counter[str], int]:
         pages = cache[name]
         gold, figures, why = label(row["Answer"], pages)
         if why:
-            dropped[why.split(" ", 1)[1] if why[0].isdigit() else why] += 1
+            dropped[why] += 1
         else:
             kept.append(record(line, row, name, gold, figures))
     return kept, dropped, singles
@@ -334,7 +461,8 @@ def main(argv: list[str] | None = None) -> int:
             handle.write(json.dumps(rec, ensure_ascii=False) + "\n")
     counts = Counter(len(r["pages"]) for r in kept)  # type: ignore[arg-type]
     print(f"single-document questions: {singles}")
-    print(f"kept: {len(kept)}  dropped: {sum(dropped.values())} ({', '.join(f'{k}: {v}' for k, v in sorted(dropped.items()))})")
+    reasons = ", ".join(f"{k}: {v}" for k, v in sorted(dropped.items()))
+    print(f"kept: {len(kept)}  dropped: {sum(dropped.values())} ({reasons})")
     print("gold pages per kept question: " + ", ".join(f"{k}: {counts[k]}" for k in sorted(counts)))
     print(f"wrote {args.out}")
     return 0
