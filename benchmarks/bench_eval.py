@@ -25,6 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import CORPUS, DOCS, python, run_measured, table  # noqa: E402
 
+from desktop_rag.config import DEFAULT_RETRIEVAL_MODE  # noqa: E402
+
 SUMMARY_METRICS = ("hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10")
 
 
@@ -77,13 +79,14 @@ def paired(results: dict, level: str, a: tuple[str, str], b: tuple[str, str], me
 
 
 def compare_with_default(results: dict, level: str) -> None:
-    default = next(v for v in results["metrics"] if v.endswith("(current)")), "hybrid"
+    default = next(v for v in results["metrics"] if v.endswith("(current)")), DEFAULT_RETRIEVAL_MODE
     best = ranking(results, level)[0][:2]
     if best == default:
-        print(f"  the current default ({default[0]}, hybrid) ranks first")
+        print(f"  the current default ({default[0]}, {default[1]}) ranks first")
         return
     for metric in ("hit@5", "mrr@10", "ndcg@10"):
-        print(f"  {best[0]}, {best[1]} vs {default[0]}, hybrid, per question: {paired(results, level, best, default, metric)}")
+        print(f"  {best[0]}, {best[1]} vs {default[0]}, {default[1]}, per question: "
+              f"{paired(results, level, best, default, metric)}")
 
 
 def main() -> None:

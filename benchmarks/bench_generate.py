@@ -27,6 +27,7 @@ from _common import table  # noqa: E402
 
 from desktop_rag.config import load_settings  # noqa: E402
 from desktop_rag.core.models.llama_cpp import LlamaCppChatModel  # noqa: E402
+from desktop_rag.core.types import Events  # noqa: E402
 from desktop_rag.errors import Cancelled  # noqa: E402
 from desktop_rag.services import Services  # noqa: E402
 
@@ -51,18 +52,13 @@ def prompt_tokens(model, messages) -> list[int]:  # noqa: ANN001
 
 
 def ours(services: Services, question: str) -> dict[str, float]:
-    answerer = services.answerer()
-    answerer.max_tokens = MAX_TOKENS
-    answerer.temperature = 0.0
-    gen = answerer.ask(question)
-    pieces = 0
-    try:
-        while True:
-            if next(gen).kind == "token":
-                pieces += 1
-    except StopIteration as stop:
-        answer = stop.value
-    t = answer.timings
+    settings = services.settings.replace(max_tokens=MAX_TOKENS, temperature=0.0)
+    # the same store and models, answering with these two settings changed
+    with Services(settings, embedder=services.embedder, chat_model=services.chat_model(),
+                  store=services.store) as greedy:
+        events = Events(greedy.answerer().ask(question))
+        pieces = sum(1 for event in events if event.kind == "token")
+    t = events.result.timings
     return {"ttft_ms": t["first_token_ms"], "tok_s": t.get("tokens_per_s", 0.0), "tokens": pieces,
             "retrieve_ms": t["retrieve_ms"]}
 
@@ -126,7 +122,8 @@ def main() -> None:
     print(f"model: {model.name}, run from {model.loaded_path}")
     print(table(rows))
     if model.loaded_path != model.model_path:  # the Q8_0 copy is in use: show what the original file does
-        original = LlamaCppChatModel(model.model_path, n_threads=model.n_threads, n_ctx=model.n_ctx)
+        original = LlamaCppChatModel(model.model_path, n_gpu_layers=model.n_gpu_layers, n_threads=model.n_threads,
+                                     n_ctx=model.n_ctx)
         runs = [bare(original, tokens, 32) for _ in range(3)]
         ttft = ", ".join(f"{r['ttft_ms']:.0f}" for r in runs)
         speed = ", ".join(f"{r['tok_s']:.1f}" for r in runs)

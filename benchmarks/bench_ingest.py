@@ -21,6 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import DOCS, python, run_measured, table  # noqa: E402
 
+from desktop_rag.core.types import DocumentStatus  # noqa: E402
+
 
 def main() -> None:
     docs = sorted(str(p) for p in DOCS.glob("*.pdf"))
@@ -29,9 +31,9 @@ def main() -> None:
     first = run_measured(cli)
     summary = first.stderr.strip().splitlines()[-1] if first.stderr.strip() else ""
     listing = json.loads(run_measured([python(), "-m", "desktop_rag", "--data-dir", str(data), "list", "--json"]).stdout)
-    pages = sum(d["pages"] for d in listing if d["status"] == "indexed")
-    chunks = sum(d["chunks"] for d in listing if d["status"] == "indexed")
-    failed = [d for d in listing if d["status"] != "indexed"]
+    indexed = [d for d in listing if d["status"] == DocumentStatus.INDEXED]
+    pages, chunks = sum(d["pages"] for d in indexed), sum(d["chunks"] for d in indexed)
+    failed = [d for d in listing if d["status"] != DocumentStatus.INDEXED]
     rerun = run_measured(cli)
     rows = [("pipeline", "files", "failed", "pages", "chunks", "seconds", "pages/s", "peak RSS MB")]
     rows.append(("desktop-rag ingest", str(len(docs)), str(len(failed)), str(pages), str(chunks),

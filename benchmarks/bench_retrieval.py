@@ -29,9 +29,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import CORPUS, DOCS, table  # noqa: E402
 
 from desktop_rag.config import load_settings  # noqa: E402
+from desktop_rag.core.types import RetrievalMode  # noqa: E402
 from desktop_rag.services import Services  # noqa: E402
-
-MODES = ("dense", "keyword", "hybrid")
 
 
 def load_questions() -> list[tuple[str, str]]:
@@ -45,9 +44,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def measure(services: Services, questions: list[tuple[str, str]], k: int = 5) -> list[tuple[str, ...]]:
     retriever = services.retriever()
-    retriever.search("warm up the models and the index", k=k, mode="hybrid")
+    retriever.search("warm up the models and the index", k=k, mode=RetrievalMode.HYBRID)
     rows = [("mode", "questions", "doc hit@5", "p50 ms", "p95 ms", "max ms")]
-    for mode in MODES:
+    for mode in RetrievalMode:
         latencies, hits = [], 0
         for question, gold_glob in questions:
             started = time.perf_counter()
@@ -67,7 +66,7 @@ def build_scale_store(source: Services, n_chunks: int, data: Path) -> Services:
 
     texts = [r[0] for r in source.store._db.execute("SELECT text FROM chunks").fetchall()]
     dim = source.embedder.dimension
-    target = Services(load_settings(overrides={"data_dir": str(data)}))
+    target = Services(load_settings(overrides={"data_dir": str(data)}), embedder=source.embedder)
     rng = np.random.default_rng(0)
     per_doc = 1000
     for d in range(n_chunks // per_doc):
@@ -79,7 +78,6 @@ def build_scale_store(source: Services, n_chunks: int, data: Path) -> Services:
                                   pages=[Page(1, "")], chunks=chunks, vectors=vectors,
                                   model_id=source.embedder.model_id)
     target.store.save_index()
-    target._embedder = source.embedder
     return target
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-SUBCOMMANDS = frozenset({"ingest", "list", "remove", "search", "ask", "eval"})
-
 
 def gui_main() -> int:
     from desktop_rag.app import run_gui
@@ -16,11 +14,14 @@ def gui_main() -> int:
 def main() -> int:
     args = sys.argv[1:]
     if args[:1] == ["--extract-worker"]:  # a frozen build runs its PDF parser child this way
+        from desktop_rag.config import DEFAULT_EXTRACT_MEMORY_MB
         from desktop_rag.core.ingest.extract import serve_worker
 
-        serve_worker(int(args[1]) if len(args) > 1 else 2048)
+        serve_worker(int(args[1]) if len(args) > 1 else DEFAULT_EXTRACT_MEMORY_MB)
         return 0
-    if any(a in SUBCOMMANDS or a in ("-h", "--help") for a in args):
+    from desktop_rag.cli.subcommands import NAMES  # the table, not the commands: cheap to import
+
+    if any(a in NAMES or a in ("-h", "--help") for a in args):
         from desktop_rag.cli import main as cli_main
 
         return cli_main(args)

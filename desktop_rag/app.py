@@ -100,6 +100,8 @@ def _startup_report(window: Any, path: Path | None, quit_when_ready: bool) -> No
     """Record launch -> visible window and launch -> models ready (for the benchmark)."""
     from PySide6.QtCore import QEvent, QObject, QTimer
 
+    from desktop_rag.model_cache import LLM, ModelState
+
     times: dict[str, float] = {}
 
     def write() -> None:
@@ -117,11 +119,11 @@ def _startup_report(window: Any, path: Path | None, quit_when_ready: bool) -> No
     window.installEventFilter(window._first_paint)
 
     def on_model_state(name: str, state: str, detail: str) -> None:
-        if state in ("ready", "failed") and f"{name}_{state}_s" not in times:
+        if state in (ModelState.READY, ModelState.FAILED) and f"{name}_{state}_s" not in times:
             times[f"{name}_{state}_s"] = round(process_age_s(), 3)
             log.info("%s %s %.2f s after launch", name, state, times[f"{name}_{state}_s"])
             write()
-            if name == "llm" and quit_when_ready:
+            if name == LLM and quit_when_ready:
                 QTimer.singleShot(0, window.close)
 
     window.engine.model_state_changed.connect(on_model_state)

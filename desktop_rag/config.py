@@ -3,6 +3,10 @@
 Precedence, lowest first: ``DEFAULT_*`` values, the TOML file, environment variables
 (``DESKTOP_RAG_DATA_DIR``), explicit overrides (command-line flags, the settings dialog).
 An empty model path means "the bundled default model". No Qt here.
+
+This is the one home of every default: the core takes these values as required parameters
+(``services.py`` passes them in), so a default changed here is changed everywhere. The words the
+settings use (retrieval modes) are the enums of :mod:`desktop_rag.core.types`, a light module.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Mapping
 import platformdirs
 import tomli_w
 
+from desktop_rag.core.types import RETRIEVAL_MODES, RetrievalMode
 from desktop_rag.errors import SettingsError
 
 APP_NAME = "desktop-rag"
@@ -33,7 +38,12 @@ DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 384
 DEFAULT_TEMPERATURE = 0.1
 DEFAULT_TOP_K = 6
-RETRIEVAL_MODES = ("dense", "keyword", "hybrid")
+DEFAULT_RETRIEVAL_MODE = RetrievalMode.HYBRID
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+
+# The settings that shape the index: change one and the stored passages and vectors no longer
+# match it (re-index, or give each value a store of its own, as the evaluation's variants do).
+INDEX_SETTINGS: tuple[str, ...] = ("chunk_tokens", "chunk_overlap", "embedding_model")
 
 
 def default_data_dir() -> Path:
@@ -73,9 +83,9 @@ class Settings:
     # Remote OpenAI-compatible endpoint; used instead of the local model when base URL is set.
     remote_base_url: str = ""
     remote_model: str = ""
-    remote_api_key_env: str = "OPENAI_API_KEY"
-    # Retrieval and ingestion.
-    retrieval_mode: str = "hybrid"
+    remote_api_key_env: str = DEFAULT_API_KEY_ENV
+    # Retrieval and ingestion. A retrieval mode given as text ("keyword") becomes the enum.
+    retrieval_mode: RetrievalMode = DEFAULT_RETRIEVAL_MODE
     top_k: int = DEFAULT_TOP_K
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
@@ -88,6 +98,7 @@ class Settings:
             raise SettingsError(
                 f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}, not {self.retrieval_mode!r}"
             )
+        object.__setattr__(self, "retrieval_mode", RetrievalMode(self.retrieval_mode))  # frozen: set once here
         if self.chunk_tokens < 16:
             raise SettingsError(f"chunk_tokens must be at least 16, not {self.chunk_tokens}")
         if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
@@ -118,8 +129,9 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
         default = getattr(Settings(), key)
         if isinstance(default, bool) and not isinstance(value, bool):
             raise SettingsError(f"{source}: {key} must be true or false, got {value!r}")
+        kind = str if isinstance(default, RetrievalMode) else type(default)  # __post_init__ checks the mode
         try:
-            out[key] = type(default)(value)
+            out[key] = kind(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{source}: {key} must be a {type(default).__name__}, got {value!r}") from exc
     return out
@@ -144,6 +156,13 @@ def load_settings(
     if overrides:
         values.update(_coerce({k: v for k, v in overrides.items() if v is not None}, "override"))
     return Settings(**values)
+
+
+def needs_reindex(old: Settings, new: Settings) -> bool:
+    """Whether going from ``old`` to ``new`` leaves the library's index out of date: a setting that
+    shapes the index changed, and the data folder (so the library) is the same."""
+    changed = any(getattr(old, name) != getattr(new, name) for name in INDEX_SETTINGS)
+    return changed and old.data_path == new.data_path
 
 
 def save_settings(settings: Settings, config_file: Path | None = None) -> Path:

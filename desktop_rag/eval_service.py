@@ -18,14 +18,13 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Generator, Sequence
 
-from desktop_rag.config import Settings
-from desktop_rag.core.answer.answerer import Answerer
+from desktop_rag.config import INDEX_SETTINGS, Settings
+from desktop_rag.core.eval.harness import EvalProgress, EvalResult, EvalTarget, run_evaluation
 from desktop_rag.core.eval.questions import load_questions, resolve_questions
 from desktop_rag.core.eval.report import format_table, render_chart, write_results
-from desktop_rag.core.eval.harness import MODES, EvalProgress, EvalResult, EvalTarget, QueryVectorCache, run_evaluation
-from desktop_rag.core.models.chat import never
 from desktop_rag.core.eval.selfeval import DEFAULT_SEED, self_evaluate
-from desktop_rag.core.types import IngestProgress, IngestReport
+from desktop_rag.core.models.chat import never
+from desktop_rag.core.types import DocumentStatus, Events, IngestProgress, IngestReport, RetrievalMode
 from desktop_rag.errors import Cancelled, SettingsError
 from desktop_rag.services import Services, embedder_key
 
@@ -35,7 +34,9 @@ __all__ = ["EvalProgress", "EvalResult", "format_table", "render_chart", "write_
            "run_labelled_evaluation", "parse_variants", "variant_name", "VariantStores"]
 
 STORES_DIR = "eval-stores"
-VARIANT_KEYS: dict[str, type] = {"chunk_tokens": int, "chunk_overlap": int, "embedding_model": str}
+# A variant may change the settings that shape the index (the others need no store of their own).
+VARIANT_KEYS: dict[str, type] = {name: type(getattr(Settings(), name)) for name in INDEX_SETTINGS}
+ALL_MODES: tuple[RetrievalMode, ...] = tuple(RetrievalMode)
 Variant = dict[str, Any]
 
 
@@ -92,17 +93,14 @@ class VariantStores:
 
     def _target(self, services: Services, name: str) -> EvalTarget:
         s = services.settings
-        info = {**_describe(s, ("chunk_tokens", "chunk_overlap", "embedding_model")), "data_dir": str(s.data_path),
-                **services.store.stats()}
-        retriever = services.retriever()
-        retriever.embedder = QueryVectorCache(retriever.embedder)  # all questions embedded in one batch
-        return EvalTarget(name, retriever, info)
+        info = {**_describe(s, INDEX_SETTINGS), "data_dir": str(s.data_path), **services.store.stats()}
+        return EvalTarget(name, services.retriever(), info)
 
     def targets(self, should_cancel: Callable[[], bool] = never) -> Generator[EvalProgress, None, list[EvalTarget]]:
         """The main store first, then each variant's store, indexing what is missing."""
         main = self.services
         out = [self._target(main, self.current_name())]
-        paths = [d.path for d in main.store.documents() if d.status == "indexed"]
+        paths = [d.path for d in main.store.documents() if d.status == DocumentStatus.INDEXED]
         for variant in self.variants:
             name = variant_name(variant)
             try:
@@ -139,13 +137,12 @@ def _sync_store(services: Services, paths: Sequence[str], name: str,
 def _indexing(gen: Generator[IngestProgress, None, IngestReport], name: str
               ) -> Generator[EvalProgress, None, IngestReport]:
     """Ingestion progress as evaluation progress; returns the ingestion report."""
-    while True:
-        try:
-            event = next(gen)
-        except StopIteration as stop:
-            return stop.value
+    events = Events(gen)
+    for event in events:
         yield EvalProgress("indexing", event.file_index + int(event.is_final), event.file_count,
                            f"{name}: {Path(event.path).name} {event.stage.value}")
+    assert events.result is not None  # the ingestion ran to its end
+    return events.result
 
 
 def run_labelled_evaluation(
@@ -153,7 +150,7 @@ def run_labelled_evaluation(
     questions_file: str | Path,
     *,
     variants: Sequence[Variant] = (),
-    modes: Sequence[str] = MODES,
+    modes: Sequence[RetrievalMode | str] = ALL_MODES,
     answer_limit: int = 0,
     skip_missing: bool = False,
     should_cancel: Callable[[], bool] = never,
@@ -164,17 +161,11 @@ def run_labelled_evaluation(
                                           skip_missing=skip_missing)
     with VariantStores(services, variants) as stores:
         targets = yield from stores.targets(should_cancel)
-        answerer = _answerer(services) if answer_limit > 0 else None
+        # the user's answerer, at temperature 0 so the same questions give the same answers
+        answerer = services.answerer(temperature=0.0) if answer_limit > 0 else None
         return (yield from run_evaluation(resolved, targets, kind="labelled", source=str(questions_file),
                                           skipped=skipped, modes=modes, answerer=answerer,
                                           answer_limit=answer_limit, should_cancel=should_cancel))
-
-
-def _answerer(services: Services) -> Answerer:
-    """The user's answerer, but at temperature 0 so the same questions give the same answers."""
-    answerer = services.answerer()
-    answerer.temperature = 0.0
-    return answerer
 
 
 def run_self_evaluation(
@@ -183,7 +174,7 @@ def run_self_evaluation(
     should_cancel: Callable[[], bool] = never,
     *,
     variants: Sequence[Variant] = (),
-    modes: Sequence[str] = MODES,
+    modes: Sequence[RetrievalMode | str] = ALL_MODES,
     seed: int = DEFAULT_SEED,
     method: str = "auto",
 ) -> Generator[EvalProgress, None, EvalResult]:

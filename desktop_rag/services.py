@@ -7,16 +7,16 @@ Models load lazily on first use so commands that do not need them (``list``, a r
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from desktop_rag.config import Settings, default_cache_dir
 from desktop_rag.core.answer.answerer import Answerer
+from desktop_rag.core.ingest.extract import PdfExtractor
+from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
+from desktop_rag.core.models.chat import ChatModel, never
 from desktop_rag.core.models.embedder import Embedder, SentenceTransformerEmbedder
 from desktop_rag.core.models.hardware import physical_cores
-from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.models.llama_cpp import LlamaCppChatModel
-from desktop_rag.core.models.chat import ChatModel
-from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.store.library import Store
 
@@ -98,7 +98,7 @@ class Services:
             self._extractor = PdfExtractor(self.settings.extract_timeout_s, self.settings.extract_memory_mb)
         return self._extractor
 
-    def ingestion(self, should_cancel=lambda: False) -> Ingestion:  # noqa: ANN001
+    def ingestion(self, should_cancel: Callable[[], bool] = never) -> Ingestion:
         chunks = ChunkOptions(self.settings.chunk_tokens, self.settings.chunk_overlap)
         return Ingestion(self.store, self.embedder, self.extractor, chunks, should_cancel)
 
@@ -108,10 +108,13 @@ class Services:
             self._chat_model = make_chat_model(self.settings)
         return self._chat_model
 
-    def answerer(self) -> Answerer:
+    def answerer(self, *, temperature: float | None = None) -> Answerer:
+        """The answerer the settings describe; ``temperature`` overrides the setting (the evaluation
+        answers at 0, so the same questions give the same answers)."""
         s = self.settings
         return Answerer(self.store, self.retriever(), self.embedder, self.chat_model(), k=s.top_k,
-                        mode=s.retrieval_mode, max_tokens=s.max_tokens, temperature=s.temperature)
+                        mode=s.retrieval_mode, max_tokens=s.max_tokens,
+                        temperature=s.temperature if temperature is None else temperature)
 
     def retriever(self) -> Retriever:
         import faiss

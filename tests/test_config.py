@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from desktop_rag import config
-from desktop_rag.config import Settings, load_settings, save_settings
+from desktop_rag.config import Settings, load_settings, needs_reindex, save_settings
+from desktop_rag.core.types import RetrievalMode
 from desktop_rag.errors import DesktopRagError, SettingsError
 
 
@@ -183,3 +185,28 @@ def test_cache_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.M
     assert config.default_cache_dir() == tmp_path / "c"
     monkeypatch.delenv("DESKTOP_RAG_CACHE_DIR")
     assert config.default_cache_dir().name == "desktop-rag"
+
+
+def test_a_retrieval_mode_given_as_text_becomes_the_enum_and_is_saved_as_text(settings_file: Path) -> None:
+    settings = load_settings(settings_file, overrides={"retrieval_mode": "keyword"}, environ={})
+    assert settings.retrieval_mode is RetrievalMode.KEYWORD
+    assert Settings().replace(retrieval_mode="dense").retrieval_mode is RetrievalMode.DENSE
+    assert config.RETRIEVAL_MODES == tuple(mode.value for mode in RetrievalMode)
+    save_settings(settings, settings_file)
+    assert tomllib.loads(settings_file.read_text(encoding="utf-8")) == {"retrieval_mode": "keyword"}
+    assert load_settings(settings_file, environ={}) == settings
+
+
+@pytest.mark.parametrize("name", config.INDEX_SETTINGS)
+def test_changing_a_setting_that_shapes_the_index_needs_a_reindex(name: str, tmp_path: Path) -> None:
+    old = Settings(data_dir=str(tmp_path))
+    new = old.replace(**{name: {"chunk_tokens": 100, "chunk_overlap": 8, "embedding_model": "/models/other"}[name]})
+    assert needs_reindex(old, new)
+    assert not needs_reindex(old, new.replace(data_dir=str(tmp_path / "another-library")))  # a new library
+
+
+def test_other_settings_need_no_reindex(tmp_path: Path) -> None:
+    old = Settings(data_dir=str(tmp_path))
+    assert not needs_reindex(old, old)
+    assert not needs_reindex(old, old.replace(top_k=3, retrieval_mode="keyword", temperature=0.5, n_ctx=2048))
+    assert set(config.INDEX_SETTINGS) <= {f.name for f in dataclasses.fields(Settings)}

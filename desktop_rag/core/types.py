@@ -1,13 +1,25 @@
-"""Small value classes passed between the stages of the pipeline."""
+"""Small value classes passed between the stages of the pipeline, and the vocabulary they share.
+
+Long operations are generators that yield progress and return a result; :class:`Events` and
+:func:`run_to_end` are the one way core code runs such a generator inside another operation.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
+from typing import Any, Generator, Generic, Iterator, TypeVar
+
+E = TypeVar("E")
+R = TypeVar("R")
 
 
-class RetrievalMode(str, Enum):
-    """How search ranks passages: by meaning (embeddings), by words (BM25), or both fused."""
+class RetrievalMode(StrEnum):
+    """How search ranks passages: by meaning (embeddings), by words (BM25), or both fused.
+
+    A ``StrEnum``: a mode compares equal to its value and prints as it, so settings files, JSON
+    reports and messages hold the plain word.
+    """
 
     DENSE = "dense"
     KEYWORD = "keyword"
@@ -17,7 +29,7 @@ class RetrievalMode(str, Enum):
 RETRIEVAL_MODES: tuple[str, ...] = tuple(m.value for m in RetrievalMode)
 
 
-class DocumentStatus(str, Enum):
+class DocumentStatus(StrEnum):
     """What the library holds for a file: its passages, or the reason it could not be read."""
 
     INDEXED = "indexed"
@@ -167,9 +179,16 @@ class Passage:
     text: str
 
 
+UNKNOWN_DOC_ID = 0  # no document has it (ids start at 1): a citation saved before ids were kept
+
+
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A passage the answer relies on; ``number`` is the [n] shown in the answer."""
+    """A passage the answer relies on; ``number`` is the [n] shown in the answer.
+
+    ``doc_id`` is the document's id in the library, :data:`UNKNOWN_DOC_ID` in conversations saved
+    by versions that did not keep it (find the document by ``chunk_id`` then).
+    """
 
     number: int
     file: str
@@ -214,3 +233,33 @@ class AnswerEvent:
     kind: str
     text: str = ""
     passages: tuple[Passage, ...] = ()
+
+
+# ------------------------------------------------------------------ running progress generators
+
+
+class Events(Generic[E, R]):
+    """The events of a progress generator, for a ``for`` loop; ``result`` is what it returned.
+
+    For a caller that is itself a generator but yields events of another kind::
+
+        events = Events(ingestion.run(paths))
+        for event in events:
+            yield EvalProgress(...)
+        report = events.result
+    """
+
+    def __init__(self, gen: Generator[E, Any, R]) -> None:
+        self._gen = gen
+        self.result: R | None = None
+
+    def __iter__(self) -> Iterator[E]:
+        self.result = yield from self._gen
+
+
+def run_to_end(gen: Generator[Any, Any, R]) -> R:
+    """Run a progress generator to its end, ignoring its events; return what it returned."""
+    events = Events(gen)
+    for _ in events:
+        pass
+    return events.result  # type: ignore[return-value]  # set once the loop has run to the end

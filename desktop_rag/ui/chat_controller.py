@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Callable, Sequence
 
 from PySide6.QtCore import QObject
 
-from desktop_rag.core.store.conversations import ConversationStore, StoredMessage
-from desktop_rag.core.ingest.render import RenderedPage
 from desktop_rag.core.answer.citations import citation_from_passage
+from desktop_rag.core.ingest.render import RenderedPage
+from desktop_rag.core.store.conversations import ConversationStore, StoredMessage, stored_from_answer
 from desktop_rag.core.types import Answer, AnswerEvent, Citation
-from desktop_rag.ui.chat_panel import ChatPanel, stored_from_answer
-from desktop_rag.ui.engine import LLM, LOADING, Engine
+from desktop_rag.errors import DesktopRagError
+from desktop_rag.model_cache import LLM, ModelState
+from desktop_rag.ui.chat_panel import ChatPanel
+from desktop_rag.ui.engine import Engine
 from desktop_rag.ui.page_view import open_in_system_viewer
 from desktop_rag.ui.sources_panel import SourcesPanel
 from desktop_rag.ui.workers import GeneratorWorker
@@ -28,16 +31,17 @@ class ChatController(QObject):
         self.conversations = ConversationStore(engine.settings.data_path)
         self.current: int | None = None
         self.worker: GeneratorWorker | None = None
-        self._render_worker: GeneratorWorker | None = None
+        self._question = ""
+        self._renders = 0  # renders started: only the latest one's page is shown
         self._passages: list[Citation] = []
-        chat.question_submitted.connect(self.ask)
-        chat.stop_requested.connect(self.stop)
-        chat.new_chat_requested.connect(self.new_chat)
-        chat.conversation_selected.connect(self.open_conversation)
-        chat.conversation_delete_requested.connect(self.delete_conversation)
+        chat.question_submitted.connect(self._on_chat_question_submitted)
+        chat.stop_requested.connect(self._on_chat_stop_requested)
+        chat.new_chat_requested.connect(self._on_chat_new_chat_requested)
+        chat.conversation_selected.connect(self._on_chat_conversation_selected)
+        chat.conversation_delete_requested.connect(self._on_chat_conversation_delete_requested)
         chat.citation_activated.connect(self._on_chat_citation_activated)
         chat.answer_selected.connect(self._on_chat_answer_selected)
-        sources.source_activated.connect(self.show_source)
+        sources.source_activated.connect(self._on_sources_source_activated)
         sources.open_requested.connect(self._on_sources_open_requested)
         engine.data_dir_changed.connect(self._on_engine_data_dir_changed)
         self.refresh_list()
@@ -47,7 +51,7 @@ class ChatController(QObject):
     def refresh_list(self) -> None:
         self.chat.set_conversations(self.conversations.conversations(), self.current)
 
-    def new_chat(self) -> None:
+    def _on_chat_new_chat_requested(self) -> None:
         if self.worker is not None:
             return
         self.current = None
@@ -55,14 +59,14 @@ class ChatController(QObject):
         self.refresh_list()
         self.chat.focus_question()
 
-    def open_conversation(self, conversation_id: int) -> None:
+    def _on_chat_conversation_selected(self, conversation_id: int) -> None:
         if self.worker is not None:
             return
         self.current = conversation_id
         self.chat.show_messages(self.conversations.messages(conversation_id))
         self.refresh_list()
 
-    def delete_conversation(self, conversation_id: int) -> None:
+    def _on_chat_conversation_delete_requested(self, conversation_id: int) -> None:
         self.conversations.delete(conversation_id)
         if conversation_id == self.current:
             self.current = None
@@ -79,26 +83,27 @@ class ChatController(QObject):
 
     # ------------------------------------------------------------------ asking
 
-    def ask(self, question: str) -> None:
+    def _on_chat_question_submitted(self, question: str) -> None:
         if self.worker is not None:
             return
         if self.current is None:
             self.current = self.conversations.create(question)
         self.conversations.add_question(self.current, question)
-        waiting = self.engine.model_states[LLM][0] == LOADING
+        waiting = self.engine.model_states[LLM][0] == ModelState.LOADING
         self.chat.begin_answer(question, "Waiting for the language model to finish loading…" if waiting
                                else "Searching your documents…")
-        self._passages = []
-        worker = self.engine.ask(question)
-        worker.yielded.connect(self._on_ask_worker_yielded)
-        worker.returned.connect(self._on_ask_worker_returned)
-        worker.errored.connect(self._on_ask_worker_errored)
-        worker.finished.connect(self._on_ask_worker_finished)
-        self.worker = self.engine.start(worker)
+        self._question, self._passages = question, []
+        self.worker = self.engine.ask(
+            question, yielded=self._on_ask_worker_yielded, returned=self._on_ask_worker_returned,
+            aborted=self._on_ask_worker_aborted, errored=self._on_ask_worker_errored,
+            finished=self._on_ask_worker_finished)
         self.refresh_list()
 
+    def _on_chat_stop_requested(self) -> None:
+        self.stop()
+
     def stop(self) -> None:
-        """Stop now: no more tokens are shown; the worker returns the partial answer shortly."""
+        """Stop now: no more tokens are shown; the worker ends with the partial answer shortly."""
         if self.worker is not None:
             self.worker.quit()
             self.chat.mark_stopping()
@@ -121,7 +126,15 @@ class ChatController(QObject):
         else:  # nothing cited: the passages the model was given
             self.sources.show_citations(self._passages)
 
+    def _on_ask_worker_aborted(self, answer: Answer | None) -> None:
+        # The answer as far as it got (the core returns it when stopped), kept like any other.
+        partial_answer = answer or Answer(self._question, self.chat.streamed().strip(), stopped=True)
+        self._on_ask_worker_returned(partial_answer)
+
     def _on_ask_worker_errored(self, exc: BaseException) -> None:
+        # Reported here, in the transcript, and nowhere else; a bug's traceback goes to the log.
+        if not isinstance(exc, DesktopRagError):
+            log.error("answering failed", exc_info=exc)
         text = self.chat.streamed()
         if self.current is not None:
             self.conversations.add_error(self.current, text, str(exc))
@@ -140,19 +153,22 @@ class ChatController(QObject):
         if citations:
             self.sources.show_citations(citations)
 
-    def show_source(self, citation: Citation) -> None:
+    def _on_sources_source_activated(self, citation: Citation) -> None:
         self.sources.show_rendering(citation)
-        worker = self.engine.render_page(citation)
-        worker.returned.connect(lambda page, w=worker: self._on_render_worker_returned(w, page))
-        worker.errored.connect(lambda exc, w=worker: self._on_render_worker_errored(w, exc))
-        self._render_worker = self.engine.start(worker)
+        self._renders += 1
+        render = self._renders
+        self.engine.render_page(citation, returned=partial(self._on_render_worker_returned, render),
+                                errored=partial(self._on_render_worker_errored, render))
 
-    def _on_render_worker_returned(self, worker: GeneratorWorker, page: RenderedPage) -> None:
-        if worker is self._render_worker:  # a later click wins over a slower earlier render
+    def _on_render_worker_returned(self, render: int, page: RenderedPage) -> None:
+        if render == self._renders:  # a later click wins over a slower earlier render
             self.sources.show_page(page)
 
-    def _on_render_worker_errored(self, worker: GeneratorWorker, exc: BaseException) -> None:
-        if worker is self._render_worker:
+    def _on_render_worker_errored(self, render: int, exc: BaseException) -> None:
+        # Shown where the page would be, and nowhere else.
+        log.log(logging.WARNING if isinstance(exc, DesktopRagError) else logging.ERROR,
+                "cannot render a cited page", exc_info=exc)
+        if render == self._renders:
             self.sources.show_page_error(f"Cannot show this page: {exc}")
 
     def _on_sources_open_requested(self, path: str, page: int) -> None:

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_rag.core.store.conversations import ConversationInfo, StoredMessage
-from desktop_rag.core.types import Answer
 from desktop_rag.ui.transcript import UNSUPPORTED_TIP, Colors, parse_link, transcript_html
 
 WELCOME = ('<div align="center"><br><br><h2>Ask your documents</h2><p>Type a question below and press '
@@ -32,11 +31,6 @@ WELCOME = ('<div align="center"><br><br><h2>Ask your documents</h2><p>Type a que
 NO_DOCUMENTS = ('<div align="center"><br><br><h2>Start by adding a PDF</h2><p>Drop PDF files or folders on the '
                 "<b>Library</b> on the left,<br>or press <b>Ctrl+O</b>. You can add documents while the "
                 "models are still loading.<br>Once a document is indexed, ask about it here.</p></div>")
-
-
-def stored_from_answer(answer: Answer) -> StoredMessage:
-    return StoredMessage(0, "assistant", answer.text, time.time(), tuple(answer.sentences),
-                         tuple(answer.citations), answer.stopped, answer.found_nothing)
 
 
 class ChatPanel(QWidget):

@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_rag.core.types import IngestProgress
-from desktop_rag.ui.models import (
+from desktop_rag.ui.library_model import (
     CHUNKS,
     NAME,
+    NOT_INDEXED,
     PAGES,
     PROGRESS,
     STATUS,
@@ -257,8 +258,7 @@ class LibraryPanel(QWidget):
     def _update_buttons(self, *args: Any) -> None:
         current = self.table.currentIndex()
         row = self.model.row(current.row()) if current.isValid() and current.row() < self.model.rowCount() else None
-        self.details.setText(f"{row.name}: {row.status_text}" if row and row.status in ("failed", "skipped",
-                                                                                        "cancelled") else "")
+        self.details.setText(f"{row.name}: {row.status_text}" if row and row.status in NOT_INDEXED else "")
         self.details.setVisible(bool(self.details.text()))
         selected = [r for r in self.selected_rows() if not r.busy]
         self.remove_button.setEnabled(bool(selected))

@@ -10,26 +10,29 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
-from desktop_rag.config import Settings, save_settings
+from desktop_rag.config import Settings, needs_reindex, save_settings
 from desktop_rag.core.types import IngestReport
+from desktop_rag.model_cache import EMBEDDER, LLM, ModelCache, ModelState
 from desktop_rag.ui.chat_controller import ChatController
 from desktop_rag.ui.chat_panel import ChatPanel
-from desktop_rag.ui.engine import EMBEDDER, FAILED, LLM, LOADING, READY, Engine
+from desktop_rag.ui.engine import Engine
+from desktop_rag.ui.library_model import DocumentRow
 from desktop_rag.ui.library_panel import LibraryPanel
-from desktop_rag.ui.models import DocumentRow
-from desktop_rag.ui.workers import GeneratorWorker
 from desktop_rag.ui.notifications import Action, NotificationBanner, NotificationManager, Severity, show_error_dialog
-from desktop_rag.ui.quality_dialog import QualityDialog, quality_worker
-from desktop_rag.ui.settings_dialog import SettingsDialog, needs_reindex
-from desktop_rag.ui.shared_models import SharedModels
+from desktop_rag.ui.quality_dialog import QualityDialog
+from desktop_rag.ui.settings_dialog import SettingsDialog
 from desktop_rag.ui.sources_panel import SourcesPanel
 from desktop_rag.ui.theme import scale_font
+from desktop_rag.ui.workers import GeneratorWorker
+
+if TYPE_CHECKING:  # the evaluation is imported when the check runs, not at start-up
+    from desktop_rag.eval_service import EvalProgress
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ RESUME_KEY = "ingest/unfinished"
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, notifications: NotificationManager, ui_state: QSettings, *,
-                 models: SharedModels | None = None, config_file: Path | None = None,
+                 models: ModelCache | None = None, config_file: Path | None = None,
                  load_models: bool = True) -> None:
         super().__init__()
         self.setWindowTitle(TITLE)
@@ -143,7 +146,7 @@ class MainWindow(QMainWindow):
         self.notifications.notified.connect(self._on_notifications_notified)
         self.library.files_added.connect(self.add_paths)
         self.library.remove_requested.connect(self._on_library_remove_requested)
-        self.library.reindex_requested.connect(lambda paths: self.engine.add_paths(paths, replace=True))
+        self.library.reindex_requested.connect(self._on_library_reindex_requested)
         self.library.cancel_requested.connect(self.engine.cancel_ingestion)
         e = self.engine
         e.ingest_queued.connect(self.library.model.mark_queued)
@@ -194,6 +197,9 @@ class MainWindow(QMainWindow):
         self.show_status_message(f"Removed {len(rows)} document{'s' if len(rows) > 1 else ''} from the library "
                                  "(the files stay on disk)")
 
+    def _on_library_reindex_requested(self, paths: Sequence[str]) -> None:
+        self.engine.add_paths(paths, replace=True)
+
     def reindex_all(self) -> None:
         paths = [d.path for d in self.engine.documents()]
         if paths:
@@ -223,11 +229,11 @@ class MainWindow(QMainWindow):
             self.activity_label.setText(text)
 
     def _on_engine_model_state_changed(self, *args: Any) -> None:
-        words = {LOADING: "loading…", READY: "ready", FAILED: "failed"}
+        words = {ModelState.LOADING: "loading…", ModelState.READY: "ready", ModelState.FAILED: "failed"}
         embed_state, _ = self.engine.model_states[EMBEDDER]
         llm_state, llm_detail = self.engine.model_states[LLM]
         llm = words.get(llm_state, llm_state)
-        if llm_state == READY:
+        if llm_state == ModelState.READY:
             llm = f"{llm_detail.split(' (')[0]} ready"
         self.model_label.setText(f"Embeddings: {words.get(embed_state, embed_state)} · Language model: {llm}")
         self.model_label.setToolTip(llm_detail)
@@ -239,14 +245,17 @@ class MainWindow(QMainWindow):
         if self.engine.stats().get("chunks", 0) == 0:
             self.show_status_message("Add documents first: the check asks questions about your library.")
             return None
-        worker = quality_worker(self.engine.settings, self.engine.models)
         self.quality_action.setEnabled(False)
-        worker.yielded.connect(lambda e: self.show_status_message(f"Checking retrieval quality: {e.stage} "
-                                                                  f"{e.done}/{e.total}", 0))
-        worker.returned.connect(self._on_quality_worker_returned)
-        worker.errored.connect(self.notifications.report_exception)
-        worker.finished.connect(lambda: self.quality_action.setEnabled(True))
-        return self.engine.start(worker)
+        # No errored slot: an error goes to the notification manager, once.
+        return self.engine.check_quality(yielded=self._on_quality_worker_yielded,
+                                         returned=self._on_quality_worker_returned,
+                                         finished=self._on_quality_worker_finished)
+
+    def _on_quality_worker_yielded(self, event: EvalProgress) -> None:
+        self.show_status_message(f"Checking retrieval quality: {event.stage} {event.done}/{event.total}", 0)
+
+    def _on_quality_worker_finished(self) -> None:
+        self.quality_action.setEnabled(True)
 
     def _on_quality_worker_returned(self, result: tuple[str, str]) -> None:
         self.show_status_message("Retrieval quality check finished.")

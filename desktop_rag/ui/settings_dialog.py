@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_rag.config import RETRIEVAL_MODES, Settings, default_data_dir
+from desktop_rag.config import DEFAULT_API_KEY_ENV, Settings, default_data_dir
 from desktop_rag.core.models.hardware import physical_cores
 from desktop_rag.core.models.llama_cpp import BUNDLED_LLM_FILE
+from desktop_rag.core.types import RetrievalMode
 from desktop_rag.errors import SettingsError
 
 BUNDLED_LLM_LABEL = f"Bundled: {Path(BUNDLED_LLM_FILE).stem} (default)"
-MODE_LABELS = {"hybrid": "Hybrid: meaning + keywords (recommended)", "dense": "Meaning only (embeddings)",
-               "keyword": "Keywords only (BM25)"}
-REINDEX_FIELDS = ("chunk_tokens", "chunk_overlap", "embedding_model")
+MODE_LABELS = {RetrievalMode.HYBRID: "Hybrid: meaning + keywords (recommended)",
+               RetrievalMode.DENSE: "Meaning only (embeddings)", RetrievalMode.KEYWORD: "Keywords only (BM25)"}
 
 
 def _row(*widgets: QWidget) -> QWidget:
@@ -130,8 +130,8 @@ class SettingsDialog(QDialog):
         group = QGroupBox("Retrieval and indexing")
         form = QFormLayout(group)
         self.mode = QComboBox()
-        for mode in RETRIEVAL_MODES:
-            self.mode.addItem(MODE_LABELS.get(mode, mode), mode)
+        for mode in RetrievalMode:
+            self.mode.addItem(MODE_LABELS[mode], mode.value)
         form.addRow("&Retrieval:", self.mode)
         self.chunk_tokens = QSpinBox()
         self.chunk_tokens.setRange(16, 4096)
@@ -201,7 +201,7 @@ class SettingsDialog(QDialog):
         self.remote_url.setText(s.remote_base_url)
         self.remote_model.setText(s.remote_model)
         self.remote_key_env.setText(s.remote_api_key_env)
-        self.mode.setCurrentIndex(RETRIEVAL_MODES.index(s.retrieval_mode))
+        self.mode.setCurrentIndex(self.mode.findData(RetrievalMode(s.retrieval_mode).value))
         self.chunk_tokens.setValue(s.chunk_tokens)
         self.chunk_overlap.setValue(s.chunk_overlap)
         self.embedding_model.setText(s.embedding_model)
@@ -220,8 +220,8 @@ class SettingsDialog(QDialog):
             temperature=round(self.temperature.value(), 2),
             remote_base_url=self.remote_url.text().strip() if remote else "",
             remote_model=self.remote_model.text().strip(),
-            remote_api_key_env=self.remote_key_env.text().strip() or "OPENAI_API_KEY",
-            retrieval_mode=str(self.mode.currentData()),
+            remote_api_key_env=self.remote_key_env.text().strip() or DEFAULT_API_KEY_ENV,
+            retrieval_mode=RetrievalMode(self.mode.currentData()),
             chunk_tokens=self.chunk_tokens.value(),
             chunk_overlap=self.chunk_overlap.value(),
             embedding_model=self.embedding_model.text().strip(),
@@ -243,8 +243,3 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> Settings:
         return self._result
-
-
-def needs_reindex(old: Settings, new: Settings) -> bool:
-    return any(getattr(old, f) != getattr(new, f) for f in REINDEX_FIELDS) and old.data_path == new.data_path
-

@@ -86,6 +86,17 @@ class SourcesPanel(QWidget):
         super().__init__(parent)
         self.citations: list[Citation] = []
         self._open_target: tuple[str, int] | None = None
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self._build_sources())
+        self.splitter.addWidget(self._build_page())
+        self.splitter.setSizes([260, 440])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+        self.show_citations([])
+
+    def _build_sources(self) -> QWidget:
+        """The list of cited passages (or, before any answer, a line saying what will be there)."""
         self.list = QListWidget()
         self.list.setAccessibleName("Cited passages")
         self.list.setItemDelegate(SourceDelegate(self.list))
@@ -100,35 +111,32 @@ class SourcesPanel(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        top = QWidget()
+        layout = QVBoxLayout(top)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Sources</b>"))
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list, 1)
+        return top
+
+    def _build_page(self) -> QWidget:
+        """The chosen source's page, under its title and the button that opens it elsewhere."""
         self.page_title = QLabel()
         self.page_title.setTextFormat(Qt.TextFormat.PlainText)
         self.open_button = QPushButton("Open in system viewer")
-        self.open_button.setToolTip("Open this PDF at this page in your PDF viewer (Ctrl+Shift+O)")
+        self.open_button.setToolTip("Open this PDF at this page in your PDF viewer (Ctrl+Shift+P)")
         self.open_button.hide()
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.page_view = PageView()
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(QLabel("<b>Sources</b>"))
-        top_layout.addWidget(self.empty)
-        top_layout.addWidget(self.list, 1)
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
         header.addWidget(self.page_title, 1)
         header.addWidget(self.open_button)
-        bottom_layout.addLayout(header)
-        bottom_layout.addWidget(self.page_view, 1)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(top)
-        self.splitter.addWidget(bottom)
-        self.splitter.setSizes([260, 440])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.splitter)
-        self.show_citations([])
+        bottom = QWidget()
+        layout = QVBoxLayout(bottom)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.page_view, 1)
+        return bottom
 
     def show_citations(self, citations: Sequence[Citation], select: int | None = None) -> None:
         """List ``citations``; with ``select`` (a citation number), preview that one."""

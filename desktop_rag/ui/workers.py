@@ -1,13 +1,33 @@
-"""The one place that runs core generators off the GUI thread (after superqt's ``GeneratorWorker``).
+"""The one way to run a job off the GUI thread (after superqt's ``GeneratorWorker``).
 
-A job is a callable that takes a ``should_stop`` callable and returns a generator. The worker
-runs it in a thread pool and turns it into Qt signals: ``yielded`` (every progress event),
-``returned`` (the generator's return value), ``errored`` (an exception) and always ``finished``
-last.
+A *job* is a callable that takes ``should_stop`` and returns a generator: each value it yields
+is progress, the value it returns is the result (see :mod:`desktop_rag.jobs`). Start one with
+:meth:`WorkerPool.start`, which connects the slots it is given before the job starts, so no
+signal goes unheard::
 
-Stopping is cooperative: :meth:`quit` makes ``should_stop()`` true, which the core checks at
-every ``yield`` (and llama.cpp between compute steps). An exception with no ``errored`` handler
-is not swallowed: :class:`WorkerPool` sends every error to the notification manager.
+    pool.start(job, "Answering", yielded=self._on_ask_worker_yielded, aborted=...)
+
+A worker's signals arrive on the GUI thread in this order: ``started()``; ``yielded(value)`` per
+progress value; exactly one of ``returned(result)``, ``aborted(partial)``, ``errored(exc)``;
+and ``finished()``, always, last.
+
+**Errors are reported once.** A job's exception goes to the ``errored`` slot given to
+:meth:`WorkerPool.start` if there is one (that slot owns it: it shows it, or hands it on),
+and otherwise to the notification manager (an inline banner, or a dialog for a bug).
+
+**Stopping, the one convention.** :meth:`GeneratorWorker.quit` asks a job to stop; nothing
+interrupts it. The job reads ``should_stop()`` at its cancel points (every ``yield`` of a core
+generator; llama.cpp also between compute steps) and winds down by itself, so whatever it has
+committed stays whole. A stopped job then emits ``aborted(partial)``, never ``returned`` or
+``errored``: ``partial`` is what the job returned as it stopped (the files indexed before Stop,
+the answer written so far), or None where it stopped by raising
+:class:`~desktop_rag.errors.Cancelled`. ``Cancelled`` means ``aborted`` even without
+:meth:`~GeneratorWorker.quit` (a job told to stop some other way). Any other exception is
+``errored``, Stop or not: a bug does not hide behind a Stop.
+
+Unlike superqt, ``aborted`` carries the partial result (the core returns one, and the user sees
+it), and the worker does not close the generator at a ``yield`` after Stop: the core stops at
+its own cancel points, where it knows that nothing is half written.
 """
 
 from __future__ import annotations
@@ -20,9 +40,13 @@ from typing import Any, Callable, Generator
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from desktop_rag.core.types import Events
+from desktop_rag.errors import Cancelled
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[Callable[[], bool]], Generator[Any, None, Any]]
+SIGNALS = ("started", "yielded", "returned", "errored", "aborted", "finished")
 BACKGROUND_NICE = 10
 
 
@@ -45,14 +69,19 @@ def lower_thread_priority() -> None:
 
 
 class WorkerSignals(QObject):
-    yielded = Signal(object)
-    returned = Signal(object)
+    started = Signal()
+    yielded = Signal(object)  # a progress value
+    returned = Signal(object)  # the job's result
     errored = Signal(object)  # the exception
+    aborted = Signal(object)  # what the stopped job returned, or None
     finished = Signal()
 
 
 class GeneratorWorker(QRunnable):
-    """Runs one job; its signals are delivered on the thread that owns them (the GUI thread)."""
+    """Runs one job; its signals are delivered on the thread that owns them (the GUI thread).
+
+    Made and started by :meth:`WorkerPool.start`; keep it to :meth:`quit` the job.
+    """
 
     def __init__(self, job: Job, name: str, *, background: bool = True) -> None:
         super().__init__()
@@ -61,8 +90,9 @@ class GeneratorWorker(QRunnable):
         self.signals = WorkerSignals()
         self._stop = threading.Event()
         # so callers write ``worker.yielded.connect(...)``
-        self.yielded, self.returned = self.signals.yielded, self.signals.returned
-        self.errored, self.finished = self.signals.errored, self.signals.finished
+        s = self.signals
+        self.started, self.yielded, self.returned = s.started, s.yielded, s.returned
+        self.errored, self.aborted, self.finished = s.errored, s.aborted, s.finished
 
     def should_stop(self) -> bool:
         return self._stop.is_set()
@@ -75,24 +105,29 @@ class GeneratorWorker(QRunnable):
         if self.background:
             lower_thread_priority()
         signals = self.signals
+        signals.started.emit()
         try:
-            gen = self.job(self.should_stop)
-            while True:
-                try:
-                    value = next(gen)
-                except StopIteration as stop:
-                    signals.returned.emit(stop.value)
-                    break
-                signals.yielded.emit(value)
+            result = self._drive()
+        except Cancelled:
+            signals.aborted.emit(None)
         except Exception as exc:  # noqa: BLE001 - every error is delivered, never swallowed
             log.debug("job %s failed", self.name, exc_info=True)
             signals.errored.emit(exc)
+        else:
+            (signals.aborted if self.should_stop() else signals.returned).emit(result)
         finally:
             signals.finished.emit()
 
+    def _drive(self) -> Any:
+        """Run the job to its end, emitting each progress value; returns its result."""
+        events = Events(self.job(self.should_stop))
+        for value in events:
+            self.signals.yielded.emit(value)
+        return events.result
+
 
 class WorkerPool(QObject):
-    """Starts workers, keeps them alive while they run, and routes unhandled errors."""
+    """Starts workers, keeps them alive while they run, and reports the errors no slot takes."""
 
     activity_changed = Signal(str)  # what the workers are doing, for the status bar ("" = idle)
     all_finished = Signal()
@@ -105,18 +140,28 @@ class WorkerPool(QObject):
         self._pool.setMaxThreadCount(max_threads)
         self._running: list[GeneratorWorker] = []
 
-    def start(self, worker: GeneratorWorker, *, handles_errors: bool = False) -> GeneratorWorker:
-        """Run ``worker``; its errors go to the notification manager unless ``handles_errors``."""
-        if not handles_errors:
-            worker.errored.connect(lambda exc, name=worker.name: self._report_error(exc, name))
-        worker.finished.connect(lambda w=worker: self._on_worker_finished(w))
+    def start(self, job: Job, name: str, *, background: bool = True,
+              **slots: Callable[..., Any]) -> GeneratorWorker:
+        """Run ``job`` (``name`` is shown in the status bar and in error messages).
+
+        ``slots`` maps signal names (``started``, ``yielded``, ``returned``, ``errored``,
+        ``aborted``, ``finished``) to callables, connected before the job starts. Without an
+        ``errored`` slot, an error goes to the notification manager. ``background`` jobs run at
+        a lower priority than the GUI; one the user is waiting for (loading models) does not.
+        """
+        unknown = sorted(set(slots) - set(SIGNALS))
+        if unknown:
+            raise TypeError(f"no worker signal named {', '.join(unknown)}")
+        worker = GeneratorWorker(job, name, background=background)
+        for signal, slot in slots.items():
+            getattr(worker, signal).connect(slot)
+        if "errored" not in slots:
+            worker.errored.connect(lambda exc: self._report_error(exc, name))
+        worker.finished.connect(lambda: self._on_worker_finished(worker))
         self._running.append(worker)
         self.activity_changed.emit(self.activity())
         self._pool.start(worker)
         return worker
-
-    def run(self, job: Job, name: str, **kwargs: Any) -> GeneratorWorker:
-        return self.start(GeneratorWorker(job, name), **kwargs)
 
     def _on_worker_finished(self, worker: GeneratorWorker) -> None:
         if worker in self._running:

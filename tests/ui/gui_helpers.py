@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from desktop_rag.app import create_window  # noqa: E402
 from desktop_rag.config import Settings  # noqa: E402
 from desktop_rag.ui.notifications import NotificationManager  # noqa: E402
-from desktop_rag.ui.shared_models import SharedModels  # noqa: E402
+from desktop_rag.model_cache import ModelCache  # noqa: E402
 from fakes import HashEmbedder, StreamingChatModel  # noqa: E402
 from pdfs import write_pdf  # noqa: E402
 
@@ -84,7 +84,7 @@ def make_window(qtbot, settings: Settings, tmp_path: Path) -> Iterator[Callable[
         s = settings_ or settings
         embedder = embedder or HashEmbedder()
         chat_model = chat_model or StreamingChatModel(REPLY)
-        models = SharedModels(s, embedder_factory=lambda _s: embedder, chat_model_factory=lambda _s: chat_model)
+        models = ModelCache(s, embedder_factory=lambda _s: embedder, chat_model_factory=lambda _s: chat_model)
         notifications = NotificationManager(str(tmp_path / "test.log"))
         window = create_window(s, notifications, models=models, load_models=load_models)
         window.show()  # not qtbot.addWidget: pytest-qt would delete it before its workers finish

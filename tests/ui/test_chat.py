@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt, QUrl
 
 from gui_helpers import data_dir, docs, make_window, settings  # noqa: F401 - the fixtures
 from gui_helpers import REPLY, WAIT_MS, close_window, index_docs, wait_idle
-from desktop_rag.errors import ModelNotFoundError
+from desktop_rag.errors import ModelNotFoundError, RemoteModelError
 from fakes import StreamingChatModel
 
 QUESTION = "How much was widget revenue in the third quarter?"
@@ -138,6 +139,25 @@ def test_a_missing_model_is_reported_inline_with_a_way_to_fix_it(qtbot, make_win
     assert window.error_dialogs == []
 
 
+@pytest.mark.parametrize("error", [RemoteModelError("the endpoint refused"), ZeroDivisionError("a bug")],
+                         ids=["expected", "bug"])
+def test_an_answer_that_fails_is_reported_once_in_the_transcript(qtbot, make_window, docs: Path,
+                                                                  error: Exception) -> None:
+    class FailingModel(StreamingChatModel):
+        def stream_chat(self, messages, **kwargs):  # noqa: ANN001, ANN003, ANN201
+            yield "Widget "
+            raise error
+
+    window = make_window(chat_model=FailingModel())
+    index_docs(qtbot, window, [docs])
+    ask(qtbot, window)
+    qtbot.waitUntil(lambda: window.chats.worker is None, timeout=WAIT_MS)
+    qtbot.wait(100)  # a second report would arrive now
+    assert f"The answer failed: {error}" in window.chat.rendered_text()
+    assert window.chat.last_message().error == str(error)
+    assert window.banner.message == "" and window.error_dialogs == []  # not again in the banner or a dialog
+
+
 def test_an_unexpected_worker_error_shows_a_dialog_with_the_log_file(qtbot, make_window, tmp_path: Path) -> None:
     window = make_window()
 
@@ -145,7 +165,7 @@ def test_an_unexpected_worker_error_shows_a_dialog_with_the_log_file(qtbot, make
         yield "started"
         raise ZeroDivisionError("a bug")
 
-    window.engine.pool.run(broken_job, "Broken job")
+    window.engine.pool.start(broken_job, "Broken job")
     qtbot.waitUntil(lambda: bool(window.error_dialogs), timeout=WAIT_MS)
     dialog = window.error_dialogs[0]
     assert "ZeroDivisionError: a bug" in dialog.text()

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from gui_helpers import data_dir, docs, make_window, settings  # noqa: F401 - the fixtures
 from gui_helpers import WAIT_MS, GatedEmbedder, close_window, drop_paths, index_docs, rows_by_name, wait_idle
 from desktop_rag.core.store.library import Store
+from desktop_rag.core.types import DocumentStatus
 from desktop_rag.ui.main_window import RESUME_KEY
 from pdfs import write_pdf
 
@@ -17,8 +18,9 @@ from pdfs import write_pdf
 def _store_is_consistent(data_dir: Path) -> list[str]:
     """Every stored document is whole: its chunks are all there and searchable; returns the names."""
     with Store(data_dir) as store:
-        docs = [d for d in store.documents() if d.status == "indexed"]
-        assert store.chunk_count() == sum(d.chunk_count for d in docs)
+        docs = [d for d in store.documents() if d.status == DocumentStatus.INDEXED]
+        chunk_rows = store._db.execute("SELECT count(*) FROM chunks").fetchone()[0]  # every chunk stored
+        assert chunk_rows == sum(d.chunk_count for d in docs)
         for d in docs:
             assert d.chunk_count > 0 and d.page_count > 0
             assert store.page_text(d.id, 1) is not None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gui_helpers import data_dir, docs, make_window, settings  # noqa: F401 - the fixtures
 from gui_helpers import WAIT_MS, index_docs
+from desktop_rag.eval_service import EvalProgress
 
 
 def test_quality_check_on_an_empty_library_says_what_to_do(make_window) -> None:
@@ -27,3 +28,22 @@ def test_quality_check_shows_table_and_chart(qtbot, make_window, docs: Path) -> 
     assert not dialog.chart.pixmap().isNull() and dialog.chart.pixmap().width() > 100
     qtbot.waitUntil(window.quality_action.isEnabled, timeout=WAIT_MS)
     dialog.close()
+
+
+def test_a_crash_in_the_quality_check_opens_one_dialog(qtbot, make_window, docs: Path, monkeypatch) -> None:  # noqa: ANN001
+    import desktop_rag.eval_service
+
+    def crashing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        yield EvalProgress("generating", 0, 1)
+        raise ZeroDivisionError("a bug in the check")
+
+    monkeypatch.setattr(desktop_rag.eval_service, "run_self_evaluation", crashing)
+    window = make_window()
+    index_docs(qtbot, window, [docs])
+    window.check_quality()
+    qtbot.waitUntil(lambda: bool(window.error_dialogs), timeout=WAIT_MS)
+    qtbot.waitUntil(window.quality_action.isEnabled, timeout=WAIT_MS)
+    qtbot.wait(100)  # a second report would arrive now
+    assert len(window.error_dialogs) == 1
+    assert "ZeroDivisionError: a bug in the check" in window.error_dialogs[0].text()
+    assert getattr(window, "quality_dialog", None) is None

@@ -22,7 +22,7 @@ from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.models.chat import ChatModel, Message, never
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.types import Answer, AnswerEvent, AnswerSentence, Hit, Passage
+from desktop_rag.core.types import Answer, AnswerEvent, AnswerSentence, Hit, Passage, RetrievalMode
 from desktop_rag.errors import Cancelled, QuestionError
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ SYSTEM_PROMPT = (
 NOTHING_FOUND = "I could not find anything about this in your documents."
 PROMPT_MARGIN_TOKENS = 48
 MERGE_GAP_CHARS = 200
+MIN_RELEVANCE = 0.2  # the best passage's cosine similarity to the question below this: nothing found
 
 
 def _escape(text: str) -> str:
@@ -94,14 +95,15 @@ class Answerer:
         embedder: Embedder,
         chat_model: ChatModel,
         *,
-        k: int = 6,
-        mode: str = "hybrid",
-        max_tokens: int = 384,
-        temperature: float = 0.1,
-        min_relevance: float = 0.2,
+        k: int,
+        mode: RetrievalMode | str,
+        max_tokens: int,
+        temperature: float,
+        min_relevance: float = MIN_RELEVANCE,
     ) -> None:
+        """``k`` passages retrieved by ``mode``; answers of at most ``max_tokens`` at ``temperature``."""
         self.store, self.retriever, self.embedder, self.chat_model = store, retriever, embedder, chat_model
-        self.k, self.mode, self.max_tokens, self.temperature = k, mode, max_tokens, temperature
+        self.k, self.mode, self.max_tokens, self.temperature = k, RetrievalMode(mode), max_tokens, temperature
         self.min_relevance = min_relevance
         self._fixed: tuple[ChatModel, int] | None = None
 
@@ -150,12 +152,12 @@ class Answerer:
                     {"role": "user", "content": user_message(question, sources)}]
         return messages, used
 
-    def _relevant(self, question: str, hits: Sequence[Hit], vectors: dict[int, np.ndarray]) -> bool:
+    def _relevant(self, query: np.ndarray | None, hits: Sequence[Hit], vectors: dict[int, np.ndarray]) -> bool:
+        """Whether the hits are close enough to the question (its embedding ``query``) to answer from."""
         if not hits:
             return False
         if not vectors:
             return True
-        query = self.retriever.query_vector(question)
         if query is None:
             return False
         best = float(np.max(np.vstack(list(vectors.values())) @ query))
@@ -165,12 +167,13 @@ class Answerer:
     def ask(self, question: str, should_stop: Callable[[], bool] = never) -> Generator[AnswerEvent, None, Answer]:
         started = time.perf_counter()
         question = self.check_question(question)
-        hits = self.retriever.search(question, k=self.k, mode=self.mode)
+        query = self.retriever.embed_query(question)  # once: for the search, then the relevance check
+        hits = self.retriever.search(question, k=self.k, mode=self.mode, vector=query)
         answer = Answer(question=question, text="")
         answer.timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
         ids = [h.chunk_id for h in hits]
         vectors = self.store.chunk_vector_map(ids)  # for the relevance check, then for attribution
-        if not self._relevant(question, hits, vectors):
+        if not self._relevant(query, hits, vectors):
             answer.text, answer.found_nothing = NOTHING_FOUND, True
             yield AnswerEvent("retrieved")
             yield AnswerEvent("token", NOTHING_FOUND)

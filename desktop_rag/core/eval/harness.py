@@ -21,18 +21,16 @@ from typing import Any, Callable, Generator, Mapping, Protocol, Sequence
 import numpy as np
 
 from desktop_rag.core.eval import metrics as m
-from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.eval.questions import ResolvedQuestion, SkippedQuestion
 from desktop_rag.core.models.chat import never
-from desktop_rag.core.types import Answer, AnswerEvent, Hit
+from desktop_rag.core.types import RETRIEVAL_MODES, Answer, AnswerEvent, Hit, RetrievalMode, run_to_end
 from desktop_rag.errors import Cancelled, DesktopRagError
 
 log = logging.getLogger(__name__)
 
-MODES: tuple[str, ...] = ("dense", "keyword", "hybrid")
 LEVELS: tuple[str, ...] = ("document", "page")
 RESULTS_FORMAT = 1
-PRIME_BATCH = 64
+QUERY_BATCH = 64  # questions embedded per call: one at a time costs ~20x more per question
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +44,18 @@ class EvalProgress:
 
 
 class Searcher(Protocol):
-    def search(self, query: str, k: int = 6, mode: str = "hybrid") -> list[Hit]: ...
+    """What the harness needs of :class:`desktop_rag.core.search.retriever.Retriever`."""
+
+    def embed_queries(self, queries: Sequence[str]) -> np.ndarray | None: ...
+
+    def search(self, query: str, *, k: int, mode: RetrievalMode | str,
+               vector: np.ndarray | None = None) -> list[Hit]: ...
 
 
 class AnswerSource(Protocol):
     """What answer metrics need of :class:`desktop_rag.core.answer.Answerer`."""
 
-    mode: str
+    mode: RetrievalMode
 
     def ask(self, question: str, should_stop: Callable[[], bool] = never) -> Generator[AnswerEvent, None, Answer]: ...
 
@@ -66,44 +69,6 @@ class EvalTarget:
     info: Mapping[str, Any] = field(default_factory=dict)
 
 
-class QueryVectorCache:
-    """An embedder that serves question vectors computed ahead in one batch, delegating the rest.
-
-    The retriever embeds each query alone; on a busy two-core machine one query at a time costs
-    ~20x more per question than a batch, so the harness primes all questions at once.
-    """
-
-    def __init__(self, embedder: Embedder) -> None:
-        self.inner = embedder
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def prime(self, texts: Sequence[str]) -> None:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        for start in range(0, len(todo), PRIME_BATCH):
-            batch = todo[start:start + PRIME_BATCH]
-            self._vectors.update(zip(batch, self.inner.embed(batch)))
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    @property
-    def max_tokens(self) -> int:
-        return self.inner.max_tokens
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        return self.inner.token_offsets(text)
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if texts and all(t in self._vectors for t in texts):
-            return np.vstack([self._vectors[t] for t in texts])
-        return self.inner.embed(texts)
-
-
 @dataclass(slots=True)
 class EvalResult:
     """Every number of one run; ``to_json`` is the content of results.json."""
@@ -113,7 +78,7 @@ class EvalResult:
     questions: list[ResolvedQuestion]
     skipped: list[SkippedQuestion]
     variants: dict[str, dict[str, Any]]
-    modes: tuple[str, ...]
+    modes: tuple[RetrievalMode, ...]
     ks: tuple[int, ...]
     metrics: dict[str, dict[str, dict[str, dict[str, float]]]]
     level_counts: dict[str, int]
@@ -143,6 +108,14 @@ class EvalResult:
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "questions": self.per_question,
         }
+
+
+def retrieval_modes(modes: Sequence[RetrievalMode | str]) -> tuple[RetrievalMode, ...]:
+    """The modes as enums; ValueError naming the unknown ones (or none given)."""
+    unknown = [mode for mode in modes if mode not in RETRIEVAL_MODES]
+    if unknown or not modes:
+        raise ValueError(f"retrieval modes must be among {', '.join(RETRIEVAL_MODES)}, not {unknown or 'none'}")
+    return tuple(RetrievalMode(mode) for mode in modes)
 
 
 # ------------------------------------------------------------------ units and gold
@@ -192,7 +165,7 @@ def evaluate_retrieval(
     questions: Sequence[ResolvedQuestion],
     targets: Sequence[EvalTarget],
     records: list[dict[str, Any]],
-    modes: Sequence[str] = MODES,
+    modes: Sequence[RetrievalMode] = tuple(RetrievalMode),
     should_cancel: Callable[[], bool] = never,
 ) -> Generator[EvalProgress, None, dict[str, float]]:
     """Search every question in every mode of every target; fill ``records[i]['retrieval']``.
@@ -202,20 +175,30 @@ def evaluate_retrieval(
     total, done = len(questions) * len(targets) * len(modes), 0
     seconds: dict[str, float] = {}
     for target in targets:
-        embedder = getattr(target.searcher, "embedder", None)
-        if isinstance(embedder, QueryVectorCache):
-            embedder.prime([q.text for q in questions])
+        vectors = _question_vectors(target.searcher, questions, modes)
         for mode in modes:
             started = time.perf_counter()
-            for question, record in zip(questions, records):
+            for i, (question, record) in enumerate(zip(questions, records)):
                 if should_cancel():
                     raise Cancelled("evaluation cancelled")
-                hits = target.searcher.search(question.text, k=m.RANK_CUTOFF, mode=mode)
+                vector = vectors[i] if vectors is not None else None
+                hits = target.searcher.search(question.text, k=m.RANK_CUTOFF, mode=mode, vector=vector)
                 record["retrieval"].setdefault(target.name, {})[mode] = _score_hits(question, hits)
                 done += 1
                 yield EvalProgress("retrieving", done, total, f"{target.name}, {mode}")
             seconds[f"retrieval {target.name} {mode}"] = time.perf_counter() - started
     return seconds
+
+
+def _question_vectors(searcher: Searcher, questions: Sequence[ResolvedQuestion],
+                      modes: Sequence[RetrievalMode]) -> np.ndarray | None:
+    """Every question's embedding, made in batches once and reused by every mode that needs it;
+    None when no mode does, or the library is empty."""
+    if all(mode == RetrievalMode.KEYWORD for mode in modes) or not questions:
+        return None
+    texts = [q.text.strip() for q in questions]
+    parts = [searcher.embed_queries(texts[start:start + QUERY_BATCH]) for start in range(0, len(texts), QUERY_BATCH)]
+    return None if any(p is None for p in parts) else np.vstack(parts)
 
 
 def aggregate(
@@ -236,14 +219,6 @@ def aggregate(
 
 
 # ------------------------------------------------------------------ answers
-
-
-def _drive(gen: Generator[AnswerEvent, None, Answer]) -> Answer:
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def _score_answer(question: ResolvedQuestion, answer: Answer) -> dict[str, Any]:
@@ -276,7 +251,7 @@ def evaluate_answers(
             raise Cancelled("evaluation cancelled")
         yield EvalProgress("answering", n, len(chosen), questions[i].text[:60])
         try:
-            answer = _drive(answerer.ask(questions[i].text, should_cancel))
+            answer = run_to_end(answerer.ask(questions[i].text, should_cancel))
         except Cancelled:
             raise
         except DesktopRagError as exc:  # a question too long for the context, a model error ...
@@ -327,15 +302,13 @@ def run_evaluation(
     kind: str = "labelled",
     source: str = "",
     skipped: Sequence[SkippedQuestion] = (),
-    modes: Sequence[str] = MODES,
+    modes: Sequence[RetrievalMode | str] = tuple(RetrievalMode),
     answerer: AnswerSource | None = None,
     answer_limit: int = 0,
     should_cancel: Callable[[], bool] = never,
 ) -> Generator[EvalProgress, None, EvalResult]:
     """Retrieval metrics for every target and mode, then answer metrics if an answerer is given."""
-    unknown = [mode for mode in modes if mode not in MODES]
-    if unknown or not modes:
-        raise ValueError(f"retrieval modes must be among {', '.join(MODES)}, not {unknown or 'none'}")
+    modes = retrieval_modes(modes)
     records = [question_record(q) for q in questions]
     timings = yield from evaluate_retrieval(questions, targets, records, modes, should_cancel)
     answers = None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from desktop_rag.core.types import DocumentInfo
+from desktop_rag.core.types import DocumentInfo, DocumentStatus
 from desktop_rag.errors import FileAccessError, InputFileError
 
 MAX_LISTED_PROBLEMS = 20
@@ -274,7 +274,7 @@ def resolve_questions(
     naming its line; with ``skip_missing`` it is left out of the metrics and returned as skipped,
     so the caller reports it.
     """
-    indexed = [d for d in documents if d.status == "indexed"]
+    indexed = [d for d in documents if d.status == DocumentStatus.INDEXED]
     resolved: list[ResolvedQuestion] = []
     skipped: list[SkippedQuestion] = []
     for q in questions:

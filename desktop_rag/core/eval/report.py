@@ -1,6 +1,6 @@
 """Presenting an evaluation: a plain-text table, results.json and chart.png. No Qt, no printing.
 
-Every function takes an :class:`~desktop_rag.core.evaluate.EvalResult` or the dict of its
+Every function takes an :class:`~desktop_rag.core.eval.harness.EvalResult` or the dict of its
 ``to_json()`` (what results.json holds), so a front end can show a saved run as well as a fresh one.
 The chart is drawn with matplotlib's Agg canvas directly (no pyplot), which changes no global
 backend and is safe off the GUI thread.
@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from desktop_rag.core.eval.harness import LEVELS, EvalResult
+from desktop_rag.core.types import RetrievalMode
 
 CHART_METRICS: tuple[str, ...] = ("hit@1", "hit@5", "hit@10", "recall@10", "mrr@10", "ndcg@10")
 RESULTS_NAME, CHART_NAME = "results.json", "chart.png"
 _SHORT = {"precision": "p", "recall": "r"}
-MODE_COLOURS = {"dense": 0, "keyword": 1, "hybrid": 2}
+MODE_COLOURS = {RetrievalMode.DENSE: 0, RetrievalMode.KEYWORD: 1, RetrievalMode.HYBRID: 2}  # tab10 indices
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
 ANSWER_COLUMNS = ("token_f1", "rouge_l", "bleu-1", "bleu-4", "citation_precision@document", "citation_precision@page")
 

@@ -11,7 +11,7 @@
    question whose longest run of words shared with the passage is most of it can be found by string
    matching and says nothing about retrieval.
 4. The kept questions, gold = the passage's page(s) and document, go through the same metrics as a
-   labelled file (:func:`desktop_rag.core.evaluate.run_evaluation`).
+   labelled file (:func:`desktop_rag.core.eval.harness.run_evaluation`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Generator, Iterator, Sequence
 
-from desktop_rag.core.text import split_sentences
+from desktop_rag.core.eval.harness import EvalProgress, EvalResult, EvalTarget, aggregate, run_evaluation
 from desktop_rag.core.eval.questions import EvalQuestion, ResolvedQuestion
-from desktop_rag.core.eval.harness import MODES, EvalProgress, EvalResult, EvalTarget, aggregate, run_evaluation
 from desktop_rag.core.models.chat import ChatModel, Message, never
-from desktop_rag.core.text import query_terms
 from desktop_rag.core.store.library import Store
+from desktop_rag.core.text import query_terms, split_sentences
+from desktop_rag.core.types import DocumentStatus, RetrievalMode
 from desktop_rag.errors import Cancelled, ModelError
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def library_passages(store: Store) -> dict[str, list[SampledPassage]]:
     """Every passage of every indexed document, keyed by path, in chunk order."""
     out: dict[str, list[SampledPassage]] = {}
     for doc in store.documents():
-        if doc.status != "indexed":
+        if doc.status != DocumentStatus.INDEXED:
             continue
         rows = store.chunk_rows(int(i) for i in store.chunk_ids_of([doc.id]))
         out[doc.path] = [SampledPassage(cid, doc.path, doc.name, r["page_start"], r["page_end"], r["text"])
@@ -345,7 +345,7 @@ def self_evaluate(
     *,
     seed: int = DEFAULT_SEED,
     method: str = "auto",
-    modes: Sequence[str] = MODES,
+    modes: Sequence[RetrievalMode | str] = tuple(RetrievalMode),
     should_cancel: Callable[[], bool] = never,
 ) -> Generator[EvalProgress, None, EvalResult]:
     """Generate questions from ``store`` and score every target on them (page and document level)."""

@@ -84,28 +84,32 @@ def chunk_pages(
     chunks: list[Chunk] = []
     i, n = 0, len(spans)
     while i < n:
-        j = min(i + max_tokens, n)
-        if j < n:
-            cut = _best_break(text, spans[i + max_tokens // 2][0], spans[j][0])
-            j = max(bisect_left(starts, cut, i + 1, j), i + 1)
-        start_char, end_char = spans[i][0], spans[j - 1][1]
-        page_start, start_offset = page_map.locate(start_char)
-        page_end, end_before = page_map.locate(end_char - 1)
-        chunks.append(
-            Chunk(
-                ordinal=len(chunks),
-                text=text[start_char:end_char],
-                page_start=page_start,
-                page_end=page_end,
-                start_offset=start_offset,
-                end_offset=end_before + 1,
-                token_count=j - i,
-            )
-        )
+        j = _chunk_end(text, spans, starts, i, max_tokens)
+        chunks.append(_chunk(text, spans, i, j, page_map, len(chunks)))
         if j >= n:
             break
         i = _next_start(text, spans, i, j, overlap_tokens)
     return chunks
+
+
+def _chunk_end(text: str, spans: list[tuple[int, int]], starts: list[int], i: int, max_tokens: int) -> int:
+    """One past the last token of the chunk starting at token ``i``: at most ``max_tokens`` on, at the
+    best break in the second half of that window."""
+    n = len(spans)
+    j = min(i + max_tokens, n)
+    if j < n:
+        cut = _best_break(text, spans[i + max_tokens // 2][0], spans[j][0])
+        j = max(bisect_left(starts, cut, i + 1, j), i + 1)
+    return j
+
+
+def _chunk(text: str, spans: list[tuple[int, int]], i: int, j: int, page_map: _PageMap, ordinal: int) -> Chunk:
+    """Tokens ``[i, j)`` as a chunk, located on its page(s)."""
+    start_char, end_char = spans[i][0], spans[j - 1][1]
+    page_start, start_offset = page_map.locate(start_char)
+    page_end, end_before = page_map.locate(end_char - 1)
+    return Chunk(ordinal=ordinal, text=text[start_char:end_char], page_start=page_start, page_end=page_end,
+                 start_offset=start_offset, end_offset=end_before + 1, token_count=j - i)
 
 
 def _next_start(text: str, spans: list[tuple[int, int]], i: int, j: int, overlap: int) -> int:

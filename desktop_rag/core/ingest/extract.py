@@ -183,7 +183,7 @@ class PdfExtractor:
     output into a queue so the parent can wait with a timeout on every platform.
     """
 
-    def __init__(self, timeout_s: float = 120.0, memory_mb: int = 2048) -> None:
+    def __init__(self, timeout_s: float, memory_mb: int) -> None:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self._process: subprocess.Popen[str] | None = None
@@ -231,12 +231,10 @@ class PdfExtractor:
                 process.kill()
                 process.wait(5)
 
-    def extract(self, path: str | os.PathLike[str]) -> list[Page]:
-        """Pages with text (1-based numbers). Raises an :class:`InputFileError` subclass."""
-        return self.extract_document(path).pages
-
     def extract_document(self, path: str | os.PathLike[str]) -> ExtractedDocument:
-        """Pages and the title from the PDF's metadata. Raises an :class:`InputFileError` subclass."""
+        """Pages with text (1-based numbers) and the title from the PDF's metadata.
+
+        Raises an :class:`InputFileError` subclass."""
         path = Path(path)
         check_pdf_file(path)
         kind, payload = self._round_trip(path)
@@ -283,11 +281,5 @@ class PdfExtractor:
         return CorruptPdfError(str(path), f"{path.name}: the PDF is damaged and cannot be read ({payload})")
 
 
-def extract_pages(path: str | os.PathLike[str], timeout_s: float = 120.0, memory_mb: int = 2048) -> list[Page]:
-    """One-off convenience wrapper around :class:`PdfExtractor`."""
-    with PdfExtractor(timeout_s, memory_mb) as extractor:
-        return extractor.extract(path)
-
-
 if __name__ == "__main__":
-    serve_worker(int(sys.argv[1]) if len(sys.argv) > 1 else 2048)
+    serve_worker(int(sys.argv[1]))  # the memory limit in MB, as worker_command() passes it

@@ -20,10 +20,11 @@ from typing import Callable, Generator, Iterable, Sequence
 import numpy as np
 
 from desktop_rag.core.ingest.chunking import chunk_pages
-from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.ingest.extract import PdfExtractor, file_access_error
+from desktop_rag.core.models.chat import never
+from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.types import FileOutcome, IngestProgress, IngestReport, Stage
+from desktop_rag.core.types import Chunk, DocumentStatus, FileOutcome, IngestProgress, IngestReport, Stage
 from desktop_rag.errors import Cancelled, InputFileError, StoreWriteError
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,10 @@ EMBED_STEP = 64  # chunks per progress event while embedding
 
 @dataclass(frozen=True, slots=True)
 class ChunkOptions:
-    max_tokens: int = 200
-    overlap_tokens: int = 32
+    """Chunk size and overlap in embedder tokens (the settings ``chunk_tokens``, ``chunk_overlap``)."""
+
+    max_tokens: int
+    overlap_tokens: int
 
 
 def discover_pdfs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -76,19 +79,9 @@ class _FileJob:
     def run(self) -> Generator[IngestProgress, None, FileOutcome]:
         ing, path = self.ing, self.path
         yield self.event(Stage.HASHING)
-        try:
-            stat = path.stat()
-        except OSError as exc:
-            raise file_access_error(path, exc) from exc
-        known = ing.store.document_by_path(str(path))
-        if known and known.status == "indexed" and known.size == stat.st_size and known.mtime == stat.st_mtime:
-            return FileOutcome(str(path), Stage.SKIPPED, "already indexed, unchanged", known.page_count, known.chunk_count)
-        sha = file_sha256(path)
-        same = ing.store.indexed_by_hash(sha)
-        if same is not None:
-            why = "already indexed, unchanged" if same.path == str(path) else f"same content as {same.path}"
-            return FileOutcome(str(path), Stage.SKIPPED, why, same.page_count, same.chunk_count)
-        self.sha, self.stat = sha, stat
+        skipped = self._already_stored()
+        if skipped is not None:
+            return skipped
         ing.check_cancel()
         yield self.event(Stage.EXTRACTING)
         extracted = ing.extractor.extract_document(path)
@@ -98,20 +91,46 @@ class _FileJob:
         embedder = ing.ready_embedder()
         limit = min(ing.chunks.max_tokens, embedder.max_tokens)
         chunks = chunk_pages(pages, embedder.token_offsets, limit, min(ing.chunks.overlap_tokens, limit // 2 - 1))
-        vectors = []
-        for start in range(0, len(chunks), EMBED_STEP):
-            ing.check_cancel()
-            yield self.event(Stage.EMBEDDING, pages_done=len(pages), pages_total=len(pages),
-                             chunks_done=start, chunks_total=len(chunks))
-            vectors.append(embedder.embed([c.text for c in chunks[start:start + EMBED_STEP]]))
+        matrix = yield from self._embed(embedder, chunks, len(pages))
         ing.check_cancel()
         yield self.event(Stage.STORING, pages_done=len(pages), pages_total=len(pages),
                          chunks_done=len(chunks), chunks_total=len(chunks))
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
-        ing.store.add_document(path=str(path), sha256=sha, size=stat.st_size, mtime=stat.st_mtime,
+        assert self.stat is not None  # set by _already_stored
+        ing.store.add_document(path=str(path), sha256=self.sha, size=self.stat.st_size, mtime=self.stat.st_mtime,
                                pages=pages, chunks=chunks, vectors=matrix, model_id=embedder.model_id,
                                title=extracted.title)
         return FileOutcome(str(path), Stage.INDEXED, "", len(pages), len(chunks))
+
+    def _already_stored(self) -> FileOutcome | None:
+        """The skip of a file stored unchanged (same size and time) or whose content is stored;
+        else None, with the file's hash and stat kept for storing it (or recording its failure)."""
+        path, store = self.path, self.ing.store
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise file_access_error(path, exc) from exc
+        known = store.document_by_path(str(path))
+        unchanged = known is not None and (known.size, known.mtime) == (stat.st_size, stat.st_mtime)
+        if known is not None and unchanged and known.status == DocumentStatus.INDEXED:
+            return FileOutcome(str(path), Stage.SKIPPED, "already indexed, unchanged", known.page_count, known.chunk_count)
+        sha = file_sha256(path)
+        same = store.indexed_by_hash(sha)
+        if same is not None:
+            why = "already indexed, unchanged" if same.path == str(path) else f"same content as {same.path}"
+            return FileOutcome(str(path), Stage.SKIPPED, why, same.page_count, same.chunk_count)
+        self.sha, self.stat = sha, stat
+        return None
+
+    def _embed(self, embedder: Embedder, chunks: Sequence[Chunk], page_count: int
+               ) -> Generator[IngestProgress, None, np.ndarray]:
+        """The chunks' vectors, EMBED_STEP chunks at a time (each step a progress and cancel point)."""
+        vectors = []
+        for start in range(0, len(chunks), EMBED_STEP):
+            self.ing.check_cancel()
+            yield self.event(Stage.EMBEDDING, pages_done=page_count, pages_total=page_count,
+                             chunks_done=start, chunks_total=len(chunks))
+            vectors.append(embedder.embed([c.text for c in chunks[start:start + EMBED_STEP]]))
+        return np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
 
 
 class Ingestion:
@@ -122,8 +141,8 @@ class Ingestion:
         store: Store,
         embedder: Embedder,
         extractor: PdfExtractor,
-        chunks: ChunkOptions = ChunkOptions(),
-        should_cancel: Callable[[], bool] = lambda: False,
+        chunks: ChunkOptions,
+        should_cancel: Callable[[], bool] = never,
     ) -> None:
         self.store, self.embedder, self.extractor, self.chunks = store, embedder, extractor, chunks
         self.should_cancel = should_cancel

@@ -1,14 +1,14 @@
 """Render a PDF page to pixels and find where a stored passage lies on it. No Qt here.
 
 Passages carry character offsets into *our* page text, which is pdfium's ``get_text_range()``
-output passed through :func:`desktop_rag.core.extract.normalize_page_text` (``\\r\\n`` and ``\\r``
+output passed through :func:`desktop_rag.core.ingest.extract.normalize_page_text` (``\\r\\n`` and ``\\r``
 become ``\\n``, control characters are dropped). To highlight a passage we replay that
 normalization to map each offset back to an index in pdfium's raw text (a UTF-16 "text index"),
 translate text indices to pdfium char indices with ``FPDFText_GetCharIndexFromTextIndex``, and
 ask pdfium for the rectangles covering that char range (``count_rects``/``get_rect``).
 
 Pages that were extracted by the pypdf fallback have different text; their offsets cannot be
-mapped, and :func:`passage_rects` then returns no rectangles rather than wrong ones.
+mapped, and :func:`render_page` then highlights nothing rather than the wrong words.
 
 PDFium is not thread-safe (two renders at once crash the process), so every call into it here
 holds one process-wide lock. Extraction runs pdfium in a child process and needs no lock.
@@ -46,10 +46,6 @@ class RenderedPage:
     stride: int
     rgba: bytes
     highlights: tuple[Rect, ...] = field(default_factory=tuple)
-
-    @property
-    def image_size(self) -> tuple[int, int]:
-        return self.width, self.height
 
 
 def raw_text_indices(raw: str) -> list[int]:
@@ -128,28 +124,6 @@ def _rects_on(textpage, page_height: float, start: int, end: int, expected: str 
         if right > left and top > bottom:
             rects.append((left, page_height - top, right, page_height - bottom))
     return rects
-
-
-def passage_rects(
-    path: str | os.PathLike[str], page_number: int, start: int, end: int, page_text: str | None = None
-) -> list[Rect]:
-    """Rectangles in PDF points, top-left origin, covering ``[start, end)`` of the page's text.
-
-    ``page_text`` is the stored text of the page; when given and pdfium's text no longer matches
-    it (the file changed, or pypdf extracted it), no rectangles are returned.
-    """
-    with PDFIUM_LOCK:
-        doc = _open(path)
-        try:
-            page = doc[page_number - 1]
-            textpage = page.get_textpage()
-            try:
-                return _rects_on(textpage, page.get_height(), start, end, page_text)
-            finally:
-                textpage.close()
-                page.close()
-        finally:
-            doc.close()
 
 
 def render_page(

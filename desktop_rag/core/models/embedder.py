@@ -54,8 +54,10 @@ class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any sentence-transformers folder) on the CPU."""
 
     def __init__(
-        self, model_path: str | os.PathLike[str] = "", batch_size: int = 32, threads: int = 0, bf16: bool | None = None
+        self, model_path: str | os.PathLike[str] = "", *, batch_size: int, threads: int = 0, bf16: bool | None = None
     ) -> None:
+        """``model_path`` "" is the bundled model; ``threads`` 0 is every physical core; ``bf16`` None
+        is bfloat16 where the CPU computes it natively."""
         self.model_path = Path(model_path) if model_path else bundled_embedding_model_dir()
         self.batch_size = batch_size
         self.threads = threads or physical_cores()

@@ -82,12 +82,13 @@ class LlamaCppChatModel:
         self,
         model_path: str | os.PathLike[str] = "",
         *,
-        n_gpu_layers: int = 0,
+        n_gpu_layers: int,
+        n_ctx: int,
         n_threads: int = 0,
-        n_ctx: int = 4096,
         seed: int = 0,
         prompt_copy_dir: Path | None = None,
     ) -> None:
+        """``model_path`` "" is the bundled model; ``n_threads`` 0 is every physical core."""
         self.model_path = Path(model_path) if model_path else bundled_llm_path()
         self.prompt_copy_dir = prompt_copy_dir  # where Q8_0 copies of small Q4_1/Q5_1 models go (None: off)
         self.loaded_path: Path | None = None

@@ -91,30 +91,45 @@ def prompt_fast_model(path: Path, cache_dir: Path) -> Path:
         return path
     if kind is None or stat.st_size * COPY_BITS_PER_WEIGHT / kind[1] > MAX_COPY_BYTES:
         return path
-    import llama_cpp
-
+    # <stem>.<where the file is>.<which version of it>.Q8_0.gguf: a changed file makes a new copy
     where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
-    what = hashlib.sha256(f"{stat.st_size}|{stat.st_mtime_ns}|{llama_cpp.__version__}".encode()).hexdigest()[:8]
-    target = cache_dir / f"{path.stem}.{where}.{what}.Q8_0.gguf"
+    target = cache_dir / f"{path.stem}.{where}.{_version_key(stat)}.Q8_0.gguf"
     if target.is_file():
         return target
-    partial = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.partial")
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        params = llama_cpp.llama_model_quantize_default_params()
-        params.ftype = LLAMA_FTYPE_MOSTLY_Q8_0
-        params.allow_requantize = True
-        if llama_cpp.llama_model_quantize(str(path).encode(), str(partial).encode(), params) != 0:
-            raise OSError("llama.cpp could not write the copy")
-        os.replace(partial, target)
+        _quantize(path, target)
     except OSError as exc:
         log.warning("using %s as it is (%s prompts are slow on the CPU); no Q8_0 copy in %s: %s",
                     path.name, kind[0], cache_dir, exc)
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
         return path
     for stale in cache_dir.glob(f"{path.stem}.{where}.*.Q8_0.gguf"):  # copies of an older version of the file
         if stale != target:
             stale.unlink(missing_ok=True)
     log.info("made a Q8_0 copy of %s for faster prompts: %s", path.name, target)
     return target
+
+
+def _version_key(stat: os.stat_result) -> str:
+    """The file's size and time and the llama.cpp that converts it: a new one of either, a new copy."""
+    import llama_cpp
+
+    return hashlib.sha256(f"{stat.st_size}|{stat.st_mtime_ns}|{llama_cpp.__version__}".encode()).hexdigest()[:8]
+
+
+def _quantize(path: Path, target: Path) -> None:
+    """Write the Q8_0 copy to a temporary name, then move it into place; OSError when it cannot."""
+    import llama_cpp
+
+    partial = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = LLAMA_FTYPE_MOSTLY_Q8_0
+        params.allow_requantize = True
+        if llama_cpp.llama_model_quantize(str(path).encode(), str(partial).encode(), params) != 0:
+            raise OSError("llama.cpp could not write the copy")
+        os.replace(partial, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise

@@ -48,8 +48,9 @@ class OpenAICompatibleChatModel:
         self,
         base_url: str,
         model: str,
-        api_key_env: str = "OPENAI_API_KEY",
-        context_size: int = 4096,
+        *,
+        api_key_env: str,
+        context_size: int,
         timeout_s: float = 60.0,
         connect_timeout_s: float = 5.0,
     ) -> None:
@@ -74,18 +75,6 @@ class OpenAICompatibleChatModel:
     def count_tokens(self, text: str) -> int:
         """A conservative estimate (no tokenizer is available for a remote model)."""
         return math.ceil(len(text) / CHARS_PER_TOKEN_ESTIMATE)
-
-    def list_models(self) -> list[str]:
-        """Model ids the server offers (``GET {base_url}/models``); for a "Test connection" button."""
-        url = self.base_url + "/models"
-        with closing(self._exchange("GET", url, None, never, whole_body=True)) as events:
-            _body, (status, reason, body) = next(events)  # a whole-body exchange yields exactly one event
-        if status >= 400:
-            raise self._http_error(status, reason, body, url)
-        try:
-            return [str(entry["id"]) for entry in _parse_json(body, url)["data"]]
-        except (KeyError, TypeError) as exc:
-            raise RemoteModelError(f"{url} did not return an OpenAI-style model list") from exc
 
     def stream_chat(
         self,
@@ -144,8 +133,7 @@ class OpenAICompatibleChatModel:
             raise RemoteModelError(f"{url} sent no server-sent events; is it an OpenAI-compatible endpoint?")
 
     def _exchange(
-        self, method: str, url: str, payload: dict[str, Any] | None, should_stop: Callable[[], bool],
-        whole_body: bool = False,
+        self, method: str, url: str, payload: dict[str, Any] | None, should_stop: Callable[[], bool]
     ) -> Iterator[tuple[str, Any]]:
         """Send a request and yield the reader's events, polling ``should_stop`` while waiting.
 
@@ -154,7 +142,7 @@ class OpenAICompatibleChatModel:
         """
         conn, sock = self._send(method, url, payload)
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        reader = threading.Thread(target=_read_response, args=(conn, events, whole_body),
+        reader = threading.Thread(target=_read_response, args=(conn, events),
                                   name="openai-compat-reader", daemon=True)
         reader.start()
         # The reader's socket times out after timeout_s of silence; this deadline is only a backstop.
@@ -253,12 +241,12 @@ class OpenAICompatibleChatModel:
         return text.replace(key, "***") if key else text
 
 
-def _read_response(conn: http.client.HTTPConnection, events: queue.Queue, whole_body: bool) -> None:
+def _read_response(conn: http.client.HTTPConnection, events: queue.Queue) -> None:
     """Helper thread: status and headers, then the body as lines (or whole, for errors and JSON)."""
     resp = None
     try:
         resp = conn.getresponse()
-        if whole_body or resp.status >= 400 or "json" in (resp.getheader("Content-Type") or ""):
+        if resp.status >= 400 or "json" in (resp.getheader("Content-Type") or ""):
             events.put(("body", (resp.status, resp.reason, resp.read(MAX_BODY_BYTES))))
             return
         while line := resp.readline(MAX_LINE_BYTES):

@@ -12,11 +12,11 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from desktop_rag.core.types import Answer, AnswerSentence, Citation
+from desktop_rag.core.types import UNKNOWN_DOC_ID, Answer, AnswerSentence, Citation
 from desktop_rag.errors import StoreError, StoreWriteError
 
 DB_NAME = "conversations.sqlite3"
@@ -82,11 +82,27 @@ def answer_details(answer: Answer) -> dict[str, Any]:
     }
 
 
+def stored_from_answer(answer: Answer) -> StoredMessage:
+    """A fresh answer as the message it becomes once saved (no id yet), to show it the same way."""
+    return StoredMessage(0, "assistant", answer.text, time.time(), tuple(answer.sentences),
+                         tuple(answer.citations), answer.stopped, answer.found_nothing)
+
+
+_CITATION_FIELDS = frozenset(f.name for f in fields(Citation))
+
+
+def _citation(saved: dict[str, Any]) -> Citation:
+    """A citation as saved by this or an earlier version: those kept no ``doc_id`` (it reads
+    :data:`~desktop_rag.core.types.UNKNOWN_DOC_ID`); keys this version does not know are ignored."""
+    known = {k: v for k, v in saved.items() if k in _CITATION_FIELDS}
+    return Citation(**{"doc_id": UNKNOWN_DOC_ID, **known})
+
+
 def _message(row: sqlite3.Row) -> StoredMessage:
     details = json.loads(row["details"] or "{}")
     sentences = tuple(AnswerSentence(s["text"], tuple(s["citations"]), bool(s["supported"]), float(s["score"]))
                       for s in details.get("sentences", []))
-    citations = tuple(Citation(**c) for c in details.get("citations", []))
+    citations = tuple(_citation(c) for c in details.get("citations", []))
     known = {"sentences", "citations", "stopped", "found_nothing", "error"}
     return StoredMessage(row["id"], row["role"], row["text"], row["created_at"], sentences, citations,
                          bool(details.get("stopped")), bool(details.get("found_nothing")),
@@ -139,9 +155,6 @@ class ConversationStore:
         ).fetchall()
         return [ConversationInfo(r["id"], r["title"], r["created_at"], r["updated_at"], r["n"]) for r in rows]
 
-    def conversation(self, conversation_id: int) -> ConversationInfo | None:
-        return next((c for c in self.conversations() if c.id == conversation_id), None)
-
     def messages(self, conversation_id: int) -> list[StoredMessage]:
         rows = self._db.execute(
             "SELECT id, role, text, details, created_at FROM messages WHERE conversation_id=? ORDER BY id",
@@ -174,9 +187,6 @@ class ConversationStore:
                 self._db.execute("ROLLBACK")
             raise
         return int(cur.lastrowid)
-
-    def rename(self, conversation_id: int, title: str) -> None:
-        self._write("UPDATE conversations SET title=? WHERE id=?", (title_for(title), conversation_id))
 
     def delete(self, conversation_id: int) -> None:
         self._write("DELETE FROM conversations WHERE id=?", (conversation_id,))

@@ -20,64 +20,16 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from desktop_rag.core.store.keyword_index import KeywordIndex
-from desktop_rag.core.types import Chunk, DocumentInfo, Page
+from desktop_rag.core.store.schema import DOC_COLUMNS, Transaction, create_or_migrate
 from desktop_rag.core.store.vector_index import CHECKSUM_SQL, VectorCache
+from desktop_rag.core.types import Chunk, DocumentInfo, DocumentStatus, Page
 from desktop_rag.errors import StoreError, StoreIncompatibleError, StoreWriteError
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "library.sqlite3"
 INDEX_NAME = "vectors.faiss"
-SCHEMA_VERSION = "1"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    path TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime REAL NOT NULL,
-    page_count INTEGER NOT NULL DEFAULT 0,
-    chunk_count INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL,
-    error TEXT NOT NULL DEFAULT '',
-    added_at REAL NOT NULL,
-    title TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
-CREATE TABLE IF NOT EXISTS pages(
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    number INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    PRIMARY KEY(doc_id, number)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS chunks(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    page_start INTEGER NOT NULL,
-    page_end INTEGER NOT NULL,
-    start_offset INTEGER NOT NULL,
-    end_offset INTEGER NOT NULL,
-    token_count INTEGER NOT NULL,
-    vector BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61'
-);
-CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
-"""
-
-_DOC_COLUMNS = "id, path, name, sha256, size, mtime, page_count, chunk_count, status, error, added_at, title"
+INDEXED, FAILED = DocumentStatus.INDEXED.value, DocumentStatus.FAILED.value  # as SQL parameters
 
 
 def _writable(data_dir: Path) -> bool:
@@ -114,9 +66,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-            self._migrate()
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
+            create_or_migrate(self._db)
         except sqlite3.DatabaseError as exc:
             if "readonly" in str(exc).lower() or "unable to open" in str(exc).lower():
                 raise _write_error(self.data_dir, exc) from exc
@@ -124,12 +74,6 @@ class Store:
         self._vectors = VectorCache(self.index_path)
         self._data_version = -1
         self.keywords = KeywordIndex(self._db)
-
-    def _migrate(self) -> None:
-        """Bring libraries written by earlier versions up to the current schema."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
-        if "title" not in columns:
-            self._db.execute("ALTER TABLE documents ADD COLUMN title TEXT NOT NULL DEFAULT ''")
 
     # ---------------------------------------------------------- lifecycle
 
@@ -165,8 +109,8 @@ class Store:
     # ---------------------------------------------------------- documents
 
     def _docs(self, where: str = "", args: Sequence[object] = ()) -> list[DocumentInfo]:
-        rows = self._db.execute(f"SELECT {_DOC_COLUMNS} FROM documents {where}", args).fetchall()
-        return [DocumentInfo(*row) for row in rows]
+        rows = self._db.execute(f"SELECT {DOC_COLUMNS} FROM documents {where}", args).fetchall()
+        return [DocumentInfo(*row[:8], DocumentStatus(row[8]), *row[9:]) for row in rows]
 
     def documents(self) -> list[DocumentInfo]:
         return self._docs("ORDER BY name COLLATE NOCASE, id")
@@ -180,22 +124,20 @@ class Store:
         return found[0] if found else None
 
     def indexed_by_hash(self, sha256: str) -> DocumentInfo | None:
-        found = self._docs("WHERE sha256=? AND status='indexed' LIMIT 1", (sha256,))
+        found = self._docs("WHERE sha256=? AND status=? LIMIT 1", (sha256, INDEXED))
         return found[0] if found else None
 
     def has_chunks(self) -> bool:
         return self._db.execute("SELECT EXISTS (SELECT 1 FROM chunks)").fetchone()[0] == 1
 
-    def chunk_count(self) -> int:
-        return self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-
     def stats(self) -> dict[str, int]:
         """Counts from the documents table alone (each row keeps its page and chunk counts)."""
         docs, pages, chunks, failed = self._db.execute(
-            "SELECT count(*) FILTER (WHERE status='indexed'), "
-            "coalesce(sum(page_count) FILTER (WHERE status='indexed'), 0), "
-            "coalesce(sum(chunk_count) FILTER (WHERE status='indexed'), 0), "
-            "count(*) FILTER (WHERE status='failed') FROM documents"
+            "SELECT count(*) FILTER (WHERE status=?1), "
+            "coalesce(sum(page_count) FILTER (WHERE status=?1), 0), "
+            "coalesce(sum(chunk_count) FILTER (WHERE status=?1), 0), "
+            "count(*) FILTER (WHERE status=?2) FROM documents",
+            (INDEXED, FAILED),
         ).fetchone()
         return {"documents": docs, "pages": pages, "chunks": chunks, "failed": failed}
 
@@ -216,7 +158,6 @@ class Store:
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk")
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        old_ids: list[int] = []
         try:
             with self._transaction():
                 self.check_embedder(model_id, int(vectors.shape[1]))  # never mix two models' vectors
@@ -224,42 +165,48 @@ class Store:
                 self._set_meta({"embed_model": model_id, "embed_dim": str(vectors.shape[1])})
                 cur = self._db.execute(
                     "INSERT INTO documents(path, name, sha256, size, mtime, page_count, chunk_count, "
-                    "status, added_at, title) VALUES (?, ?, ?, ?, ?, ?, ?, 'indexed', ?, ?)",
-                    (path, Path(path).name, sha256, size, mtime, len(pages), len(chunks), time.time(), title),
+                    "status, added_at, title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (path, Path(path).name, sha256, size, mtime, len(pages), len(chunks), INDEXED, time.time(),
+                     title),
                 )
                 doc_id = int(cur.lastrowid)
-                self._db.executemany(
-                    "INSERT INTO pages(doc_id, number, text) VALUES (?, ?, ?)",
-                    [(doc_id, p.number, p.text) for p in pages],
-                )
-                self._db.executemany(
-                    "INSERT INTO chunks(doc_id, ordinal, text, page_start, page_end, start_offset, "
-                    "end_offset, token_count, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (doc_id, c.ordinal, c.text, c.page_start, c.page_end, c.start_offset,
-                         c.end_offset, c.token_count, vectors[i].tobytes())
-                        for i, c in enumerate(chunks)
-                    ],
-                )
-                new_ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
+                new_ids = self._insert_content(doc_id, pages, chunks, vectors)
         except sqlite3.DatabaseError as exc:
             raise _write_error(self.data_dir, exc) from exc
         self._index_update(remove=old_ids, add_ids=new_ids, add_vectors=vectors)
         return doc_id
 
+    def _insert_content(self, doc_id: int, pages: Sequence[Page], chunks: Sequence[Chunk],
+                        vectors: np.ndarray) -> list[int]:
+        """A new document's pages and chunks (inside the caller's transaction); the chunks' new ids."""
+        self._db.executemany(
+            "INSERT INTO pages(doc_id, number, text) VALUES (?, ?, ?)",
+            [(doc_id, p.number, p.text) for p in pages],
+        )
+        self._db.executemany(
+            "INSERT INTO chunks(doc_id, ordinal, text, page_start, page_end, start_offset, "
+            "end_offset, token_count, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (doc_id, c.ordinal, c.text, c.page_start, c.page_end, c.start_offset,
+                 c.end_offset, c.token_count, vectors[i].tobytes())
+                for i, c in enumerate(chunks)
+            ],
+        )
+        return [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id=? ORDER BY id", (doc_id,))]
+
     def record_failure(self, *, path: str, sha256: str, size: int, mtime: float, error: str) -> None:
         """Remember a failed file (so the user sees why) unless an indexed copy exists at that path."""
         existing = self.document_by_path(path)
-        if existing is not None and existing.status == "indexed":
+        if existing is not None and existing.status == DocumentStatus.INDEXED:
             return
         try:
             with self._transaction():
                 self._db.execute(
                     "INSERT INTO documents(path, name, sha256, size, mtime, status, error, added_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'failed', ?, ?) ON CONFLICT(path) DO UPDATE SET "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
                     "sha256=excluded.sha256, size=excluded.size, mtime=excluded.mtime, "
                     "error=excluded.error, added_at=excluded.added_at",
-                    (path, Path(path).name, sha256, size, mtime, error, time.time()),
+                    (path, Path(path).name, sha256, size, mtime, FAILED, error, time.time()),
                 )
         except sqlite3.DatabaseError as exc:
             raise _write_error(self.data_dir, exc) from exc
@@ -288,8 +235,8 @@ class Store:
     def _set_meta(self, values: dict[str, str]) -> None:
         self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
 
-    def _transaction(self) -> "_Transaction":
-        return _Transaction(self._db)
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db)
 
     # ---------------------------------------------------------- reading chunks and pages
 
@@ -322,7 +269,7 @@ class Store:
 
     def document_labels(self) -> list[tuple[int, str]]:
         """(id, "file name + title") of indexed documents, for matching names in questions."""
-        rows = self._db.execute("SELECT id, name, title FROM documents WHERE status='indexed'").fetchall()
+        rows = self._db.execute("SELECT id, name, title FROM documents WHERE status=?", (INDEXED,)).fetchall()
         return [(int(r[0]), f"{Path(r[1]).stem} {r[2]}") for r in rows]
 
     def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
@@ -383,18 +330,3 @@ class Store:
         if self._vectors.dirty:
             self._vectors.save()
 
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (KeyboardInterrupt included)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        if exc_type is None:
-            self.db.execute("COMMIT")
-        elif self.db.in_transaction:
-            self.db.execute("ROLLBACK")

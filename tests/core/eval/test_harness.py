@@ -11,6 +11,7 @@ import pytest
 from fakes import HashEmbedder
 from pdfs import write_pdf
 
+from desktop_rag.config import DEFAULT_MAX_TOKENS, DEFAULT_RETRIEVAL_MODE
 from desktop_rag.core.eval import metrics as m
 from desktop_rag.core.answer.answerer import Answerer
 from desktop_rag.core.eval.questions import EvalQuestion, load_questions, resolve_questions
@@ -21,6 +22,7 @@ from desktop_rag.core.models.chat import never
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.store.library import Store
+from desktop_rag.core.types import Events
 from desktop_rag.errors import FileAccessError, InputFileError, SettingsError
 
 TOPICS = {
@@ -40,12 +42,8 @@ TOPICS = {
 
 
 def drive(gen):  # noqa: ANN001, ANN201 - any progress generator; returns (events, result)
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
+    events = Events(gen)
+    return list(events), events.result
 
 
 @pytest.fixture(scope="module")
@@ -333,7 +331,7 @@ def test_same_inputs_give_the_same_numbers(library: Store, tmp_path: Path) -> No
 def test_answer_metrics_use_temperature_zero_and_score_citations(library: Store, tmp_path: Path) -> None:
     chat = FakeChatModel()
     answerer = Answerer(library, Retriever(library, HashEmbedder()), HashEmbedder(), chat, k=3, temperature=0.0,
-                        min_relevance=0.0)
+                        mode=DEFAULT_RETRIEVAL_MODE, max_tokens=DEFAULT_MAX_TOKENS, min_relevance=0.0)
     result = evaluate(library, labelled(library, tmp_path), answerer=answerer, answer_limit=5)
     answers = result.answers
     assert answers is not None and answers["count"] == 2 and answers["errors"] == 0  # only two have gold answers
@@ -461,8 +459,6 @@ def test_an_impossible_variant_is_named(cli_library: Path, tmp_path: Path, capsy
 
 
 def test_questions_are_embedded_in_one_batch_with_the_same_rankings(library: Store, tmp_path: Path) -> None:
-    from desktop_rag.core.eval.harness import QueryVectorCache
-
     class CountingEmbedder(HashEmbedder):
         def __init__(self) -> None:
             super().__init__()
@@ -474,9 +470,15 @@ def test_questions_are_embedded_in_one_batch_with_the_same_rankings(library: Sto
 
     questions = labelled(library, tmp_path)
     inner = CountingEmbedder()
-    cached = Retriever(library, QueryVectorCache(inner))
-    _, with_cache = drive(run_evaluation(questions, [EvalTarget("v", cached)]))
+    batched = Retriever(library, inner)
+    _, with_batch = drive(run_evaluation(questions, [EvalTarget("v", batched)]))
     assert inner.calls == [3]  # one batch; every search of every mode reused it
+    one_by_one = Retriever(library, HashEmbedder())  # each question embedded by the search itself
+    for question, record in zip(questions, with_batch.per_question):
+        for mode in ("dense", "keyword", "hybrid"):
+            hits = one_by_one.search(question.text, k=m.RANK_CUTOFF, mode=mode)
+            expected = [{"file": h.file, "page": h.page, "page_end": h.page_end} for h in hits]
+            assert record["retrieval"]["v"][mode]["hits"] == expected
     _, plain = drive(run_evaluation(questions, [EvalTarget("v", Retriever(library, HashEmbedder()))]))
-    assert with_cache.metrics == plain.metrics and with_cache.per_question == plain.per_question
-    assert QueryVectorCache(inner).embed(["not primed"]).shape == (1, inner.dimension)
+    assert with_batch.metrics == plain.metrics and with_batch.per_question == plain.per_question
+    assert batched.embed_queries(["not primed"]).shape == (1, inner.dimension)

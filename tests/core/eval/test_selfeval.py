@@ -11,7 +11,7 @@ from typing import Callable, Iterator, Sequence
 import pytest
 from fakes import HashEmbedder
 from pdfs import write_pdf
-from test_evaluate import TOPICS, drive
+from test_harness import TOPICS, drive
 
 from desktop_rag.core.eval.questions import load_questions, resolve_questions
 from desktop_rag.core.eval.report import format_table

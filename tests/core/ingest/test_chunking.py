@@ -176,14 +176,16 @@ def test_invalid_sizes_are_rejected(max_tokens: int, overlap: int) -> None:
 def test_real_model_never_truncates_a_chunk_of_a_real_filing(corpus: Path) -> None:
     from transformers import AutoTokenizer
 
+    from desktop_rag.config import DEFAULT_EMBED_BATCH_SIZE, DEFAULT_EXTRACT_MEMORY_MB, DEFAULT_EXTRACT_TIMEOUT_S
+    from desktop_rag.core.ingest.extract import PdfExtractor
     from desktop_rag.core.models.embedder import SentenceTransformerEmbedder
-    from desktop_rag.core.ingest.extract import extract_pages
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = SentenceTransformerEmbedder(batch_size=DEFAULT_EMBED_BATCH_SIZE)
     model_dir = embedder.model_path
     window = json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"]
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))  # the model's own tokenizer, independently loaded
-    pages = extract_pages(corpus / "docs" / "2023 Q1 MSFT.pdf")
+    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+        pages = extractor.extract_document(corpus / "docs" / "2023 Q1 MSFT.pdf").pages
     for max_tokens, overlap in ((embedder.max_tokens, 32), (200, 32)):
         chunks = chunk_pages(pages, embedder.token_offsets, max_tokens, overlap)
         assert len(chunks) > 100

@@ -9,7 +9,8 @@ from typing import Iterator
 import pytest
 from pdfs import encrypt_pdf, flate_bomb_pdf, make_pdf, write_pdf
 
-from desktop_rag.core.ingest.extract import PdfExtractor, extract_pages, normalize_page_text
+from desktop_rag.config import DEFAULT_EXTRACT_MEMORY_MB, DEFAULT_EXTRACT_TIMEOUT_S
+from desktop_rag.core.ingest.extract import PdfExtractor, normalize_page_text
 from desktop_rag.errors import (
     CorruptPdfError,
     EncryptedPdfError,
@@ -30,7 +31,7 @@ LINE = "The quarterly report lists revenue, costs and other figures for the peri
 
 @pytest.fixture(scope="module")
 def extractor() -> Iterator[PdfExtractor]:
-    with PdfExtractor(timeout_s=60) as ex:
+    with PdfExtractor(timeout_s=60, memory_mb=DEFAULT_EXTRACT_MEMORY_MB) as ex:
         yield ex
 
 
@@ -50,25 +51,26 @@ def long_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_pages_are_numbered_from_one_with_their_text(extractor: PdfExtractor, good_pdf: Path) -> None:
-    pages = extractor.extract(good_pdf)
+    pages = extractor.extract_document(good_pdf).pages
     assert [p.number for p in pages] == [1, 2, 3]
     assert [p.text.strip() for p in pages] == PAGES
 
 
 def test_long_wrapped_page_keeps_all_its_words_in_order(extractor: PdfExtractor, tmp_path: Path) -> None:
     text = " ".join(f"word{i}" for i in range(400))  # wrapped onto several lines by the PDF writer
-    [page] = extractor.extract(write_pdf(tmp_path / "wrapped.pdf", [text]))
+    [page] = extractor.extract_document(write_pdf(tmp_path / "wrapped.pdf", [text])).pages
     assert page.text.split() == text.split()
 
 
-def test_one_off_wrapper_matches_the_extractor(good_pdf: Path) -> None:
-    assert [p.text.strip() for p in extract_pages(good_pdf)] == PAGES
+def test_a_fresh_extractor_with_the_default_limits_matches_the_shared_one(good_pdf: Path) -> None:
+    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as ex:
+        assert [p.text.strip() for p in ex.extract_document(good_pdf).pages] == PAGES
 
 
 def test_empty_user_password_opens_and_yields_text(extractor: PdfExtractor, good_pdf: Path, tmp_path: Path) -> None:
     locked = encrypt_pdf(good_pdf, tmp_path / "permissions-only.pdf", user_password="")
     assert b"/Encrypt" in locked.read_bytes()
-    pages = extractor.extract(locked)
+    pages = extractor.extract_document(locked).pages
     assert [p.text.strip() for p in pages] == PAGES
 
 
@@ -81,7 +83,7 @@ def test_normalize_page_text_unifies_line_breaks_and_drops_control_characters() 
 
 def _raises(extractor: PdfExtractor, path: Path, error: type[InputFileError]) -> InputFileError:
     with pytest.raises(error) as info:
-        extractor.extract(path)
+        extractor.extract_document(path)
     assert type(info.value) is error  # the specific class, not a sibling or the base
     assert info.value.path == str(path)
     assert path.name in str(info.value)
@@ -138,8 +140,8 @@ def test_extractor_keeps_working_after_every_kind_of_failure(extractor: PdfExtra
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4\ngarbage\n%%EOF\n")
     for bad in ("bad.pdf", "missing.pdf"):
         with pytest.raises(InputFileError):
-            extractor.extract(tmp_path / bad)
-        pages = extractor.extract(write_pdf(tmp_path / f"after-{bad}", ["Still fine afterwards."]))
+            extractor.extract_document(tmp_path / bad)
+        pages = extractor.extract_document(write_pdf(tmp_path / f"after-{bad}", ["Still fine afterwards."])).pages
         assert pages[0].text.strip() == "Still fine afterwards."
 
 
@@ -147,19 +149,19 @@ def test_extractor_keeps_working_after_every_kind_of_failure(extractor: PdfExtra
 
 
 def test_parse_past_the_time_limit_is_stopped_and_the_next_file_works(long_pdf: Path, good_pdf: Path) -> None:
-    with PdfExtractor(timeout_s=60) as ex:
-        assert len(ex.extract(long_pdf)) == 600  # the file itself is fine, only slow
+    with PdfExtractor(timeout_s=60, memory_mb=DEFAULT_EXTRACT_MEMORY_MB) as ex:
+        assert len(ex.extract_document(long_pdf).pages) == 600  # the file itself is fine, only slow
         ex.timeout_s = 0.02
         started = time.monotonic()
         error = _raises(ex, long_pdf, ExtractionLimitError)
         assert time.monotonic() - started < 5, "the parent must not wait for the parser to finish"
         assert "0.02 s limit" in str(error)
         ex.timeout_s = 60
-        assert [p.text.strip() for p in ex.extract(good_pdf)] == PAGES
+        assert [p.text.strip() for p in ex.extract_document(good_pdf).pages] == PAGES
 
 
 def test_cold_start_with_a_tiny_timeout_is_a_limit_error(long_pdf: Path) -> None:
-    with PdfExtractor(timeout_s=0.001) as ex:
+    with PdfExtractor(timeout_s=0.001, memory_mb=DEFAULT_EXTRACT_MEMORY_MB) as ex:
         _raises(ex, long_pdf, ExtractionLimitError)
 
 
@@ -169,10 +171,10 @@ def test_decompression_bomb_hits_the_memory_limit_without_crashing(tmp_path: Pat
     with PdfExtractor(timeout_s=60, memory_mb=64) as ex:
         error = _raises(ex, bomb, ExtractionLimitError)
         assert "64 MB" in str(error)
-        assert [p.text.strip() for p in ex.extract(good_pdf)] == PAGES  # a fresh child takes over
+        assert [p.text.strip() for p in ex.extract_document(good_pdf).pages] == PAGES  # a fresh child takes over
     # With room to breathe the same file parses: the limit, not the file, stopped it.
     with PdfExtractor(timeout_s=60, memory_mb=2048) as ex:
-        assert ex.extract(bomb)[0].text.strip() == "Bomb payload text"
+        assert ex.extract_document(bomb).pages[0].text.strip() == "Bomb payload text"
 
 
 @pytest.mark.parametrize("memory_mb", [16, 20, 24, 28, 32])
@@ -180,14 +182,14 @@ def test_tiny_memory_limit_is_never_reported_as_a_damaged_file(memory_mb: int, g
     """Under a small cap even loading the parser fails; that must read as the limit, not a corrupt PDF."""
     with PdfExtractor(timeout_s=60, memory_mb=memory_mb) as ex:
         try:
-            pages = ex.extract(good_pdf)
+            pages = ex.extract_document(good_pdf).pages
         except ExtractionLimitError as exc:
             assert f"{memory_mb} MB" in str(exc)
         else:
             assert [p.text.strip() for p in pages] == PAGES
     if memory_mb == 16:  # the interpreter alone nearly fills 16 MB: this one must be the limit
-        with pytest.raises(ExtractionLimitError):
-            extract_pages(good_pdf, memory_mb=16)
+        with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, 16) as ex, pytest.raises(ExtractionLimitError):
+            ex.extract_document(good_pdf)
 
 
 # ------------------------------------------------------------------ the corpus
@@ -202,7 +204,7 @@ def test_msft_filing_that_pypdf_rejects_is_extracted_completely(corpus: Path, ex
         page_count = len(document)
     finally:
         document.close()
-    pages = extractor.extract(path)
+    pages = extractor.extract_document(path).pages
     assert [p.number for p in pages] == list(range(1, page_count + 1))
     assert page_count > 50
     assert all(p.text.strip() for p in pages), "every page of the filing has a text layer"

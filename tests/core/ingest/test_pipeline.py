@@ -17,7 +17,7 @@ from pdfs import encrypt_pdf, flate_bomb_pdf, make_pdf, write_pdf
 from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.ingest.pipeline import EMBED_STEP, ChunkOptions, Ingestion
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.types import IngestProgress, IngestReport, Stage
+from desktop_rag.core.types import Events, IngestProgress, IngestReport, Stage
 from desktop_rag.errors import StoreIncompatibleError
 
 TESTS_DIR = Path(__file__).resolve().parents[2]
@@ -39,11 +39,10 @@ def drive(gen: Generator[IngestProgress, None, IngestReport], events: list[Inges
           ) -> tuple[list[IngestProgress], IngestReport]:
     """Runs the pipeline to the end; ``events`` fills up as it goes (should_cancel may look at it)."""
     events = [] if events is None else events
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
+    run = Events(gen)
+    for event in run:  # one at a time: should_cancel may look at the list as it grows
+        events.append(event)
+    return events, run.result
 
 
 def outcomes(report: IngestReport) -> dict[str, tuple[Stage, str]]:
@@ -234,10 +233,11 @@ CRASH_SCRIPT = textwrap.dedent("""
     import os, signal, sys
     sys.path.insert(0, {tests!r})
     from fakes import HashEmbedder
+    from desktop_rag.config import DEFAULT_EXTRACT_MEMORY_MB, DEFAULT_EXTRACT_TIMEOUT_S
     from desktop_rag.core.ingest.extract import PdfExtractor
     from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
     from desktop_rag.core.store.library import Store
-    store, extractor = Store(sys.argv[1]), PdfExtractor()
+    store, extractor = Store(sys.argv[1]), PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB)
     kill_sql, kill_nth, seen = os.environ.get("KILL_AT_SQL", ""), int(os.environ.get("KILL_AT_NTH", "0")), set()
 
     def trace(sql):  # SIGKILL ourselves as SQLite starts the Nth matching statement: mid-transaction

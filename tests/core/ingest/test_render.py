@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from desktop_rag.core.ingest.extract import normalize_page_text
-from desktop_rag.core.ingest.render import passage_rects, raw_text_indices, render_page, utf16_indices
+from desktop_rag.core.ingest.render import POINTS_PER_INCH, raw_text_indices, render_page, utf16_indices
 from desktop_rag.errors import CorruptPdfError, FileAccessError
 from pdfs import write_pdf
 
@@ -28,6 +28,12 @@ def _stored_text(path: Path, number: int) -> str:
         return normalize_page_text(doc[number - 1].get_textpage().get_text_range())
     finally:
         doc.close()
+
+
+def passage_rects(path: Path, page_number: int, start: int, end: int, page_text: str) -> list:
+    """The highlight of ``[start, end)`` as the viewer gets it, rendered at 72 dpi: pixels are PDF points."""
+    page = render_page(path, page_number, dpi=POINTS_PER_INCH, highlight=(start, end), page_text=page_text)
+    return list(page.highlights)
 
 
 def _text_under(path: Path, number: int, rects: list) -> str:

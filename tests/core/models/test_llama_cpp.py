@@ -8,33 +8,36 @@ from pathlib import Path
 
 import pytest
 
-from desktop_rag.core import generate
+from desktop_rag.config import Settings
+from desktop_rag.core.models import llama_cpp
 from desktop_rag.core.models.llama_cpp import LlamaCppChatModel, bundled_llm_path, check_gguf_file, gpu_offload_supported
 from desktop_rag.errors import Cancelled, GpuOffloadError, ModelLoadError, ModelNotFoundError
+
+DEFAULTS = Settings()
 
 
 def test_missing_model_file(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="not found"):
-        LlamaCppChatModel(tmp_path / "nope.gguf").load()
+        LlamaCppChatModel(tmp_path / "nope.gguf", n_gpu_layers=DEFAULTS.n_gpu_layers, n_ctx=DEFAULTS.n_ctx).load()
 
 
 def test_folder_instead_of_file(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="folder"):
-        LlamaCppChatModel(tmp_path).load()
+        LlamaCppChatModel(tmp_path, n_gpu_layers=DEFAULTS.n_gpu_layers, n_ctx=DEFAULTS.n_ctx).load()
 
 
 def test_not_a_gguf(tmp_path: Path) -> None:
     fake = tmp_path / "model.gguf"
     fake.write_bytes(b"PK\x03\x04 this is a zip, not a model")
     with pytest.raises(ModelLoadError, match="not a GGUF"):
-        LlamaCppChatModel(fake).load()
+        LlamaCppChatModel(fake, n_gpu_layers=DEFAULTS.n_gpu_layers, n_ctx=DEFAULTS.n_ctx).load()
 
 
 def test_truncated_gguf_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(bundled_llm_path().read_bytes()[:4096])
     with pytest.raises(ModelLoadError, match="broken.gguf"):
-        LlamaCppChatModel(broken).load()
+        LlamaCppChatModel(broken, n_gpu_layers=DEFAULTS.n_gpu_layers, n_ctx=DEFAULTS.n_ctx).load()
 
 
 def test_gguf_larger_than_free_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,7 +45,7 @@ def test_gguf_larger_than_free_memory(tmp_path: Path, monkeypatch: pytest.Monkey
     with big.open("wb") as fh:  # a sparse file: 8 GiB on paper, nothing on disk
         fh.write(b"GGUF")
         fh.truncate(8 * 2**30)
-    monkeypatch.setattr(generate, "_available_memory_bytes", lambda: 2 * 2**30)
+    monkeypatch.setattr(llama_cpp, "_available_memory_bytes", lambda: 2 * 2**30)
     with pytest.raises(ModelLoadError, match="needs about 8.0 GB"):
         check_gguf_file(big)
 
@@ -50,12 +53,12 @@ def test_gguf_larger_than_free_memory(tmp_path: Path, monkeypatch: pytest.Monkey
 @pytest.mark.skipif(gpu_offload_supported(), reason="this llama.cpp build can offload to a GPU")
 def test_gpu_layers_without_gpu_support_is_a_clear_error() -> None:
     with pytest.raises(GpuOffloadError, match="no GPU support"):
-        LlamaCppChatModel(n_gpu_layers=-1).load()
+        LlamaCppChatModel(n_gpu_layers=-1, n_ctx=DEFAULTS.n_ctx).load()
 
 
 @pytest.fixture(scope="module")
 def model() -> LlamaCppChatModel:
-    m = LlamaCppChatModel(n_ctx=1024)
+    m = LlamaCppChatModel(n_gpu_layers=DEFAULTS.n_gpu_layers, n_ctx=1024)
     m.load()
     yield m
     m.close()

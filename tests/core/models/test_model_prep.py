@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_rag.core import model_prep
+from desktop_rag.core.models import model_prep
 from desktop_rag.core.models.llama_cpp import LlamaCppChatModel, bundled_llm_path
 from desktop_rag.core.models.model_prep import gguf_file_type, prompt_fast_model
 
@@ -88,7 +88,7 @@ def test_chat_model_runs_from_the_copy_and_survives_a_broken_one(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     cache = tmp_path / "cache"
-    model = LlamaCppChatModel(n_ctx=512, prompt_copy_dir=cache)
+    model = LlamaCppChatModel(n_gpu_layers=0, n_ctx=512, prompt_copy_dir=cache)
     model.load()
     assert model.loaded_path is not None and model.loaded_path.parent == cache
     assert model.name == bundled_llm_path().name  # users see the model they chose
@@ -101,7 +101,7 @@ def test_chat_model_runs_from_the_copy_and_survives_a_broken_one(
     copy = model.loaded_path
     model.close()
     copy.write_bytes(b"GGUF" + b"\0" * 64)  # damaged on disk
-    again = LlamaCppChatModel(n_ctx=512, prompt_copy_dir=cache)
+    again = LlamaCppChatModel(n_gpu_layers=0, n_ctx=512, prompt_copy_dir=cache)
     with caplog.at_level(logging.WARNING):
         again.load()
     assert again.loaded_path == bundled_llm_path() and "did not load" in caplog.text

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from desktop_rag.config import Settings
 from desktop_rag.core.models.chat import ChatModel
 from desktop_rag.core.models.openai_compat import OpenAICompatibleChatModel
 from desktop_rag.errors import Cancelled, RemoteModelError
@@ -27,6 +28,12 @@ KEY_ENV = "DESKTOP_RAG_TEST_API_KEY"
 SECRET = "sk-test-secret-0123456789"
 MESSAGES = [{"role": "user", "content": "Name three colors."}]
 HOLD_S = 10.0  # how long a "slow" fake handler waits before answering anyway
+DEFAULTS = {"api_key_env": Settings().remote_api_key_env, "context_size": Settings().n_ctx}
+
+
+def remote(base_url: str, model: str, **options: Any) -> OpenAICompatibleChatModel:
+    """The client as the settings make it, with what the test sets itself."""
+    return OpenAICompatibleChatModel(base_url, model, **{**DEFAULTS, **options})
 
 
 # ---------------------------------------------------------------- tiny in-process servers
@@ -137,8 +144,6 @@ def reader_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "openai-compat-reader"]
 
 
-OPERATIONS = {"stream_chat": stream, "list_models": lambda model: model.list_models()}
-
 
 # ---------------------------------------------------------------- the happy path, with a fake
 
@@ -153,7 +158,7 @@ def test_streams_delta_content_and_ignores_keep_alives(fake: FakeServer) -> None
         "data: [DONE]", "",
         chunk(" AFTER DONE"), "",
     )
-    model = OpenAICompatibleChatModel(fake.base_url, "tiny", api_key_env=KEY_ENV)
+    model = remote(fake.base_url, "tiny", api_key_env=KEY_ENV)
 
     assert stream(model) == ["Red,", " green"]
     request = fake.requests[0]
@@ -165,17 +170,11 @@ def test_streams_delta_content_and_ignores_keep_alives(fake: FakeServer) -> None
 
 def test_a_server_that_ignores_stream_still_answers(fake: FakeServer) -> None:
     fake.respond = lambda h: send_json(h, 200, {"choices": [{"message": {"role": "assistant", "content": "whole"}}]})
-    assert stream(OpenAICompatibleChatModel(fake.base_url, "tiny")) == ["whole"]
-
-
-def test_list_models(fake: FakeServer) -> None:
-    fake.respond = lambda h: send_json(h, 200, {"object": "list", "data": [{"id": "m1"}, {"id": "m2"}]})
-    assert OpenAICompatibleChatModel(fake.base_url + "/", "m1").list_models() == ["m1", "m2"]
-    assert (fake.requests[0]["method"], fake.requests[0]["path"]) == ("GET", "/v1/models")
+    assert stream(remote(fake.base_url, "tiny")) == ["whole"]
 
 
 def test_protocol_and_token_estimate() -> None:
-    model = OpenAICompatibleChatModel("http://127.0.0.1:9/v1", "tiny", context_size=2048)
+    model = remote("http://127.0.0.1:9/v1", "tiny", context_size=2048)
     assert isinstance(model, ChatModel)
     assert (model.name, model.context_size) == ("tiny", 2048)
     assert [model.count_tokens(t) for t in ("", "a", "abc", "abcd")] == [0, 1, 1, 2]
@@ -184,39 +183,38 @@ def test_protocol_and_token_estimate() -> None:
 @pytest.mark.parametrize("url", ["", "127.0.0.1:8080/v1", "ftp://host/v1", "http:///v1"])
 def test_bad_base_url(url: str) -> None:
     with pytest.raises(RemoteModelError, match="http:// or https://"):
-        OpenAICompatibleChatModel(url, "tiny")
+        remote(url, "tiny")
 
 
 # ---------------------------------------------------------------- API key
 
 
 def test_api_key_header_sent_only_when_the_variable_is_set(fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake.respond = lambda h: send_json(h, 200, {"data": [{"id": "m"}]})
-    model = OpenAICompatibleChatModel(fake.base_url, "m", api_key_env=KEY_ENV)
+    fake.respond = lambda h: send_json(h, 200, {"choices": [{"message": {"role": "assistant", "content": "ok"}}]})
+    model = remote(fake.base_url, "m", api_key_env=KEY_ENV)
 
     monkeypatch.setenv(KEY_ENV, SECRET)
-    model.list_models()
+    stream(model)
     monkeypatch.delenv(KEY_ENV)
-    model.list_models()
+    stream(model)
 
     first, second = (dict((k.lower(), v) for k, v in r["headers"].items()) for r in fake.requests)
     assert first["authorization"] == f"Bearer {SECRET}"
     assert "authorization" not in second
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
 def test_401_shows_the_server_message_and_the_variable_name_never_the_key(
-    fake: FakeServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, operation: str
+    fake: FakeServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv(KEY_ENV, SECRET)
     body = {"error": {"message": f"Incorrect API key provided: {SECRET}", "type": "invalid_request_error",
                       "code": "invalid_api_key"}}
     fake.respond = lambda h: send_json(h, 401, body)
-    model = OpenAICompatibleChatModel(fake.base_url, "tiny", api_key_env=KEY_ENV)
+    model = remote(fake.base_url, "tiny", api_key_env=KEY_ENV)
 
     with pytest.raises(RemoteModelError) as info:
-        OPERATIONS[operation](model)
+        stream(model)
 
     message = str(info.value)
     assert "401" in message and "Incorrect API key provided" in message
@@ -236,30 +234,28 @@ def test_401_shows_the_server_message_and_the_variable_name_never_the_key(
 def test_http_errors_carry_the_server_message(fake: FakeServer, status: int, body: Any, expected: str) -> None:
     fake.respond = lambda h: send_json(h, status, body)
     with pytest.raises(RemoteModelError, match=expected) as info:
-        stream(OpenAICompatibleChatModel(fake.base_url, "tiny"))
+        stream(remote(fake.base_url, "tiny"))
     assert fake.base_url in str(info.value)
 
 
 # ---------------------------------------------------------------- unreachable, slow, garbage
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_connection_refused_names_the_url(closed_port: int, operation: str) -> None:
+def test_connection_refused_names_the_url(closed_port: int) -> None:
     url = f"http://127.0.0.1:{closed_port}/v1"
     with pytest.raises(RemoteModelError, match="connection refused") as info:
-        OPERATIONS[operation](OpenAICompatibleChatModel(url, "tiny"))
+        stream(remote(url, "tiny"))
     assert url in str(info.value)
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_a_silent_server_times_out(fake: FakeServer, operation: str) -> None:
+def test_a_silent_server_times_out(fake: FakeServer) -> None:
     def never_answer(handler: BaseHTTPRequestHandler) -> None:
         fake.release.wait(HOLD_S)
 
     fake.respond = never_answer
-    model = OpenAICompatibleChatModel(fake.base_url, "tiny", timeout_s=0.5)
+    model = remote(fake.base_url, "tiny", timeout_s=0.5)
     with pytest.raises(RemoteModelError, match="timed out") as info:
-        OPERATIONS[operation](model)
+        stream(model)
     assert fake.base_url in str(info.value)
     assert not fake.release.is_set()  # it gave up on its own, not because the server answered
 
@@ -272,7 +268,7 @@ def test_a_stream_that_stalls_midway_times_out(fake: FakeServer) -> None:
     fake.respond = stall
     pieces: list[str] = []
     with pytest.raises(RemoteModelError, match="timed out"):
-        for piece in OpenAICompatibleChatModel(fake.base_url, "tiny", timeout_s=0.5).stream_chat(
+        for piece in remote(fake.base_url, "tiny", timeout_s=0.5).stream_chat(
             MESSAGES, max_tokens=8, temperature=0.0
         ):
             pieces.append(piece)
@@ -294,17 +290,8 @@ def test_a_stream_that_stalls_midway_times_out(fake: FakeServer) -> None:
 def test_garbage_streams(fake: FakeServer, lines: list[str], expected: str) -> None:
     fake.respond = sse_lines(*lines)
     with pytest.raises(RemoteModelError, match=expected) as info:
-        stream(OpenAICompatibleChatModel(fake.base_url, "tiny"))
+        stream(remote(fake.base_url, "tiny"))
     assert fake.base_url in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("body", "expected"), [(b"<html>not json</html>", "malformed JSON"), ({"models": []}, "model list")]
-)
-def test_list_models_garbage(fake: FakeServer, body: Any, expected: str) -> None:
-    fake.respond = lambda h: send_json(h, 200, body)
-    with pytest.raises(RemoteModelError, match=expected):
-        OpenAICompatibleChatModel(fake.base_url, "tiny").list_models()
 
 
 # ---------------------------------------------------------------- Stop
@@ -314,7 +301,7 @@ def test_stop_between_pieces(fake: FakeServer) -> None:
     fake.respond = sse_lines(*[line for i in range(6) for line in (chunk(f"p{i} "), "")], "data: [DONE]", "")
     pieces: list[str] = []
     with pytest.raises(Cancelled):
-        for piece in OpenAICompatibleChatModel(fake.base_url, "tiny").stream_chat(
+        for piece in remote(fake.base_url, "tiny").stream_chat(
             MESSAGES, max_tokens=8, temperature=0.0, should_stop=lambda: len(pieces) >= 2
         ):
             pieces.append(piece)
@@ -336,7 +323,7 @@ def test_closing_the_stream_early_hangs_up(fake: FakeServer) -> None:
             hung_up.set()
 
     fake.respond = endless
-    chat = OpenAICompatibleChatModel(fake.base_url, "tiny").stream_chat(MESSAGES, max_tokens=8, temperature=0.0)
+    chat = remote(fake.base_url, "tiny").stream_chat(MESSAGES, max_tokens=8, temperature=0.0)
     assert next(chat) == "p0 "
     chat.close()
     assert not reader_threads()
@@ -359,7 +346,7 @@ def test_stop_while_the_server_is_still_thinking(fake: FakeServer) -> None:
             hung_up.set()
 
     fake.respond = think
-    model = OpenAICompatibleChatModel(fake.base_url, "tiny", timeout_s=30.0)
+    model = remote(fake.base_url, "tiny", timeout_s=30.0)
     with pytest.raises(Cancelled):
         stream(model, should_stop=fake.request_seen.is_set)
     assert not fake.release.is_set()  # cancelled while the server had sent nothing
@@ -417,17 +404,22 @@ def _wait_until_ready(proc: subprocess.Popen, url: str, log_path: Path, limit_s:
     pytest.fail(f"llama_cpp.server did not answer {url} within {limit_s:g} s:\n{log_path.read_text(errors='replace')[-3000:]}")
 
 
+def served_models(base_url: str) -> list[str]:
+    """The model ids the server offers (``GET /models``)."""
+    with urllib.request.urlopen(base_url + "/models", timeout=10) as resp:  # noqa: S310 - loopback only
+        return [str(entry["id"]) for entry in json.loads(resp.read())["data"]]
+
+
 @pytest.fixture(scope="session")
 def served_model(llama_server: str) -> OpenAICompatibleChatModel:
-    model_id = OpenAICompatibleChatModel(llama_server, "").list_models()[0]
-    return OpenAICompatibleChatModel(llama_server, model_id, context_size=2048, timeout_s=120.0)
+    return remote(llama_server, served_models(llama_server)[0], context_size=2048, timeout_s=120.0)
 
 
 @pytest.mark.integration
 def test_real_server_lists_the_bundled_model(llama_server: str) -> None:
     from desktop_rag.core.models.llama_cpp import bundled_llm_path
 
-    models = OpenAICompatibleChatModel(llama_server, "").list_models()
+    models = served_models(llama_server)
     assert any(Path(m).name == bundled_llm_path().name for m in models), models
 
 

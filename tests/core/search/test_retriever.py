@@ -8,11 +8,14 @@ import pytest
 from fakes import HashEmbedder
 from pdfs import write_pdf
 
+from desktop_rag.config import (DEFAULT_EXTRACT_MEMORY_MB, DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_RETRIEVAL_MODE,
+                                DEFAULT_TOP_K)
 from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.search.retriever import Retriever, fts_match_expression, reciprocal_rank_fusion
 from desktop_rag.core.text import query_terms
 from desktop_rag.core.store.library import Store
+from desktop_rag.core.types import run_to_end
 
 DOCS = {
     "2023 Q1 ACME.pdf": ["ACME revenue rose to 12 million dollars.", "ACME hired new engineers in Ohio."],
@@ -28,14 +31,8 @@ def library(tmp_path: Path) -> tuple[Store, HashEmbedder]:
         write_pdf(tmp_path / name, pages)
     store = Store(tmp_path / "data")
     embedder = HashEmbedder()
-    with PdfExtractor() as extractor:
-        gen = Ingestion(store, embedder, extractor, ChunkOptions(12, 2)).run([tmp_path])
-        report = None
-        try:
-            while True:
-                next(gen)
-        except StopIteration as stop:
-            report = stop.value
+    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+        report = run_to_end(Ingestion(store, embedder, extractor, ChunkOptions(12, 2)).run([tmp_path]))
     assert len(report.indexed) == len(DOCS)
     yield store, embedder
     store.close()
@@ -90,12 +87,35 @@ def test_common_label_words_name_nothing(library: tuple[Store, HashEmbedder]) ->
 def test_empty_query_and_empty_store(tmp_path: Path) -> None:
     store = Store(tmp_path / "empty")
     retriever = Retriever(store, HashEmbedder())
-    assert retriever.search("   ", k=5) == []
+    assert retriever.search("   ", k=5, mode=DEFAULT_RETRIEVAL_MODE) == []
     for mode in ("dense", "keyword", "hybrid"):
         assert retriever.search("anything", k=5, mode=mode) == []
     with pytest.raises(ValueError):
-        retriever.search("x", mode="fuzzy")
+        retriever.search("x", k=DEFAULT_TOP_K, mode="fuzzy")
     store.close()
+
+
+def test_a_search_given_the_query_vector_does_not_embed_the_query_again(
+    library: tuple[Store, HashEmbedder]
+) -> None:
+    store, _ = library
+    embedder = HashEmbedder()
+    retriever, question = Retriever(store, embedder), "tomatoes sun water"
+    vector = retriever.embed_query(question)
+    for mode in ("dense", "hybrid"):
+        given = retriever.search(question, k=3, mode=mode, vector=vector)
+        assert given == Retriever(store, HashEmbedder()).search(question, k=3, mode=mode)  # embeds it itself
+    assert embedder.embedded == [question]
+    assert retriever.embed_queries([question, "roses"]).shape == (2, embedder.dimension)
+
+
+def test_an_empty_library_embeds_nothing(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    with Store(tmp_path / "empty") as store:
+        retriever = Retriever(store, embedder)
+        assert retriever.embed_query("anything") is None and retriever.embed_queries(["a", "b"]) is None
+        assert retriever.search("anything", k=5, mode="hybrid") == []
+    assert embedder.embedded == []
 
 
 def test_weighted_fusion() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
-from desktop_rag.core.store.conversations import TITLE_CHARS, ConversationStore, title_for
-from desktop_rag.core.types import Answer, AnswerSentence, Citation
+from desktop_rag.core.store.conversations import TITLE_CHARS, ConversationStore, stored_from_answer, title_for
+from desktop_rag.core.types import UNKNOWN_DOC_ID, Answer, AnswerSentence, Citation
 
 
 def _answer() -> Answer:
@@ -63,8 +65,38 @@ def test_titles_are_one_short_line() -> None:
     assert len(long) == TITLE_CHARS and long.endswith("…")
 
 
-def test_rename(tmp_path: Path) -> None:
+def test_a_new_conversation_is_titled_by_its_first_question(tmp_path: Path) -> None:
     with ConversationStore(tmp_path) as store:
-        cid = store.create("old")
-        store.rename(cid, "new title")
-        assert store.conversation(cid).title == "new title"
+        cid = store.create("  What was\n revenue   in 2023? " + "and more " * 20)
+        [info] = store.conversations()
+    assert info.id == cid and info.title == title_for("What was revenue in 2023? " + "and more " * 20)
+    assert len(info.title) == TITLE_CHARS
+
+
+def test_answers_saved_before_citations_kept_their_document_still_load(tmp_path: Path) -> None:
+    """Earlier versions saved citations without ``doc_id`` (and a later one may add fields)."""
+    with ConversationStore(tmp_path) as store:
+        cid = store.create("What was revenue?")
+        store.add_answer(cid, _answer())
+        details = json.loads(store._db.execute("SELECT details FROM messages").fetchone()[0])
+        for saved in details["citations"]:
+            del saved["doc_id"]
+            saved["added_by_a_later_version"] = True
+        store._db.execute("UPDATE messages SET details=?", (json.dumps(details),))
+    with ConversationStore(tmp_path) as store:
+        [answer] = store.messages(cid)
+    [citation] = answer.citations
+    assert citation == dataclasses.replace(_answer().citations[0], doc_id=UNKNOWN_DOC_ID)
+    assert answer.sentences == tuple(_answer().sentences)
+
+
+def test_a_fresh_answer_shows_as_it_will_be_saved(tmp_path: Path) -> None:
+    answer = _answer()
+    shown = stored_from_answer(answer)
+    with ConversationStore(tmp_path) as store:
+        cid = store.create("q")
+        store.add_answer(cid, answer)
+        [saved] = store.messages(cid)
+    assert (shown.role, shown.text, shown.sentences, shown.citations) == (saved.role, saved.text, saved.sentences,
+                                                                          saved.citations)
+    assert (shown.stopped, shown.found_nothing, shown.error) == (saved.stopped, saved.found_nothing, saved.error)

@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 from fakes import HashEmbedder
 
-from desktop_rag.core import keyword_index
+from desktop_rag.core.store import keyword_index
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import Chunk, Page

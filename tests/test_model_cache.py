@@ -1,4 +1,4 @@
-"""The models shared by worker jobs: one caller at a time, and tokenizing in GUI-friendly pieces."""
+"""The models shared by the window's jobs: one caller at a time, and tokenizing in GUI-friendly pieces."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from typing import Sequence
 
 from desktop_rag.config import Settings
 from desktop_rag.errors import Cancelled
-from desktop_rag.ui.shared_models import LockedChatModel, LockedEmbedder, SharedModels, whitespace_pieces
+from desktop_rag.model_cache import (
+    EMBEDDER,
+    LLM,
+    LockedChatModel,
+    LockedEmbedder,
+    ModelCache,
+    ModelState,
+    whitespace_pieces,
+)
 from fakes import HashEmbedder, StreamingChatModel
 
 
@@ -70,9 +78,37 @@ def test_a_question_waiting_for_the_busy_model_can_be_stopped() -> None:
 
 def test_changing_model_settings_swaps_only_the_models_concerned() -> None:
     made: list[str] = []
-    models = SharedModels(Settings(), embedder_factory=lambda s: made.append("e") or HashEmbedder(),
+    models = ModelCache(Settings(), embedder_factory=lambda s: made.append("e") or HashEmbedder(),
                           chat_model_factory=lambda s: made.append("c") or StreamingChatModel())
     assert models.update(Settings(temperature=0.5)) == (False, False)
     assert models.update(Settings(temperature=0.5, n_ctx=2048)) == (False, True)
     assert models.update(Settings(temperature=0.5, n_ctx=2048, embedding_model="/m")) == (True, False)
     assert made == ["e", "c", "c", "e"]
+
+
+class _BrokenEmbedder(HashEmbedder):
+    @property
+    def dimension(self) -> int:
+        raise RuntimeError("no such model")
+
+
+def test_loading_reports_each_model_and_a_failure_does_not_stop_the_other() -> None:
+    models = ModelCache(Settings(), embedder_factory=lambda s: _BrokenEmbedder(),
+                        chat_model_factory=lambda s: StreamingChatModel(name="tiny"))
+    events = list(models.load())
+    assert [(e.model, e.state) for e in events] == [(EMBEDDER, ModelState.LOADING), (EMBEDDER, ModelState.FAILED),
+                                                    (LLM, ModelState.LOADING), (LLM, ModelState.READY)]
+    failed, ready = events[1], events[3]
+    assert isinstance(failed.error, RuntimeError) and failed.detail == "no such model"
+    assert ready.detail.startswith("tiny (") and ready.error is None
+    assert models.chat_model.inner.loaded
+    assert models.gpu_offload_available in (True, False)  # asked once the language model was loaded
+
+
+def test_loading_stops_between_models() -> None:
+    models = ModelCache(Settings(), embedder_factory=lambda s: HashEmbedder(),
+                        chat_model_factory=lambda s: StreamingChatModel())
+    asked = iter([False, True])
+    events = list(models.load((EMBEDDER, LLM), should_stop=lambda: next(asked)))
+    assert [e.model for e in events] == [EMBEDDER, EMBEDDER]
+    assert not models.chat_model.inner.loaded

@@ -15,7 +15,7 @@ from fakes import HashEmbedder
 
 from desktop_rag.core.ingest.chunking import chunk_pages
 from desktop_rag.core.store.library import DB_NAME, INDEX_NAME, Store
-from desktop_rag.core.types import Page
+from desktop_rag.core.types import DocumentStatus, Page
 from desktop_rag.errors import StoreIncompatibleError, StoreWriteError
 
 EMB = HashEmbedder()
@@ -71,7 +71,7 @@ def assert_consistent(store: Store) -> None:
     for doc in store.documents():
         assert rows(store, "SELECT count(*) FROM chunks WHERE doc_id=?", doc.id) == doc.chunk_count
         assert rows(store, "SELECT count(*) FROM pages WHERE doc_id=?", doc.id) == doc.page_count
-    assert rows(store, "SELECT count(*) FROM chunks_fts") == store.chunk_count()
+    assert rows(store, "SELECT count(*) FROM chunks_fts") == rows(store, "SELECT count(*) FROM chunks")
     assert faiss_ids(store) == chunk_ids(store)
 
 
@@ -101,6 +101,18 @@ def test_add_list_and_remove_leave_nothing_behind(store: Store) -> None:
     assert store.stats() == {"documents": 1, "pages": 2, "chunks": len(chunk_ids(store, b)), "failed": 0}
     store.remove_document(a)  # removing twice is harmless
     assert_consistent(store)
+
+
+def test_a_failed_file_is_listed_with_its_reason_and_never_hides_an_indexed_copy(store: Store) -> None:
+    store.record_failure(path="/docs/scan.pdf", sha256="", size=10, mtime=1.0, error="no text")
+    add(store, "/docs/apple.pdf", "apple")
+    store.record_failure(path="/docs/apple.pdf", sha256="x", size=1, mtime=2.0, error="changed and broken")
+    docs = {d.path: d for d in store.documents()}
+    assert docs["/docs/scan.pdf"].status is DocumentStatus.FAILED and docs["/docs/scan.pdf"].error == "no text"
+    assert docs["/docs/apple.pdf"].status is DocumentStatus.INDEXED and docs["/docs/apple.pdf"].error == ""
+    assert store.stats()["failed"] == 1 and store.stats()["documents"] == 1
+    assert store.indexed_by_hash(docs["/docs/apple.pdf"].sha256) == docs["/docs/apple.pdf"]
+    assert [label for _, label in store.document_labels()] == ["apple "]  # indexed documents only
 
 
 def test_removal_survives_reopening(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Qt item models over core types: the library table (stored documents + live ingestion state)."""
+"""The library table's Qt model: stored documents plus the live state of files being indexed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
 
-from desktop_rag.core.types import DocumentInfo, IngestProgress, Stage
+from desktop_rag.core.types import DocumentInfo, DocumentStatus, IngestProgress, Stage
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -22,10 +22,11 @@ PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _STAGE_FRACTION = {Stage.QUEUED: 0.0, Stage.HASHING: 0.02, Stage.EXTRACTING: BUSY, Stage.CHUNKING: 0.2,
                    Stage.STORING: 0.97}
-_LABELS = {"queued": "Queued", "hashing": "Checking", "extracting": "Extracting text", "chunking": "Splitting",
-           "embedding": "Embedding", "storing": "Saving", "indexed": "Indexed", "skipped": "Skipped",
-           "failed": "Failed", "cancelled": "Cancelled"}
-IN_PROGRESS = frozenset({"hashing", "extracting", "chunking", "embedding", "storing"})
+_LABELS = {Stage.QUEUED: "Queued", Stage.HASHING: "Checking", Stage.EXTRACTING: "Extracting text",
+           Stage.CHUNKING: "Splitting", Stage.EMBEDDING: "Embedding", Stage.STORING: "Saving",
+           Stage.INDEXED: "Indexed", Stage.SKIPPED: "Skipped", Stage.FAILED: "Failed", Stage.CANCELLED: "Cancelled"}
+IN_PROGRESS = frozenset({Stage.HASHING, Stage.EXTRACTING, Stage.CHUNKING, Stage.EMBEDDING, Stage.STORING})
+NOT_INDEXED = frozenset({Stage.FAILED, Stage.SKIPPED, Stage.CANCELLED})  # rows with a reason to show
 
 
 def progress_fraction(event: IngestProgress) -> float:
@@ -42,7 +43,7 @@ def progress_fraction(event: IngestProgress) -> float:
 class DocumentRow:
     path: str
     name: str
-    status: str  # a Stage value
+    status: Stage
     message: str = ""
     progress: float = 0.0
     pages: int = 0
@@ -52,18 +53,18 @@ class DocumentRow:
 
     @property
     def status_text(self) -> str:
-        label = _LABELS.get(self.status, self.status.capitalize())
-        if self.status == "embedding" and self.chunks:
+        label = _LABELS[self.status]
+        if self.status == Stage.EMBEDDING and self.chunks:
             return f"{label} {self.chunks_done}/{self.chunks} chunks"
-        if self.status == "skipped":
+        if self.status == Stage.SKIPPED:
             return f"Skipped: {self.message}" if self.message else label
-        if self.status in ("failed", "cancelled") and self.message:
+        if self.status in (Stage.FAILED, Stage.CANCELLED) and self.message:
             return f"{label}: {_short_reason(self.message, self.name)}"
         return label + ("…" if self.status in IN_PROGRESS else "")
 
     @property
     def busy(self) -> bool:
-        return self.status in IN_PROGRESS or self.status == "queued"
+        return self.status in IN_PROGRESS or self.status == Stage.QUEUED
 
 
 def _short_reason(message: str, name: str) -> str:
@@ -73,9 +74,9 @@ def _short_reason(message: str, name: str) -> str:
 
 
 def row_from_document(doc: DocumentInfo) -> DocumentRow:
-    status = "indexed" if doc.status == "indexed" else "failed"
-    return DocumentRow(doc.path, doc.name, status, doc.error, 1.0 if status == "indexed" else 0.0,
-                       doc.page_count, doc.chunk_count, doc.id)
+    indexed = doc.status == DocumentStatus.INDEXED
+    return DocumentRow(doc.path, doc.name, Stage.INDEXED if indexed else Stage.FAILED, doc.error,
+                       1.0 if indexed else 0.0, doc.page_count, doc.chunk_count, doc.id)
 
 
 class DocumentTableModel(QAbstractTableModel):
@@ -109,7 +110,7 @@ class DocumentTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = row.path if col == NAME else row.status_text
             return f"{tip}\n{row.message}" if col != NAME and row.message and row.message not in tip else tip
-        if role == Qt.ItemDataRole.ForegroundRole and col == STATUS and row.status == "failed":
+        if role == Qt.ItemDataRole.ForegroundRole and col == STATUS and row.status == Stage.FAILED:
             return FAILED_COLOR
         if role == Qt.ItemDataRole.DecorationRole and col == STATUS:
             return _status_icon(row.status)
@@ -172,8 +173,8 @@ class DocumentTableModel(QAbstractTableModel):
         rows: list[DocumentRow] = []
         for r in self._rows:
             doc = stored.pop(r.path, None)
-            session_only = doc is None and r.doc_id is None and r.status in ("cancelled", "failed")
-            if r.busy or r.status == "skipped" or session_only:
+            session_only = doc is None and r.doc_id is None and r.status in (Stage.CANCELLED, Stage.FAILED)
+            if r.busy or r.status == Stage.SKIPPED or session_only:
                 rows.append(r)
             elif doc is not None:
                 rows.append(row_from_document(doc))
@@ -204,14 +205,14 @@ class DocumentTableModel(QAbstractTableModel):
         self.session.update(paths)
         new: dict[str, DocumentRow] = {}
         for path in paths:  # no doc_id: a re-indexed file is not in the store until it is done
-            row = DocumentRow(path, Path(path).name, "queued")
+            row = DocumentRow(path, Path(path).name, Stage.QUEUED)
             if path in self._by_path:
                 self._set(row)
             else:
                 new[path] = row
         self._append(list(new.values()))
 
-    def mark_dropped(self, paths: Sequence[str], status: str = "cancelled", reason: str = "") -> None:
+    def mark_dropped(self, paths: Sequence[str], status: Stage = Stage.CANCELLED, reason: str = "") -> None:
         """Rows that will not be indexed now (cancelled, or the whole run failed)."""
         for path in paths:
             old = self.row_for(path)
@@ -219,9 +220,9 @@ class DocumentTableModel(QAbstractTableModel):
                 self._set(replace(old, status=status, message=reason, progress=0.0))
 
     def apply_progress(self, event: IngestProgress) -> None:
-        old = self.row_for(event.path) or DocumentRow(event.path, Path(event.path).name, "queued")
-        stage = event.stage.value
-        chunks = event.chunks_total or (old.chunks if stage not in ("indexed", "skipped") else 0)
+        old = self.row_for(event.path) or DocumentRow(event.path, Path(event.path).name, Stage.QUEUED)
+        stage = event.stage
+        chunks = event.chunks_total or (old.chunks if stage not in (Stage.INDEXED, Stage.SKIPPED) else 0)
         self._set(replace(old, status=stage, message=event.message, progress=progress_fraction(event),
                           pages=event.pages_total or old.pages, chunks=chunks, chunks_done=event.chunks_done))
 
@@ -235,21 +236,21 @@ class DocumentTableModel(QAbstractTableModel):
         return done, len(rows), (done + partial) / len(rows)
 
 
-_ICONS: dict[str, Any] = {}
+_ICONS: dict[Stage, Any] = {}
 
 
-def _status_icon(status: str) -> Any:
+def _status_icon(status: Stage) -> Any:
     if status not in _ICONS:
         _ICONS[status] = _make_status_icon(status)
     return _ICONS[status]
 
 
-def _make_status_icon(status: str) -> Any:
+def _make_status_icon(status: Stage) -> Any:
     style = QApplication.style()
-    icon = {"indexed": QStyle.StandardPixmap.SP_DialogApplyButton,
-            "failed": QStyle.StandardPixmap.SP_MessageBoxCritical,
-            "skipped": QStyle.StandardPixmap.SP_MessageBoxInformation,
-            "cancelled": QStyle.StandardPixmap.SP_DialogCancelButton}.get(status)
+    icon = {Stage.INDEXED: QStyle.StandardPixmap.SP_DialogApplyButton,
+            Stage.FAILED: QStyle.StandardPixmap.SP_MessageBoxCritical,
+            Stage.SKIPPED: QStyle.StandardPixmap.SP_MessageBoxInformation,
+            Stage.CANCELLED: QStyle.StandardPixmap.SP_DialogCancelButton}.get(status)
     if icon is None:
         icon = QStyle.StandardPixmap.SP_BrowserReload if status in IN_PROGRESS else QStyle.StandardPixmap.SP_FileIcon
     return style.standardIcon(icon)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop_rag.ui.engine import QuestionStore
+from desktop_rag.shared_store import SharedStore
 
 
 def test_questions_share_one_store(tmp_path: Path) -> None:
-    questions = QuestionStore(tmp_path)
+    questions = SharedStore(tmp_path)
     with questions.use() as first:
         pass
     with questions.use() as second:
@@ -23,7 +23,7 @@ def test_questions_share_one_store(tmp_path: Path) -> None:
 
 
 def test_retiring_waits_for_the_question_in_progress(tmp_path: Path) -> None:
-    questions = QuestionStore(tmp_path)
+    questions = SharedStore(tmp_path)
     with questions.use() as store:
         questions.retire()  # the data folder changed mid-answer
         assert store.stats()["documents"] == 0  # still open for the answer being written

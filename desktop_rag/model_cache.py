@@ -1,4 +1,4 @@
-"""The expensive models, loaded once per window and shared by every worker job.
+"""The expensive models, loaded once per window and shared by every job the window runs.
 
 Each job opens its own :class:`~desktop_rag.services.Services` (its own SQLite connection) but
 all of them use these two objects. Neither sentence-transformers nor llama.cpp may be called
@@ -10,18 +10,41 @@ never for the whole ingestion. Plain Python, no Qt, so the locking can be tested
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterator, Sequence
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Callable, Generator, Iterator, Sequence
 
 import numpy as np
 
 from desktop_rag.config import Settings
-from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.models.chat import ChatModel, Message, never
+from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.errors import Cancelled
 from desktop_rag.services import chat_model_key, embedder_key, make_chat_model, make_embedder
 
 LOCK_POLL_S = 0.05  # how often a question waiting for the model checks Stop
 TOKENIZE_PIECE_CHARS = 4000  # about 5 ms of tokenizing, during which the GUI thread cannot run
+
+EMBEDDER, LLM = "embedder", "llm"  # the two models, as :class:`ModelEvent` names them
+
+
+class ModelState(str, Enum):
+    NOT_LOADED = "not loaded"
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEvent:
+    """Progress of :meth:`ModelCache.load`: ``detail`` is "name (seconds)" when ready, the message
+    when failed (``error`` is then the exception, for the notification manager)."""
+
+    model: str
+    state: ModelState
+    detail: str = ""
+    error: BaseException | None = None
 
 
 def whitespace_pieces(text: str, size: int) -> list[tuple[int, int]]:
@@ -133,7 +156,7 @@ class LockedChatModel:
                 close()
 
 
-class SharedModels:
+class ModelCache:
     """The embedder and chat model for the current settings, created on demand.
 
     ``embedder_factory`` and ``chat_model_factory`` build the unloaded models from settings
@@ -152,6 +175,7 @@ class SharedModels:
         self.settings = settings
         self.embedder = LockedEmbedder(embedder_factory(settings))
         self.chat_model = LockedChatModel(chat_model_factory(settings))
+        self.gpu_offload_available: bool | None = None  # known once the chat model has been loaded
 
     def update(self, settings: Settings) -> tuple[bool, bool]:
         """Use ``settings``; returns (embedder replaced, chat model replaced).
@@ -167,6 +191,33 @@ class SharedModels:
             previous, self.chat_model = self.chat_model, LockedChatModel(self._make_chat_model(settings))
             threading.Thread(target=previous.close, name="close-old-llm", daemon=True).start()
         return new_embedder, new_llm
+
+    def load(self, which: Sequence[str] = (EMBEDDER, LLM),
+             should_stop: Callable[[], bool] = never) -> Generator[ModelEvent, None, None]:
+        """Load the models named in ``which``; a failure is yielded (the other model still loads)."""
+        for name in which:
+            if should_stop():
+                return
+            yield ModelEvent(name, ModelState.LOADING)
+            yield self._load_one(name)
+        if LLM in which:
+            from desktop_rag.core.models.llama_cpp import gpu_offload_supported
+
+            self.gpu_offload_available = gpu_offload_supported()
+
+    def _load_one(self, name: str) -> ModelEvent:
+        model: LockedEmbedder | LockedChatModel = self.embedder if name == EMBEDDER else self.chat_model
+        started = time.perf_counter()
+        try:
+            model.load()
+        except Exception as exc:  # noqa: BLE001 - yielded, and reported by the window
+            return ModelEvent(name, ModelState.FAILED, str(exc), exc)
+        if name == EMBEDDER:
+            # Importing an extension module holds the GIL (faiss: about 0.2 s); do it now, while
+            # models load anyway, rather than as the first document is indexed.
+            import faiss  # noqa: F401
+        label = model.model_id if isinstance(model, LockedEmbedder) else model.name
+        return ModelEvent(name, ModelState.READY, f"{label} ({time.perf_counter() - started:.1f} s)")
 
     def close(self) -> None:
         self.chat_model.close()

@@ -1,0 +1,100 @@
+"""``desktop-rag search | ask``: the passages that match a query, and answers cited from them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from desktop_rag.cli.output import EXIT_OK, drive, print_json
+from desktop_rag.config import Settings
+from desktop_rag.core.types import Answer, AnswerEvent
+from desktop_rag.services import Services
+
+ASK_INTERRUPTED = "\nstopped"
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    with Services(settings) as services:
+        hits = services.retriever().search(args.query, k=args.k or settings.top_k, mode=settings.retrieval_mode)
+    if args.json:
+        print_json([
+            {"file": h.file, "page": h.page, "score": round(h.score, 6), "text": h.text,
+             "path": h.path, "page_end": h.page_end, "chunk_id": h.chunk_id}
+            for h in hits
+        ])
+        return EXIT_OK
+    if not hits:
+        print("no matching passages (is the library empty? see 'desktop-rag list')", file=sys.stderr)
+    for rank, h in enumerate(hits, 1):
+        snippet = " ".join(h.text.split())
+        print(f"{rank}. {h.file}, page {h.page}  (score {h.score:.3f})\n   {snippet[:400]}\n")
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    with Services(settings) as services:
+        answerer = services.answerer()
+        started = time.perf_counter()
+        answerer.warm_up()  # load both models first, so the timings below measure answering only
+        load_ms = (time.perf_counter() - started) * 1000
+        # Closing the generator (Ctrl+C) stops the answer: no stop flag is needed here.
+        answer = drive(answerer.ask(args.question), _ignore if args.json else _write_token,
+                       interrupted=ASK_INTERRUPTED)
+        answer.timings["load_ms"] = load_ms
+        model = services.chat_model()
+        offload = getattr(model, "offload", None)
+    if args.json:
+        print_json(answer_to_json(answer, model.name, offload.describe() if offload else "remote"))
+        return EXIT_OK
+    _print_sources(answer)
+    return EXIT_OK
+
+
+def _write_token(event: AnswerEvent, _bar: None) -> None:
+    if event.kind == "token":
+        sys.stdout.write(event.text)
+        sys.stdout.flush()
+
+
+def _ignore(event: AnswerEvent, _bar: None) -> None:
+    pass  # --json: stdout holds the JSON document only
+
+
+def answer_to_json(answer: Answer, model_name: str, offload: str) -> dict[str, Any]:
+    timings: dict[str, Any] = {k: round(v, 1) for k, v in answer.timings.items()}
+    for key in ("retrieve_ms", "first_token_ms", "tokens_per_s"):
+        timings.setdefault(key, None)
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "citations": [
+            {"n": c.number, "file": c.file, "page": c.page, "text": c.text, "chunk_id": c.chunk_id,
+             "path": c.path, "start_offset": c.start_offset, "end_offset": c.end_offset}
+            for c in answer.citations
+        ],
+        "unsupported": answer.unsupported,
+        "sentences": [{"text": s.text, "citations": list(s.citations), "supported": s.supported}
+                      for s in answer.sentences],
+        "found_nothing": answer.found_nothing,
+        "timings": timings,
+        "model": model_name,
+        "offload": offload,
+    }
+
+
+def _print_sources(answer: Answer) -> None:
+    print()
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            print(f"  [{c.number}] {c.file}, page {c.page}\n      {' '.join(c.text.split())[:300]}")
+    elif answer.passages:  # nothing the model wrote is backed by a passage: show what it was given
+        print("\nNo passage supports this answer. The model was given:")
+        for p in answer.passages:
+            print(f"  [{p.number}] {p.file}, page {p.page}\n      {' '.join(p.text.split())[:300]}")
+    if answer.unsupported:
+        print("\nNot supported by any source (check these):")
+        for sentence in answer.unsupported:
+            print(f"  - {sentence}")

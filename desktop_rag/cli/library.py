@@ -1,0 +1,104 @@
+"""``desktop-rag ingest | list | remove``: what the library holds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from desktop_rag.cli.output import EXIT_FAILED, EXIT_OK, BarStyle, drive, print_json
+from desktop_rag.config import Settings
+from desktop_rag.core.types import DocumentInfo, DocumentStatus, IngestProgress, IngestReport, Stage
+from desktop_rag.services import Services
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+INGEST_INTERRUPTED = "\ninterrupted: documents already indexed are kept; run the same command again to finish"
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    with Services(settings) as services:
+        report = drive(services.ingestion().run(args.paths), _show_ingest_progress,
+                       bar=BarStyle(unit="file", leave=True), interrupted=INGEST_INTERRUPTED)
+    _print_ingest_summary(report)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _show_ingest_progress(event: IngestProgress, bar: tqdm) -> None:
+    bar.total = event.file_count
+    name = Path(event.path).name
+    detail = f"{event.chunks_done}/{event.chunks_total} chunks" if event.chunks_total else ""
+    bar.set_description_str(f"{name[:40]} {event.stage.value} {detail}".rstrip())
+    if event.is_final:
+        bar.update(1)
+        if event.stage == Stage.FAILED:
+            bar.write(f"failed: {event.message}", file=sys.stderr)
+
+
+def _print_ingest_summary(report: IngestReport) -> None:
+    pages = report.pages
+    rate = f", {pages / report.seconds:.1f} pages/s" if pages and report.seconds else ""
+    print(
+        f"indexed {len(report.indexed)}, skipped {len(report.skipped)}, failed {len(report.failed)} "
+        f"({pages} pages in {report.seconds:.1f} s{rate})",
+        file=sys.stderr,
+    )
+    for outcome in report.skipped:
+        print(f"  skipped {outcome.path}: {outcome.message}", file=sys.stderr)
+    for outcome in report.failed:
+        print(f"  FAILED  {outcome.message}", file=sys.stderr)
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    with Services(settings) as services:
+        docs = services.store.documents()
+        stats = services.store.stats()
+    if args.json:
+        print_json([
+            {"file": d.name, "path": d.path, "pages": d.page_count, "chunks": d.chunk_count,
+             "status": d.status, "error": d.error, "sha256": d.sha256, "size": d.size}
+            for d in docs
+        ])
+        return EXIT_OK
+    if not docs:
+        print("The library is empty. Add PDFs with: desktop-rag ingest PATH...", file=sys.stderr)
+        return EXIT_OK
+    width = max(len(d.name) for d in docs)
+    print(f"{'FILE':<{width}}  {'PAGES':>5}  {'CHUNKS':>6}  STATUS")
+    for d in docs:
+        status = d.status if d.status == DocumentStatus.INDEXED else f"{d.status}: {d.error}"
+        print(f"{d.name:<{width}}  {d.page_count:>5}  {d.chunk_count:>6}  {status}")
+    print(f"{stats['documents']} documents, {stats['pages']} pages, {stats['chunks']} chunks"
+          + (f", {stats['failed']} failed" if stats["failed"] else ""))
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    status = EXIT_OK
+    with Services(settings) as services:
+        docs = services.store.documents()
+        for given in args.files:
+            match = _one_match(given, docs)
+            if match is None:
+                status = EXIT_FAILED
+                continue
+            services.store.remove_document(match.id)
+            print(f"removed {match.path}", file=sys.stderr)
+    return status
+
+
+def _one_match(given: str, docs: Sequence[DocumentInfo]) -> DocumentInfo | None:
+    """The document named by a path or, failing that, a file name; None (and why, on stderr) if not one."""
+    absolute = str(Path(given).expanduser().absolute())
+    matches = [d for d in docs if d.path == absolute] or [d for d in docs if d.name == given]
+    if not matches:
+        print(f"error: {given}: not in the library (see 'desktop-rag list')", file=sys.stderr)
+        return None
+    if len(matches) > 1:
+        print(f"error: {given}: several documents have this name; give the full path:", file=sys.stderr)
+        for d in matches:
+            print(f"  {d.path}", file=sys.stderr)
+        return None
+    return matches[0]

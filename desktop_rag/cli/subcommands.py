@@ -1,0 +1,123 @@
+"""The one table of subcommands: name, help, arguments, and where the code that runs it lives.
+
+The parser (``desktop_rag.cli.build_parser``), the dispatch (``desktop_rag.cli.main``) and the
+names that make ``python -m desktop_rag`` start the CLI rather than the GUI are all read from
+``SUBCOMMANDS``. This module stays cheap to import (no argparse, no numpy, no command module):
+a command's module is imported only when that command runs. A new subcommand is one entry here
+and one function in a module beside this one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from desktop_rag.core.types import RETRIEVAL_MODES, RetrievalMode
+
+if TYPE_CHECKING:
+    import argparse
+
+    from desktop_rag.config import Settings
+
+    Command = Callable[[argparse.Namespace, Settings], int]
+
+# desktop_rag.core.eval.selfeval.METHODS, spelled here so `--help` does not import numpy
+QUESTION_METHODS = ("auto", "llm", "template")
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    name: str
+    help: str
+    target: str  # "module:function"; the function takes (args, settings) and returns the exit code
+    add_arguments: Callable[["argparse.ArgumentParser"], None]
+
+    def load(self) -> "Command":
+        module, _, function = self.target.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+def _add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+
+
+def _add_mode(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=RETRIEVAL_MODES,
+                   help=f"retrieval mode (default: setting, {RetrievalMode.HYBRID.value})")
+
+
+def _ingest_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--chunk-tokens", type=int, help="chunk size in embedder tokens")
+    p.add_argument("--chunk-overlap", type=int, help="overlap between chunks in tokens")
+    p.add_argument("--embedding-model", help="sentence-transformers model folder")
+
+
+def _remove_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help="path or file name as shown by 'list'")
+
+
+def _search_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=None, help="number of results (default: top_k setting)")
+    _add_mode(p)
+    _add_json(p)
+
+
+def _ask_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question")
+    p.add_argument("--model", dest="llm_model", help="GGUF model file (default: the bundled SmolLM2-135M)")
+    p.add_argument("--n-gpu-layers", type=int, help="layers to offload to the GPU: 0 = CPU only, -1 = all")
+    p.add_argument("--threads", dest="n_threads", type=int, help="CPU threads (default: all physical cores)")
+    p.add_argument("--n-ctx", type=int, help="context size in tokens")
+    p.add_argument("--max-tokens", type=int, help="longest answer in tokens")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--k", dest="top_k", type=int, help="passages to retrieve")
+    _add_mode(p)
+    p.add_argument("--remote-url", dest="remote_base_url", help="OpenAI-compatible endpoint base URL (.../v1)")
+    p.add_argument("--remote-model", help="model name at the remote endpoint")
+    _add_json(p)
+
+
+def _eval_arguments(p: argparse.ArgumentParser) -> None:
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--questions", type=Path, metavar="FILE",
+                        help="labelled questions: JSONL (question, answer, docs, pages) or a qna_data.csv-style CSV")
+    source.add_argument("--generate", type=int, metavar="N",
+                        help="self-evaluation: generate N questions from your library (its pages are the gold)")
+    p.add_argument("--modes", default=",".join(RETRIEVAL_MODES),
+                   help="comma-separated retrieval modes to compare (default: all of %(default)s)")
+    p.add_argument("--variants", action="append", default=[], metavar="SPEC",
+                   help="settings variants to compare with the current settings, e.g. chunk_tokens=128,chunk_tokens=254 "
+                        "(commas separate variants, + joins settings); each gets its own index under "
+                        "DATA_DIR/eval-stores/")
+    p.add_argument("--answers", type=int, default=0, metavar="N",
+                   help="also answer the first N questions that have a gold answer with the chat model "
+                        "(temperature 0) and score the answers; slow (default 0)")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="evaluate the other questions when some name files not in the library (they are listed)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed for --generate (default 0)")
+    p.add_argument("--generator", choices=QUESTION_METHODS, default="auto",
+                   help="who writes --generate questions: the chat model with a template fallback (auto), "
+                        "only the model, or only the deterministic template")
+    p.add_argument("--model", dest="llm_model", help="GGUF chat model for --answers and --generate")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write results.json and chart.png here")
+
+
+_LIBRARY = "desktop_rag.cli.library"
+_ASK = "desktop_rag.cli.ask"
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("ingest", "index PDF files and folders (recursive)", f"{_LIBRARY}:cmd_ingest", _ingest_arguments),
+    Subcommand("list", "list indexed documents", f"{_LIBRARY}:cmd_list", _add_json),
+    Subcommand("remove", "remove documents from the library", f"{_LIBRARY}:cmd_remove", _remove_arguments),
+    Subcommand("search", "show the passages that best match a query", f"{_ASK}:cmd_search", _search_arguments),
+    Subcommand("ask", "answer a question from your documents, with cited sources", f"{_ASK}:cmd_ask",
+               _ask_arguments),
+    Subcommand("eval", "measure retrieval (and answer) quality on labelled or generated questions",
+               "desktop_rag.cli.eval:cmd_eval", _eval_arguments),
+)
+
+NAMES: frozenset[str] = frozenset(s.name for s in SUBCOMMANDS)
