@@ -161,8 +161,10 @@ def run_labelled_evaluation(
                                           skip_missing=skip_missing)
     with VariantStores(services, variants) as stores:
         targets = yield from stores.targets(should_cancel)
-        # the user's answerer, at temperature 0 so the same questions give the same answers
-        answerer = services.answerer(temperature=0.0) if answer_limit > 0 else None
+        # the user's answerer, at temperature 0 so the same questions give the same answers; also
+        # for questions with gold figures, to check the passages and quotes it would give the model
+        wanted = answer_limit > 0 or any(q.source.figures for q in resolved)
+        answerer = services.answerer(temperature=0.0) if wanted else None
         return (yield from run_evaluation(resolved, targets, kind="labelled", source=str(questions_file),
                                           skipped=skipped, modes=modes, answerer=answerer,
                                           answer_limit=answer_limit, should_cancel=should_cancel))

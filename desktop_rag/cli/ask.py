@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
+from typing import Any, Sequence
 
 from desktop_rag.cli.output import EXIT_OK, drive, print_json
 from desktop_rag.config import Settings
-from desktop_rag.core.types import Answer, AnswerEvent
+from desktop_rag.core.answer.answerer import UNSURE
+from desktop_rag.core.types import Answer, AnswerEvent, Quote
 from desktop_rag.services import Services
 
 ASK_INTERRUPTED = "\nstopped"
@@ -53,9 +54,21 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _write_token(event: AnswerEvent, _bar: None) -> None:
-    if event.kind == "token":
+    if event.kind == "retrieved":
+        _print_quotes(event.quotes)
+    elif event.kind == "token":
         sys.stdout.write(event.text)
         sys.stdout.flush()
+
+
+def _print_quotes(quotes: Sequence[Quote]) -> None:
+    """The lines of the documents that answer, verbatim, before the model's own words."""
+    if not quotes:
+        return
+    print("From your documents:")
+    for q in quotes:
+        print(f"  \u201c{q.text}\u201d\n      {q.file}, page {q.page}")
+    print("\nAnswer: ", end="", flush=True)
 
 
 def _ignore(event: AnswerEvent, _bar: None) -> None:
@@ -74,10 +87,16 @@ def answer_to_json(answer: Answer, model_name: str, offload: str) -> dict[str, A
              "path": c.path, "start_offset": c.start_offset, "end_offset": c.end_offset}
             for c in answer.citations
         ],
+        "quotes": [
+            {"text": q.text, "file": q.file, "page": q.page, "path": q.path, "start_offset": q.start_offset,
+             "end_offset": q.end_offset, "passage": q.passage}
+            for q in answer.quotes
+        ],
         "unsupported": answer.unsupported,
         "sentences": [{"text": s.text, "citations": list(s.citations), "supported": s.supported}
                       for s in answer.sentences],
         "found_nothing": answer.found_nothing,
+        "unsure": answer.unsure,
         "timings": timings,
         "model": model_name,
         "offload": offload,
@@ -86,6 +105,8 @@ def answer_to_json(answer: Answer, model_name: str, offload: str) -> dict[str, A
 
 def _print_sources(answer: Answer) -> None:
     print()
+    if answer.unsure:
+        print(f"\n{UNSURE}")
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:

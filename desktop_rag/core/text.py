@@ -25,6 +25,38 @@ def query_terms(query: str) -> list[str]:
     return list(seen)
 
 
+# Words questions use to point at documents rather than at what is in them ("what did the latest
+# report disclose about ..."): they match cover pages and boilerplate, not answers.
+QUESTION_META_WORDS = frozenset(
+    """report reports reported reporting filing filings filed document documents latest recent recently
+    most mentioned mention disclosed disclose disclosure discussed discuss described describe stated
+    state according provide provided information details detail specific specifically significant""".split()
+)
+
+
+def content_terms(query: str, leave_out: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """The query's words that say what is asked: no stop words, no single letters ("Apple's" ->
+    apple, not s), no words that only point at documents, none of ``leave_out``."""
+    return [t for t in query_terms(query)
+            if len(t) > 1 and t not in QUESTION_META_WORDS and t not in leave_out]
+
+
+_FIGURE = re.compile(r"(?<![\w.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w]|[.,]\d)")
+
+
+def normalize_figure(figure: str) -> str:
+    """One spelling of a number: no thousands commas, no trailing decimal zeros ("1,200.50" -> 1200.5)."""
+    plain = figure.replace(",", "").lstrip("$")
+    if "." in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    return plain
+
+
+def figures_in(text: str) -> set[str]:
+    """The numbers written in ``text``, normalized ("$82,959" and "82959" are the same figure)."""
+    return {normalize_figure(m.group()) for m in _FIGURE.finditer(text)}
+
+
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|\n+")
 
 

@@ -62,6 +62,16 @@ class Chunk:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentProfile:
+    """What names a document to a question: its file name, title and the start of its first page."""
+
+    doc_id: int
+    name: str
+    title: str
+    cover: str
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentInfo:
     id: int
     path: str
@@ -203,6 +213,21 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """A sentence or table row copied verbatim from a passage given to the model, with where it is:
+    character offsets ``start_offset``-``end_offset`` in the text of ``page``; ``passage`` is its [n]."""
+
+    text: str
+    file: str
+    path: str
+    page: int
+    doc_id: int
+    start_offset: int
+    end_offset: int
+    passage: int
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerSentence:
     text: str
     citations: tuple[int, ...]
@@ -217,7 +242,9 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     sentences: list[AnswerSentence] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
     found_nothing: bool = False
+    unsure: bool = False  # passages were found, but no line of them answers the question well
     stopped: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -228,11 +255,12 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerEvent:
-    """Streamed while answering: ``kind`` is 'retrieved' (passages), 'token' (text) or 'done'."""
+    """Streamed while answering: ``kind`` is 'retrieved' (passages and quotes), 'token' (text) or 'done'."""
 
     kind: str
     text: str = ""
     passages: tuple[Passage, ...] = ()
+    quotes: tuple[Quote, ...] = ()
 
 
 # ------------------------------------------------------------------ running progress generators

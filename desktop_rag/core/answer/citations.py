@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from desktop_rag.core.text import query_terms, split_sentences
+from desktop_rag.core.text import figures_in, query_terms, split_sentences
 from desktop_rag.core.types import AnswerSentence, Citation, Passage
 
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
@@ -46,44 +46,64 @@ def lexical_support(sentence: str, passage: str) -> float:
     return hits / (len(words) + len(numbers))
 
 
+def unsupported_figures(sentence: str, known: set[str]) -> set[str]:
+    """Figures the sentence states that appear in none of ``known`` (the passages' and the
+    question's figures, normalized); single digits are left out (list numbers, "one of 3 ...")."""
+    return {f for f in figures_in(strip_markers(sentence)) if f not in known and (len(f) > 1 or "." in f)}
+
+
 def attribute(
     answer: str,
     passages: Sequence[Passage],
     sentence_vectors: np.ndarray | None,
     passage_vectors: np.ndarray | None,
     threshold: float = SUPPORT_THRESHOLD,
+    question: str = "",
 ) -> list[AnswerSentence]:
     """Score each sentence of ``answer`` against each passage; see the module docstring.
 
     ``sentence_vectors`` (one row per ``split_sentences(answer)``) and ``passage_vectors`` are
-    normalized embeddings; pass ``None`` to rely on lexical overlap alone.
+    normalized embeddings; pass ``None`` to rely on lexical overlap alone. A sentence stating a
+    figure found in no passage (nor in the ``question``) is unsupported, however well it scores:
+    an invented "$14.51 billion" reads just like a quoted one.
     """
     sentences = split_sentences(answer)
+    known = figures_in(question).union(*(figures_in(p.text) for p in passages))
+    return [_attribute_one(i, sentence, passages, sentence_vectors, passage_vectors, threshold, known)
+            for i, sentence in enumerate(sentences)]
+
+
+def _attribute_one(i: int, sentence: str, passages: Sequence[Passage], sentence_vectors: np.ndarray | None,
+                   passage_vectors: np.ndarray | None, threshold: float, known: set[str]) -> AnswerSentence:
+    found = _support(i, sentence, passages, sentence_vectors, passage_vectors, threshold)
+    if found.supported and unsupported_figures(sentence, known):
+        return AnswerSentence(found.text, found.citations, False, found.score)
+    return found
+
+
+def _support(i: int, sentence: str, passages: Sequence[Passage], sentence_vectors: np.ndarray | None,
+             passage_vectors: np.ndarray | None, threshold: float) -> AnswerSentence:
     numbers = [p.number for p in passages]
-    result: list[AnswerSentence] = []
-    for i, sentence in enumerate(sentences):
-        valid = [n for n in cited_numbers(sentence) if n in numbers]
-        if len(query_terms(strip_markers(sentence))) < MIN_CLAIM_WORDS:
-            result.append(AnswerSentence(sentence, tuple(dict.fromkeys(valid)), True, 0.0))
-            continue
-        scores = [lexical_support(sentence, p.text) for p in passages]
-        if sentence_vectors is not None and passage_vectors is not None and len(passages):
-            cosine = passage_vectors @ sentence_vectors[i]
-            scores = [0.5 * s + 0.5 * float(c) for s, c in zip(scores, cosine)]
-        if not scores:
-            result.append(AnswerSentence(sentence, (), False, 0.0))
-            continue
-        best = int(np.argmax(scores))
-        cited_scores = [scores[numbers.index(n)] for n in valid]
-        score = max(cited_scores) if cited_scores else scores[best]
-        supported = max(scores) >= threshold
-        chosen = tuple(dict.fromkeys(valid)) if valid else ((numbers[best],) if supported else ())
-        result.append(AnswerSentence(sentence, chosen, supported, round(score, 4)))
-    return result
+    valid = tuple(dict.fromkeys(n for n in cited_numbers(sentence) if n in numbers))
+    if len(query_terms(strip_markers(sentence))) < MIN_CLAIM_WORDS:
+        return AnswerSentence(sentence, valid, True, 0.0)
+    scores = [lexical_support(sentence, p.text) for p in passages]
+    if sentence_vectors is not None and passage_vectors is not None and len(passages):
+        cosine = passage_vectors @ sentence_vectors[i]
+        scores = [0.5 * s + 0.5 * float(c) for s, c in zip(scores, cosine)]
+    if not scores:
+        return AnswerSentence(sentence, (), False, 0.0)
+    best = int(np.argmax(scores))
+    cited_scores = [scores[numbers.index(n)] for n in valid]
+    score = max(cited_scores) if cited_scores else scores[best]
+    supported = max(scores) >= threshold
+    chosen = valid if valid else ((numbers[best],) if supported else ())
+    return AnswerSentence(sentence, chosen, supported, round(score, 4))
 
 
 def citation_from_passage(p: Passage) -> Citation:
-    return Citation(number=p.number, file=p.file, path=p.path, page=p.page, chunk_id=p.chunk_ids[0], text=p.text,
+    return Citation(number=p.number, file=p.file, path=p.path, page=p.page,
+                    chunk_id=p.chunk_ids[0] if p.chunk_ids else 0, text=p.text,
                     start_offset=p.start_offset, end_offset=p.end_offset, page_end=p.page_end, doc_id=p.doc_id)
 
 

@@ -23,7 +23,9 @@ import numpy as np
 from desktop_rag.core.eval import metrics as m
 from desktop_rag.core.eval.questions import ResolvedQuestion, SkippedQuestion
 from desktop_rag.core.models.chat import never
-from desktop_rag.core.types import RETRIEVAL_MODES, Answer, AnswerEvent, Hit, RetrievalMode, run_to_end
+from desktop_rag.core.text import figures_in, normalize_figure
+from desktop_rag.core.types import (RETRIEVAL_MODES, Answer, AnswerEvent, Hit, Passage, Quote, RetrievalMode,
+                                    run_to_end)
 from desktop_rag.errors import Cancelled, DesktopRagError
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class EvalResult:
     level_counts: dict[str, int]
     per_question: list[dict[str, Any]]
     answers: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
     generation: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -104,6 +107,7 @@ class EvalResult:
             "variants": self.variants,
             "metrics": self.metrics,
             "answers": self.answers,
+            "context": self.context,
             "generation": self.generation,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "questions": self.per_question,
@@ -224,6 +228,8 @@ def aggregate(
 def _score_answer(question: ResolvedQuestion, answer: Answer) -> dict[str, Any]:
     record: dict[str, Any] = {
         "text": answer.text,
+        **({"answer_accuracy": float(figure_found(question.source.figures, answer.text))}
+           if question.source.figures else {}),
         "found_nothing": answer.found_nothing,
         "token_f1": m.token_f1(answer.text, question.source.answer),
         "rouge_l": m.rouge_l(answer.text, question.source.answer),
@@ -264,6 +270,57 @@ def evaluate_answers(
     return summary
 
 
+def figure_found(figures: Sequence[str], text: str) -> bool:
+    """Whether any of the gold ``figures`` is written in ``text`` (numbers compared normalized)."""
+    return not {normalize_figure(f) for f in figures}.isdisjoint(figures_in(text))
+
+
+def passages_and_quotes(answerer: AnswerSource, question: str,
+                        should_cancel: Callable[[], bool]) -> tuple[tuple[Passage, ...], tuple[Quote, ...]]:
+    """What the answerer gives the model (and shows as quotes) for the question, without generating."""
+    gen = answerer.ask(question, should_cancel)
+    try:
+        for event in gen:
+            if event.kind == "retrieved":
+                return event.passages, event.quotes
+    finally:
+        gen.close()
+    return (), ()
+
+
+def evaluate_context(
+    questions: Sequence[ResolvedQuestion],
+    answerer: AnswerSource,
+    records: list[dict[str, Any]],
+    should_cancel: Callable[[], bool] = never,
+) -> Generator[EvalProgress, None, dict[str, Any]]:
+    """For questions with gold figures: is one among the passages given to the model (context
+    recall), and among the quotes shown above the answer (quote accuracy)?"""
+    chosen = [i for i, q in enumerate(questions) if q.source.figures]
+    started = time.perf_counter()
+    for n, i in enumerate(chosen):
+        if should_cancel():
+            raise Cancelled("evaluation cancelled")
+        yield EvalProgress("quoting", n, len(chosen), questions[i].text[:60])
+        try:
+            passages, quotes = passages_and_quotes(answerer, questions[i].text, should_cancel)
+        except DesktopRagError as exc:
+            records[i]["context_result"] = {"error": str(exc)}
+            continue
+        figures = questions[i].source.figures
+        records[i]["context_result"] = {
+            "context_recall": float(figure_found(figures, " ".join(p.text for p in passages))),
+            "quote_accuracy": float(figure_found(figures, " ".join(q.text for q in quotes))),
+            "quotes": [{"file": q.file, "page": q.page, "text": q.text} for q in quotes],
+        }
+    yield EvalProgress("quoting", len(chosen), len(chosen))
+    results = [records[i]["context_result"] for i in chosen if "context_recall" in records[i]["context_result"]]
+    metrics = {name: sum(r[name] for r in results) / len(results) for name in ("context_recall", "quote_accuracy")
+               } if results else {}
+    return {"count": len(results), "errors": len(chosen) - len(results), "mode": answerer.mode,
+            "metrics": metrics, "seconds": round(time.perf_counter() - started, 3)}
+
+
 def summarize_answers(
     questions: Sequence[ResolvedQuestion], records: Sequence[dict[str, Any]], chosen: Sequence[int]
 ) -> dict[str, Any]:
@@ -278,6 +335,9 @@ def summarize_answers(
         references = [[questions[i].source.answer] for i in scored]
         metrics["bleu-1"] = m.corpus_bleu(predictions, references, 1)
         metrics["bleu-4"] = m.corpus_bleu(predictions, references, 4)
+    with_figures = [r["answer_accuracy"] for r in results if "answer_accuracy" in r]
+    if with_figures:
+        metrics["answer_accuracy"] = sum(with_figures) / len(with_figures)
     for level in LEVELS:
         rows = [r for r in results if f"cited_on_gold@{level}" in r]
         cited = sum(len(r["citations"]) for r in rows)
@@ -311,7 +371,10 @@ def run_evaluation(
     modes = retrieval_modes(modes)
     records = [question_record(q) for q in questions]
     timings = yield from evaluate_retrieval(questions, targets, records, modes, should_cancel)
-    answers = None
+    answers = context = None
+    if answerer is not None and any(q.source.figures for q in questions):
+        context = yield from evaluate_context(questions, answerer, records, should_cancel)
+        context["variant"] = targets[0].name if targets else ""
     if answerer is not None and answer_limit > 0:
         answers = yield from evaluate_answers(questions, answerer, records, answer_limit, should_cancel)
         answers["variant"] = targets[0].name if targets else ""
@@ -320,5 +383,5 @@ def run_evaluation(
         variants={t.name: dict(t.info) for t in targets}, modes=tuple(modes), ks=m.DEFAULT_KS,
         metrics=aggregate(records, targets, modes),
         level_counts={level: sum(1 for q in questions if level in levels_of(q)) for level in LEVELS},
-        per_question=records, answers=answers, timings=timings,
+        per_question=records, answers=answers, context=context, timings=timings,
     )

@@ -38,6 +38,7 @@ class EvalQuestion:
     docs: tuple[str, ...] = ()
     pages: tuple[tuple[str, int], ...] = ()
     kind: str = ""
+    figures: tuple[str, ...] = ()  # numbers a right answer gives ("82959", "18.0"): context and answer checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,16 @@ def _pages_field(obj: dict[str, Any]) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
+def _figures_field(obj: dict[str, Any]) -> tuple[str, ...]:
+    figures = obj.get("figures")
+    if figures is None:
+        return ()
+    if not isinstance(figures, list) or not all(isinstance(f, (str, int, float)) and not isinstance(f, bool)
+                                                  for f in figures):
+        raise ValueError("'figures' must be a list of numbers (or numbers written as text)")
+    return tuple(str(f) for f in figures)
+
+
 def _question_from_object(obj: Any, line: int) -> EvalQuestion:
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
@@ -165,7 +176,7 @@ def _question_from_object(obj: Any, line: int) -> EvalQuestion:
     if not docs and not pages:
         raise ValueError("no gold evidence: give 'docs' (file names) and/or 'pages' ([{\"file\", \"page\"}])")
     kind = obj.get("type") if isinstance(obj.get("type"), str) else ""
-    return EvalQuestion(line, question, answer, docs, pages, kind)
+    return EvalQuestion(line, question, answer, docs, pages, kind, _figures_field(obj))
 
 
 # ------------------------------------------------------------------ CSV (qna_data.csv)

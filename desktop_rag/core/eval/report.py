@@ -21,7 +21,7 @@ RESULTS_NAME, CHART_NAME = "results.json", "chart.png"
 _SHORT = {"precision": "p", "recall": "r"}
 MODE_COLOURS = {RetrievalMode.DENSE: 0, RetrievalMode.KEYWORD: 1, RetrievalMode.HYBRID: 2}  # tab10 indices
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
-ANSWER_COLUMNS = ("token_f1", "rouge_l", "bleu-1", "bleu-4", "citation_precision@document", "citation_precision@page")
+ANSWER_COLUMNS = ("answer_accuracy", "token_f1", "rouge_l", "bleu-1", "bleu-4", "citation_precision@document", "citation_precision@page")
 
 
 def as_json(result: EvalResult | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -67,6 +67,17 @@ def answers_table(data: Mapping[str, Any]) -> list[str]:
     return [head, *_grid([[" ", " ", *columns], [" ", " ", *(f"{metrics[c]:.3f}" for c in columns)]])]
 
 
+def context_table(data: Mapping[str, Any]) -> list[str]:
+    context = data.get("context")
+    if not context or not context.get("count"):
+        return []
+    metrics = context["metrics"]
+    head = (f"Context ({context['count']} questions with gold figures, {context['mode']} retrieval on "
+            f"{context['variant']}; is a gold figure among the passages given to the model, and in the quotes?)")
+    return [head, *_grid([["context_recall", "quote_accuracy"],
+                          [f"{metrics['context_recall']:.3f}", f"{metrics['quote_accuracy']:.3f}"]])]
+
+
 def generation_lines(data: Mapping[str, Any]) -> list[str]:
     gen = data.get("generation")
     if not gen:
@@ -88,7 +99,8 @@ def generation_lines(data: Mapping[str, Any]) -> list[str]:
 def format_table(result: EvalResult | Mapping[str, Any]) -> str:
     """The whole report as text: one table per level, answer metrics, what was skipped."""
     data = as_json(result)
-    blocks = [generation_lines(data)] + [level_table(data, level) for level in LEVELS] + [answers_table(data)]
+    blocks = [generation_lines(data)] + [level_table(data, level) for level in LEVELS]
+    blocks += [context_table(data), answers_table(data)]
     if data["skipped"]:
         blocks.append([f"Skipped {len(data['skipped'])} question(s) about files not in the library:"]
                       + [f"  line {s['line']}: {s['reason']}" for s in data["skipped"]])

@@ -3,38 +3,33 @@
 from __future__ import annotations
 
 import logging
-import math
 from typing import Sequence
 
 import numpy as np
 
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.text import query_terms
+from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
+from desktop_rag.core.search.naming import COVER_CHARS, DocumentNamer
+from desktop_rag.core.text import content_terms, query_terms
 from desktop_rag.core.types import Hit, RetrievalMode
 
 log = logging.getLogger(__name__)
 
 RRF_K = 60
-NAMED_RELATIVE_SCORE = 0.5  # keep documents scoring at least half the best
-NAMED_MAX_SHARE = 1 / 3  # a word or a choice covering a third of the library names nothing
+NAMED_RELATIVE_SCORE = 0.5  # documents scoring at least half the best are named
+NAMED_MAX_SHARE = 1 / 3  # a third of the library nearly tied for best: the question names none
+NAMED_TIE_SHARE = 0.85
+NAMED_MAX_DOCUMENTS = 5
+NAMED_WEIGHT = 2.0  # how much a named document's own ranking adds to the library-wide one
+NAMED_SHARPNESS = 2.0  # a document's weight is (score / best) ** this
+BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
+BOILERPLATE_CACHE = 100_000
 
 
 def fts_match_expression(query: str) -> str:
     """An FTS5 query that ORs the quoted content words (user text never reaches FTS syntax)."""
     return " OR ".join(f'"{term}"' for term in query_terms(query))
-
-
-def _label_scores(terms: Sequence[str], labels: Sequence[tuple[int, str]]) -> dict[int, float]:
-    """Document-level IDF of the question's words found in each file name + title."""
-    words = {doc_id: set(query_terms(label)) - {"pdf"} for doc_id, label in labels}
-    df: dict[str, int] = {}
-    for label_words in words.values():
-        for word in label_words:
-            df[word] = df.get(word, 0) + 1
-    wanted = set(terms)
-    return {doc_id: sum(math.log(len(labels) / df[w]) for w in label_words & wanted)
-            for doc_id, label_words in words.items()}
 
 
 def reciprocal_rank_fusion(
@@ -58,6 +53,8 @@ class Retriever:
 
     def __init__(self, store: Store, embedder: Embedder, candidates: int = 50) -> None:
         self.store, self.embedder, self.candidates = store, embedder, candidates
+        self._namer = DocumentNamer()
+        self._boilerplate: dict[int, bool] = {}  # chunk id -> on a boilerplate page (ids are never reused)
 
     def search(self, query: str, *, k: int, mode: RetrievalMode | str,
                vector: np.ndarray | None = None) -> list[Hit]:
@@ -87,24 +84,66 @@ class Retriever:
         return None if vectors is None else vectors[0]
 
     def _hybrid(self, query: str, vector: np.ndarray | None, k: int) -> list[tuple[int, float]]:
-        """RRF of the dense and keyword rankings, plus both again within the named documents.
+        """The library-wide dense and keyword rankings fused (RRF), plus, for each document the
+        question names, both rankings again within that document, weighted by how clearly it is
+        named; boilerplate pages ranked down; then one passage per page before any second one.
 
-        On the 195 SEC questions (document hit@5) this scored 90.3%, against 83.6% for dense,
-        60.0% for keyword and 78.5% for plain RRF of the two. Dropping the keyword list within
-        the named documents scored 90.8% there, but lost page-level precision on generated
-        questions (hit@5 0.64 -> 0.55, MRR@10 0.43 -> 0.39), so both lists stay.
+        Within a named document the words that named it ("Apple", "Q2", "2023") say nothing about
+        which page answers, so its rankings use the question without them. On the SEC page-level
+        yardstick (110 questions) this took page hit@5 from 0.38 to 0.69 (benchmarks/bench_eval.py).
         """
         depth = max(self.candidates, k)
-        match = self._keyword_expression(query)
         rankings = [
             [cid for cid, _ in self.store.dense_search(vector, depth)] if vector is not None else [],
-            [cid for cid, _ in self.store.keyword_search(match, depth)],
+            [cid for cid, _ in self.store.keyword_search(self._keyword_expression(query), depth)],
         ]
-        named = self.named_documents(query)
-        if named and vector is not None:
-            rankings.append([cid for cid, _ in self.store.dense_search(vector, depth, doc_ids=named)])
-            rankings.append([cid for cid, _ in self.store.keyword_search(match, depth, doc_ids=named)])
-        return reciprocal_rank_fusion(rankings)[:k]
+        fused = dict(reciprocal_rank_fusion(rankings))
+        weights = self.named_weights(query)
+        if weights and vector is not None:
+            self._add_named_rankings(fused, query, vector, weights, depth)
+        if not asks_for_boilerplate(set(query_terms(query))):
+            for cid in self._on_boilerplate_pages(list(fused)):
+                fused[cid] *= BOILERPLATE_FACTOR
+        return self._one_per_page_first(sorted(fused.items(), key=lambda kv: kv[1], reverse=True))[:k]
+
+    def _add_named_rankings(self, fused: dict[int, float], query: str, vector: np.ndarray,
+                            weights: dict[int, float], depth: int) -> None:
+        naming = self._namer.label_words(weights)
+        rest = content_terms(query, naming) or content_terms(query) or query_terms(query)
+        match = self._keyword_expression(" ".join(rest))
+        if rest != query_terms(query):
+            vector = self.embedder.embed([" ".join(rest)])[0]
+        for doc_id, weight in weights.items():
+            within = [
+                [cid for cid, _ in self.store.dense_search(vector, depth, doc_ids=[doc_id])],
+                [cid for cid, _ in self.store.keyword_search(match, depth, doc_ids=[doc_id])],
+            ]
+            for cid, score in reciprocal_rank_fusion(within):
+                fused[cid] = fused.get(cid, 0.0) + NAMED_WEIGHT * weight * score
+
+    def _on_boilerplate_pages(self, chunk_ids: Sequence[int]) -> list[int]:
+        unknown = [cid for cid in chunk_ids if cid not in self._boilerplate]
+        if unknown:
+            if len(self._boilerplate) > BOILERPLATE_CACHE:
+                self._boilerplate.clear()
+            starts = self.store.page_starts(unknown)
+            texts = self.store.page_texts(starts.values())
+            for cid in unknown:
+                page = starts.get(cid)
+                self._boilerplate[cid] = page is not None and is_boilerplate(texts.get(page, ""))
+        return [cid for cid in chunk_ids if self._boilerplate.get(cid)]
+
+    def _one_per_page_first(self, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The best passage of each page first, in score order, then the pages' other passages:
+        five results from five pages show the user (and the model) more than five from two."""
+        starts = self.store.page_starts([cid for cid, _ in scored])
+        seen: set[tuple[int, int]] = set()
+        first, later = [], []
+        for cid, score in scored:
+            page = starts.get(cid)
+            (later if page in seen else first).append((cid, score))
+            seen.add(page)  # type: ignore[arg-type]
+        return first + later
 
     def _keyword_expression(self, query: str) -> str:
         """The query's words without the ones in thousands of passages (BM25 gives them little
@@ -126,36 +165,30 @@ class Retriever:
         return f'"{by_rarity[0]}"'
 
     def named_documents(self, query: str) -> list[int]:
-        """Documents the question is about: named by file name or title, or by concentrated words.
+        """The documents the question is about (see :meth:`named_weights`), by id."""
+        return sorted(self.named_weights(query))
 
-        A question may name a file ("the 2023 Q1 MSFT filing") or use words that occur in only a
-        few documents ("Apple" in a library of several companies' filings). Both are scored with
-        document-level IDF; documents close to the best score are kept, unless they are a third or
-        more of the library, where they would single nothing out.
+    def naming_words(self, query: str) -> frozenset[str]:
+        """The words that name the documents the question names ("apple", "q2", "2023"): every
+        passage of those documents matches them, so they say nothing about which one answers."""
+        return self._namer.label_words(self.named_weights(query))
+
+    def named_weights(self, query: str) -> dict[int, float]:
+        """{doc id: weight in (0, 1]} of the documents the question names.
+
+        Documents scoring at least half the best (:class:`DocumentNamer`) are named, at most
+        five, weighted by ``(score / best) ** 2``; none when the documents nearly tied with the
+        best are a third of the library or more: then the question singles nothing out.
         """
-        terms = query_terms(query)
-        labels = self.store.document_labels()
-        if not terms or len(labels) < 2:
-            return []
-        scores = _label_scores(terms, labels)
-        for doc_id, score in self._content_scores(terms, len(labels)).items():
-            scores[doc_id] = scores.get(doc_id, 0.0) + score
+        profiles = self.store.document_profiles(COVER_CHARS)
+        scores = self._namer.scores(query, profiles, self.store.keywords.term_document_counts)
         best = max(scores.values(), default=0.0)
-        if best <= 0:
-            return []
-        chosen = [doc_id for doc_id, score in scores.items() if score >= NAMED_RELATIVE_SCORE * best]
-        return sorted(chosen) if len(chosen) < len(labels) * NAMED_MAX_SHARE else []
-
-    def _content_scores(self, terms: Sequence[str], n_docs: int) -> dict[int, float]:
-        scores: dict[int, float] = {}
-        for term in terms:
-            counts = self.store.keywords.term_document_counts(term)
-            if not counts or len(counts) >= n_docs * NAMED_MAX_SHARE:
-                continue  # in (nearly) every document: names none
-            idf = math.log(n_docs / len(counts))
-            for doc_id, count in counts.items():
-                scores[doc_id] = scores.get(doc_id, 0.0) + idf * math.log1p(count)
-        return scores
+        leaders = sum(1 for s in scores.values() if s >= NAMED_TIE_SHARE * best)
+        if best <= 0 or leaders >= len(profiles) * NAMED_MAX_SHARE:
+            return {}
+        chosen = sorted((d for d, s in scores.items() if s >= NAMED_RELATIVE_SCORE * best),
+                        key=lambda d: scores[d], reverse=True)
+        return {d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen[:NAMED_MAX_DOCUMENTS]}
 
     def _dense(self, vector: np.ndarray | None, k: int) -> list[tuple[int, float]]:
         return [] if vector is None else self.store.dense_search(vector, k)

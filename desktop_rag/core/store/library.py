@@ -22,7 +22,7 @@ import numpy as np
 from desktop_rag.core.store.keyword_index import KeywordIndex
 from desktop_rag.core.store.schema import DOC_COLUMNS, Transaction, create_or_migrate
 from desktop_rag.core.store.vector_index import CHECKSUM_SQL, VectorCache
-from desktop_rag.core.types import Chunk, DocumentInfo, DocumentStatus, Page
+from desktop_rag.core.types import Chunk, DocumentInfo, DocumentProfile, DocumentStatus, Page
 from desktop_rag.errors import StoreError, StoreIncompatibleError, StoreWriteError
 
 log = logging.getLogger(__name__)
@@ -267,10 +267,32 @@ class Store:
         row = self._db.execute("SELECT text FROM pages WHERE doc_id=? AND number=?", (doc_id, number)).fetchone()
         return row[0] if row else None
 
-    def document_labels(self) -> list[tuple[int, str]]:
-        """(id, "file name + title") of indexed documents, for matching names in questions."""
-        rows = self._db.execute("SELECT id, name, title FROM documents WHERE status=?", (INDEXED,)).fetchall()
-        return [(int(r[0]), f"{Path(r[1]).stem} {r[2]}") for r in rows]
+    def document_profiles(self, cover_chars: int) -> list[DocumentProfile]:
+        """File name, title and the first ``cover_chars`` characters of the first page of each
+        indexed document, for matching the names questions use."""
+        rows = self._db.execute(
+            "SELECT d.id, d.name, d.title, coalesce(substr(p.text, 1, ?), '') FROM documents d "
+            "LEFT JOIN pages p ON p.doc_id = d.id AND p.number = 1 WHERE d.status=?", (cover_chars, INDEXED)
+        ).fetchall()
+        return [DocumentProfile(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def page_starts(self, chunk_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """{chunk id: (doc id, first page)} for those of the chunks that exist."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self._db.execute(f"SELECT id, doc_id, page_start FROM chunks WHERE id IN ({marks})",
+                                list(chunk_ids)).fetchall()
+        return {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+    def page_texts(self, pages: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """{(doc id, page): text} for those of the pages that exist."""
+        found: dict[tuple[int, int], str] = {}
+        for doc_id, number in set(pages):
+            text = self.page_text(doc_id, number)
+            if text is not None:
+                found[(doc_id, number)] = text
+        return found
 
     def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
         return self.keywords.chunk_ids_of(doc_ids)

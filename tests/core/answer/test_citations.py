@@ -66,3 +66,15 @@ def test_citations_for_lists_used_passages_once_in_order() -> None:
                           PASSAGES, None, None)
     cites = citations_for(sentences, PASSAGES)
     assert [(c.number, c.file, c.page, c.chunk_id) for c in cites] == [(1, "acme.pdf", 4, 11), (2, "bolt.pdf", 7, 12)]
+
+
+def test_a_figure_no_passage_holds_marks_its_sentence_unsupported() -> None:
+    from desktop_rag.core.answer.citations import attribute, unsupported_figures
+
+    passages = [Passage(number=1, doc_id=1, file="a.pdf", path="/a.pdf", page=1, page_end=1, start_offset=0,
+                        end_offset=60, chunk_ids=(1,), text="Net revenue was $14,320 million in the quarter of 2023.")]
+    right, wrong = attribute("Net revenue was $14,320 million in 2023 [1]. Net revenue was $14.51 billion [1].",
+                             passages, None, None, question="What was net revenue in 2023?")
+    assert right.supported and right.citations == (1,)
+    assert not wrong.supported
+    assert unsupported_figures("It rose 3 times to 14.51 in 2023 [1].", {"2023"}) == {"14.51"}

@@ -122,3 +122,49 @@ def test_weighted_fusion() -> None:
     fused = reciprocal_rank_fusion([[1, 2], [2, 1]], k=60, weights=[1.0, 0.25])
     assert [i for i, _ in fused] == [1, 2]
     assert fused[0][1] == pytest.approx(1 / 61 + 0.25 / 62)
+
+
+def test_within_a_named_document_the_page_that_answers_beats_its_cover(tmp_path: Path) -> None:
+    """The words that name a document match its cover and boilerplate everywhere in it; within it,
+    search ranks by the rest of the question."""
+    cover = "ACME Corp quarterly report 2023 Q2. ACME Corp. ACME Corp Q2 2023 report."
+    pages = {
+        "ACME 2023 Q2.pdf": [cover, "Net revenue grew to 14 million on strong widget demand."],
+        "ACME 2023 Q1.pdf": ["ACME Corp quarterly report 2023 Q1.", "Net revenue fell to 9 million."],
+        "BOLT 2023 Q2.pdf": ["BOLT Inc quarterly report 2023 Q2.", "Net revenue grew to 40 million."],
+        "garden.pdf": ["Tomatoes need sun.", "Prune roses in spring."],
+    }
+    for name, texts in pages.items():
+        write_pdf(tmp_path / name, texts)
+    store = Store(tmp_path / "data")
+    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+        run_to_end(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(12, 2)).run([tmp_path]))
+    retriever = Retriever(store, HashEmbedder())
+    question = "What net revenue did ACME report for Q2 2023?"
+    weights = retriever.named_weights(question)
+    assert store.document(max(weights, key=weights.get)).name == "ACME 2023 Q2.pdf"
+    top = retriever.search(question, k=3, mode="hybrid")[0]
+    assert top.file == "ACME 2023 Q2.pdf" and "14 million" in top.text
+    store.close()
+
+
+def test_boilerplate_pages_rank_below_pages_that_answer(tmp_path: Path) -> None:
+    signature = ("SIGNATURES Pursuant to the requirements of the Securities Exchange Act, the widget report "
+                 "was signed. /s/ Jane Doe, widget officer. Widget sales report.")
+    write_pdf(tmp_path / "a.pdf", ["Widget sales rose 5 percent in the quarter.", signature])
+    write_pdf(tmp_path / "b.pdf", ["Gardening notes about tomatoes."])
+    store = Store(tmp_path / "data")
+    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+        run_to_end(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(12, 2)).run([tmp_path]))
+    retriever = Retriever(store, HashEmbedder())
+    assert retriever.search("widget sales report", k=2, mode="hybrid")[0].page == 1
+    assert retriever.search("who signed the widget sales report", k=2, mode="hybrid")[0].page == 2
+    store.close()
+
+
+def test_each_page_shows_once_before_any_page_shows_twice(library: tuple[Store, HashEmbedder]) -> None:
+    store, embedder = library
+    hits = Retriever(store, embedder).search("ACME revenue million dollars", k=6, mode="hybrid")
+    pages = [(h.doc_id, h.page) for h in hits]
+    distinct = len(set(pages))
+    assert len(set(pages[:distinct])) == distinct

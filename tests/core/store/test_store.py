@@ -112,7 +112,8 @@ def test_a_failed_file_is_listed_with_its_reason_and_never_hides_an_indexed_copy
     assert docs["/docs/apple.pdf"].status is DocumentStatus.INDEXED and docs["/docs/apple.pdf"].error == ""
     assert store.stats()["failed"] == 1 and store.stats()["documents"] == 1
     assert store.indexed_by_hash(docs["/docs/apple.pdf"].sha256) == docs["/docs/apple.pdf"]
-    assert [label for _, label in store.document_labels()] == ["apple "]  # indexed documents only
+    profiles = store.document_profiles(12)  # indexed documents only, with the start of page 1
+    assert [(p.name, p.title, p.cover) for p in profiles] == [("apple.pdf", "", doc_pages("apple")[0].text[:12])]
 
 
 def test_removal_survives_reopening(tmp_path: Path) -> None:

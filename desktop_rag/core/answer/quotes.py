@@ -1,0 +1,200 @@
+"""The one to three sentences or table rows of the retrieved passages that best answer the question.
+
+Quotes are copied verbatim from the passages, so they are right by construction even when the small
+chat model misreads them: the user sees the evidence first, with its file and page, and can open
+the page with the quote highlighted. Each line of a passage is a candidate (a table row keeps its
+label next to its figures: "Total net sales 82,959 97,278"), long lines are split into sentences.
+A candidate scores by meaning (cosine similarity to the question) and by the question's words it
+holds; when the question asks for an amount, candidates that hold a figure score higher.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from desktop_rag.core.text import STOPWORDS, content_terms, figures_in, split_sentences
+from desktop_rag.core.types import Passage, Quote
+
+MAX_QUOTES = 3
+MAX_CANDIDATES = 400
+QUOTE_PAGES = 4  # quotes come from the whole text of the first four pages found
+MIN_WORDS = 3
+MAX_QUOTE_CHARS = 400
+CONTEXT_LINES = 3  # lines above a quoted table row given to the model with it
+MIN_SCORE = 0.35  # the best candidate below this: no quote (search found nothing that answers)
+KEEP_SHARE = 0.85  # further quotes must score at least this share of the best
+FIGURE_BONUS = 0.15
+SEMANTIC_SHARE = 0.5
+ROW_LABEL_SHARE = 0.8
+_ROW = re.compile(r"^([A-Za-z][^\d$€£(]{1,80}?)\s*[$€£(]?\s*\(?\d")  # a label, then its first figure
+_STOP_STEMS = {w[:5] for w in STOPWORDS} | {"total", "net"}
+STEM_CHARS = 5  # words compare on their first letters: "expenses" matches "expense"
+_WORD = re.compile(r"[a-z0-9]+")
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_ASKS_AMOUNT = re.compile(
+    r"\b(?:how (?:much|many)|what (?:was|were|is|are) (?:the )?(?:total|amount|number|value|percentage|rate)|"
+    r"percentage|percent|amount|total|revenue|sales|income|margin|cost|costs|expenses?|price|rate|ratio|"
+    r"cash|debt|earnings|dividend|eps|figure|number of|how (?:big|large|high|low))\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    text: str
+    passage: Passage
+    rank: int
+
+
+def asks_for_amount(question: str) -> bool:
+    return bool(_ASKS_AMOUNT.search(question))
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:STEM_CHARS] for w in _WORD.findall(text.lower())}
+
+
+def _has_figure(text: str) -> bool:
+    return any(not _YEAR.match(f) and (len(f) > 1 or "." in f) for f in figures_in(text))
+
+
+def _row_score(text: str, asked: set[str], similarity: float) -> float:
+    """How well a table row answers: the share of its label's words ("Research and development",
+    "Effective tax rate") that the question uses. Rows are mostly figures, so their meaning and
+    their share of the question's words say little; their label says what the figures are."""
+    match = _ROW.match(text)
+    if not match:
+        return 0.0
+    label = {w for w in _stems(match.group(1)) if not w.isdigit()} - _STOP_STEMS
+    if not label:
+        return 0.0
+    return ROW_LABEL_SHARE * len(label & asked) / len(label) + (1 - ROW_LABEL_SHARE) * similarity
+
+
+def _rarity(wanted: set[str], pool: Sequence[set[str]]) -> dict[str, float]:
+    """Weights of the question's words: a word found in every candidate says little about which
+    one answers ("quarter" in a quarterly report), one found in few says much ("iPhone")."""
+    n = len(pool)
+    return {t: math.log(1 + n / (1 + sum(1 for words in pool if t in words))) for t in wanted}
+
+
+def page_passages(passages: Sequence[Passage], page_text: Callable[[int, int], str | None],
+                  pages: int) -> list[Passage]:
+    """The whole text of the first ``pages`` distinct pages the passages come from, in rank order:
+    a table's answering row is often on the page but outside the passage that matched."""
+    out: list[Passage] = []
+    seen: set[tuple[int, int]] = set()
+    for p in passages:
+        for number in range(p.page, p.page_end + 1):
+            if (p.doc_id, number) in seen or len(out) >= pages:
+                continue
+            seen.add((p.doc_id, number))
+            text = page_text(p.doc_id, number) or ""
+            out.append(Passage(p.number, p.doc_id, p.file, p.path, number, number, 0, len(text), p.chunk_ids, text))
+    return out
+
+
+def candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+    """Lines and sentences of the passages, in passage order, long enough to say something."""
+    found: list[_Candidate] = []
+    seen: set[str] = set()
+    for rank, passage in enumerate(passages):
+        for unit in split_sentences(passage.text):
+            unit = " ".join(unit.split())
+            if len(unit.split()) < MIN_WORDS or len(unit) > MAX_QUOTE_CHARS or unit in seen:
+                continue
+            if not any(c.isalpha() for c in unit):
+                continue
+            seen.add(unit)
+            found.append(_Candidate(unit, passage, rank))
+    return found[:MAX_CANDIDATES]
+
+
+def select_quotes(
+    question: str,
+    question_vector: np.ndarray,
+    passages: Sequence[Passage],
+    embed: Callable[[Sequence[str]], np.ndarray],
+    page_text: Callable[[int, int], str | None],
+    leave_out: frozenset[str] = frozenset(),
+) -> list[Quote]:
+    """Up to three quotes from the pages of ``passages`` (the first :data:`QUOTE_PAGES`), best
+    first. ``question_vector``: the question's embedding; ``leave_out``: words that only named the
+    document ("Apple", "Q2"), which every line of it would match."""
+    pool = candidates(page_passages(passages, page_text, QUOTE_PAGES))
+    terms = content_terms(question, leave_out) or content_terms(question)
+    if not pool or not terms:
+        return []
+    similarity = embed([c.text for c in pool]) @ question_vector
+    stems = [_stems(c.text) for c in pool]
+    weights = _rarity({t[:STEM_CHARS] for t in terms}, stems)
+    amount = asks_for_amount(question)
+    scored = []
+    asked = _stems(" ".join(terms))
+    for cand, sim, words in zip(pool, similarity, stems):
+        lexical = sum(w for t, w in weights.items() if t in words) / sum(weights.values())
+        score = SEMANTIC_SHARE * float(sim) + (1 - SEMANTIC_SHARE) * lexical
+        score = max(score, _row_score(cand.text, asked, float(sim))) - 0.01 * cand.rank
+        if amount and _has_figure(cand.text):
+            score += FIGURE_BONUS
+        scored.append((score, cand))
+    scored.sort(key=lambda sc: sc[0], reverse=True)
+    best = scored[0][0]
+    if best < MIN_SCORE:
+        return []
+    chosen = [c for s, c in scored[:MAX_QUOTES] if s >= KEEP_SHARE * best]
+    return [_quote(c, page_text) for c in chosen]
+
+
+def _quote(cand: _Candidate, page_text: Callable[[int, int], str | None]) -> Quote:
+    """The quote with where it sits on its page (character offsets), for highlighting."""
+    p = cand.passage
+    found = _find(p.text, cand.text) or (0, 0)
+    return Quote(cand.text, p.file, p.path, p.page, p.doc_id, found[0], found[1], p.number)
+
+
+def quoted_passages(quotes: Sequence[Quote], passages: Sequence[Passage],
+                    page_text: Callable[[int, int], str | None]) -> list[Passage]:
+    """``passages`` led by a short passage for each quote none of them holds (the quoted line and
+    the lines just above it, which often name a table's columns), so the model reads what the
+    user is shown first."""
+    extra: list[Passage] = []
+    for q in quotes:
+        if any(p.doc_id == q.doc_id and p.page <= q.page <= p.page_end and q.text in " ".join(p.text.split())
+               for p in passages):
+            continue
+        text = page_text(q.doc_id, q.page) or ""
+        start = _line_start(text, q.start_offset, CONTEXT_LINES)
+        extra.append(Passage(0, q.doc_id, q.file, q.path, q.page, q.page, start, q.end_offset, (),
+                             text[start:q.end_offset]))
+    return [*extra, *passages]
+
+
+def passage_of(quote: Quote, passages: Sequence[Passage]) -> int:
+    """The [n] of the passage that holds the quote (0 when none does)."""
+    for p in passages:
+        if p.doc_id == quote.doc_id and p.page <= quote.page <= p.page_end and quote.text in " ".join(p.text.split()):
+            return p.number
+    return 0
+
+
+def _line_start(text: str, offset: int, lines: int) -> int:
+    start = offset
+    for _ in range(lines + 1):
+        start = text.rfind("\n", 0, max(start - 1, 0)) + 1
+        if start == 0:
+            break
+    return start
+
+
+def _find(page: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` (whitespace collapsed) appears in ``page``, as (start, end) offsets."""
+    words = quote.split()
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    match = re.search(pattern, page)
+    return (match.start(), match.end()) if match else None

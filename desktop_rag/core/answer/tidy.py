@@ -1,0 +1,54 @@
+"""Keep the generated answer short and clean: small models repeat themselves, echo the prompt's
+``<source>`` tags and stop mid-sentence at the token limit.
+
+While streaming, :func:`has_enough` says when to stop asking the model for more: three complete
+sentences, or a sentence it already wrote. :func:`tidy_answer` then drops echoed tags, repeated
+sentences, anything past three sentences, and a last sentence the token limit cut off.
+"""
+
+from __future__ import annotations
+
+import re
+
+from desktop_rag.core.text import split_sentences
+
+MAX_ANSWER_SENTENCES = 3
+_TAGS = re.compile(r"</?\s*source\b[^>]*>|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
+_ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
+_WORDS = re.compile(r"\w+")
+
+
+def _key(sentence: str) -> str:
+    return " ".join(_WORDS.findall(sentence.lower()))
+
+
+def complete_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` that have ended (the last one may still be growing)."""
+    sentences = split_sentences(_TAGS.sub(" ", text))
+    return sentences if _ENDS_SENTENCE.search(text) else sentences[:-1]
+
+
+def has_enough(text: str) -> bool:
+    """Whether the answer so far holds three complete sentences, or repeats one."""
+    keys = [_key(s) for s in complete_sentences(text)]
+    keys = [k for k in keys if k]
+    return len(keys) >= MAX_ANSWER_SENTENCES or len(set(keys)) < len(keys)
+
+
+def tidy_answer(text: str, cut_off: bool) -> str:
+    """At most three distinct sentences, without echoed tags; ``cut_off``: the model hit the token
+    limit, so a last sentence without an end is dropped (kept, with an ellipsis, if it is all)."""
+    sentences: list[str] = []
+    seen: set[str] = set()
+    for sentence in split_sentences(_TAGS.sub(" ", text)):
+        key = _key(sentence)
+        if key and key not in seen:
+            seen.add(key)
+            sentences.append(" ".join(sentence.split()))
+    sentences = sentences[:MAX_ANSWER_SENTENCES]
+    if cut_off and sentences and not _ENDS_SENTENCE.search(sentences[-1]):
+        if len(sentences) > 1:
+            sentences.pop()
+        else:
+            sentences[-1] += "…"
+    return " ".join(sentences)

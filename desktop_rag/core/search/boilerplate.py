@@ -1,0 +1,55 @@
+"""Pages that match many words of a question but answer none: recognised so search ranks them down.
+
+Tables of contents and indexes (most lines end in a page number), signature and certification
+pages, exhibit lists, lists of subsidiaries and legal boilerplate repeat a document's name,
+period and section titles, so they match questions about almost anything in it. A page is
+boilerplate when most of its lines look like contents lines, or when it shows two or more of the
+marks below. Questions that ask for such pages ("who signed", "which exhibits") are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_CONTENTS_LINES = 8
+CONTENTS_SHARE = 0.5  # more than half the lines end in a page number: a contents page or an index
+MIN_MARKS = 2
+
+_CONTENTS_LINE = re.compile(r"^.{3,120}?(?:\s|\.{2,}|…)(?:\d{1,4}|[ivxlc]{1,6})\s*$", re.IGNORECASE | re.MULTILINE)
+_MARKS = tuple(re.compile(p, re.IGNORECASE | re.MULTILINE) for p in (
+    r"/s/",
+    r"pursuant to the requirements of",
+    r"section 1350",
+    r"sarbanes-oxley act",
+    r"hereunto duly authorized",
+    r"\bexhibit\s+(?:no\.?|number|index|description)",
+    r"incorporated (?:herein )?by reference",
+    r"certification of",
+    r"^\s*(?:table of contents|contents|index)\s*$",
+    r"list of subsidiaries|subsidiaries of (?:the )?registrant",
+    r"inline xbrl",
+    r"\b(?:31|32)\.\d\b",
+    r"^\s*signatures?\s*$",
+))
+ASKS_FOR_BOILERPLATE = frozenset(
+    "signed signature signatures signatory exhibit exhibits certification certifications certified "
+    "subsidiaries subsidiary contents index xbrl".split()
+)
+
+
+def is_boilerplate(page_text: str) -> bool:
+    """Whether the page is a contents page, an index, a signature page or an exhibit list."""
+    lines = [line for line in page_text.splitlines() if line.strip()]
+    if len(lines) >= MIN_CONTENTS_LINES and len(_CONTENTS_LINE.findall(page_text)) > CONTENTS_SHARE * len(lines):
+        return True
+    marks = 0
+    for mark in _MARKS:
+        if mark.search(page_text):
+            marks += 1
+            if marks >= MIN_MARKS:
+                return True
+    return False
+
+
+def asks_for_boilerplate(terms: set[str] | frozenset[str]) -> bool:
+    return not ASKS_FOR_BOILERPLATE.isdisjoint(terms)

@@ -1,0 +1,183 @@
+"""Which documents a question is about, as graded scores.
+
+A question names its documents the way people do: by company or product ("Apple", "American
+Express"), by period ("Q2 2023", "the second quarter of 2023"), or by recency ("the latest
+report"). None of these need appear in the file name, so each document gets a *label*: its file
+name split into words (``AMERICANEXPRESS_2022_10K`` -> american express 2022 10k), its title, and
+the start of its first page, where reports, filings and papers print who wrote them, about what
+and when (the cover of a 10-Q says "Microsoft Corporation", its ticker "MSFT" and the period).
+
+Scores are document-level IDF: a word found in few labels counts much, one in every label
+nothing. Words concentrated in few documents' text count too (``idf * log(1 + passages)``), at
+half the weight of label words. A question that asks for the latest or most recent document,
+with several documents nearly tied, prefers the one whose first page carries the latest date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+from desktop_rag.core.text import query_terms
+from desktop_rag.core.types import DocumentProfile
+
+LABEL_WEIGHT = 2.0  # a word of the document's label counts twice a concentrated word of its text
+COVER_CHARS = 1500  # how much of the first page joins the label
+NAMED_MAX_SHARE = 1 / 3  # a word found in a third of the documents' text names none of them
+TIE_SHARE = 0.85  # documents within this share of the best are "nearly tied" for recency
+RECENCY_BONUS = 1.1  # the newest of the tied documents then scores this much above the best
+
+_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+_DATE_WORDS = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_DATE_NUMBERS = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
+_DATE_ISO = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+_RECENT = re.compile(r"\b(?:latest|most recent|newest|last|current|recent)\b", re.IGNORECASE)
+_ORDINALS = {"first": "q1", "second": "q2", "third": "q3", "fourth": "q4",
+             "1st": "q1", "2nd": "q2", "3rd": "q3", "4th": "q4"}
+_QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[_\-.+]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def split_file_name(stem: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
+    """Words of a file name as a user would write them.
+
+    Underscores, dashes and dots separate words; camel case too (``AnnualReport``). A joined
+    word (``AMERICANEXPRESS``) is split into two words of ``vocabulary`` when it is exactly two
+    of them; both the joined and the split forms are kept, so either spelling matches.
+    """
+    words: list[str] = []
+    for part in _SEPARATORS.sub(" ", stem).split():
+        pieces = _CAMEL.sub(" ", part).split()
+        words.extend(p.lower() for p in pieces)
+        if len(pieces) > 1:
+            words.append(part.lower())
+        elif vocabulary and part.isalpha() and len(part) >= 6:
+            words.extend(_two_words(part.lower(), vocabulary))
+    return words
+
+
+def _two_words(joined: str, vocabulary: frozenset[str]) -> list[str]:
+    for cut in range(3, len(joined) - 2):
+        if joined[:cut] in vocabulary and joined[cut:] in vocabulary:
+            return [joined[:cut], joined[cut:]]
+    return []
+
+
+def document_date(text: str) -> datetime.date | None:
+    """The latest full date written in ``text`` ("July 1, 2023", "10/24/2023", "2023-07-01")."""
+    found: list[datetime.date] = []
+    for month, day, year in _DATE_WORDS.findall(text):
+        found.extend(_date(int(year), _MONTHS[month.lower()], int(day)))
+    for month, day, year in _DATE_NUMBERS.findall(text):
+        found.extend(_date(int(year), int(month), int(day)))
+    for year, month, day in _DATE_ISO.findall(text):
+        found.extend(_date(int(year), int(month), int(day)))
+    return max(found, default=None)
+
+
+def _date(year: int, month: int, day: int) -> list[datetime.date]:
+    try:
+        return [datetime.date(year, month, day)]
+    except ValueError:
+        return []
+
+
+def naming_query(question: str) -> str:
+    """The question with spelled-out quarters added in short form ("second quarter" -> q2)."""
+    extra = [_ORDINALS[m.lower()] for m in _QUARTER.findall(question)]
+    return " ".join([question, *extra]) if extra else question
+
+
+def asks_for_latest(question: str) -> bool:
+    return bool(_RECENT.search(question))
+
+
+@dataclass(frozen=True, slots=True)
+class _Label:
+    words: frozenset[str]
+    date: datetime.date | None
+
+
+def _label_of(profile: DocumentProfile) -> _Label:
+    cover = profile.cover[:COVER_CHARS]
+    vocabulary = frozenset(query_terms(cover))
+    stem = profile.name.rsplit(".", 1)[0]
+    words = set(split_file_name(stem, vocabulary)) | set(query_terms(f"{profile.title} {cover}"))
+    words.discard("pdf")
+    return _Label(frozenset(words), document_date(f"{profile.title} {cover}"))
+
+
+class DocumentNamer:
+    """Scores documents for a question; labels are cached per document profile."""
+
+    def __init__(self) -> None:
+        self._labels: dict[DocumentProfile, _Label] = {}
+
+    def scores(self, question: str, profiles: Sequence[DocumentProfile],
+               term_document_counts: Callable[[str], Mapping[int, int]]) -> dict[int, float]:
+        """{doc id: score > 0} for the documents the question's words point at."""
+        terms = query_terms(naming_query(question))
+        if not terms or len(profiles) < 2:
+            return {}
+        labels = {p.doc_id: self._label(p) for p in profiles}
+        scores = _label_scores(terms, labels)
+        for doc_id, score in _content_scores(terms, len(labels), term_document_counts).items():
+            scores[doc_id] = scores.get(doc_id, 0.0) + score
+        scores = {d: s for d, s in scores.items() if s > 0}
+        if scores and asks_for_latest(question):
+            _prefer_newest(scores, labels)
+        return scores
+
+    def label_words(self, doc_ids: Sequence[int] | Mapping[int, float]) -> frozenset[str]:
+        """The words of these documents' labels (from profiles scored before)."""
+        wanted = set(doc_ids)
+        words: set[str] = set()
+        for profile, label in self._labels.items():
+            if profile.doc_id in wanted:
+                words |= label.words
+        return frozenset(words)
+
+    def _label(self, profile: DocumentProfile) -> _Label:
+        label = self._labels.get(profile)
+        if label is None:
+            if len(self._labels) > 4096:
+                self._labels.clear()
+            label = self._labels[profile] = _label_of(profile)
+        return label
+
+
+def _label_scores(terms: Sequence[str], labels: Mapping[int, _Label]) -> dict[int, float]:
+    df: dict[str, int] = {}
+    for label in labels.values():
+        for word in label.words:
+            df[word] = df.get(word, 0) + 1
+    wanted = set(terms)
+    n = len(labels)
+    return {doc_id: LABEL_WEIGHT * sum(math.log(n / df[w]) for w in label.words & wanted)
+            for doc_id, label in labels.items()}
+
+
+def _content_scores(terms: Sequence[str], n_docs: int,
+                    term_document_counts: Callable[[str], Mapping[int, int]]) -> dict[int, float]:
+    scores: dict[int, float] = {}
+    for term in terms:
+        counts = term_document_counts(term)
+        if not counts or len(counts) >= n_docs * NAMED_MAX_SHARE:
+            continue  # in (nearly) every document: names none
+        idf = math.log(n_docs / len(counts))
+        for doc_id, count in counts.items():
+            scores[doc_id] = scores.get(doc_id, 0.0) + idf * math.log1p(count)
+    return scores
+
+
+def _prefer_newest(scores: dict[int, float], labels: Mapping[int, _Label]) -> None:
+    best = max(scores.values())
+    tied = [d for d, s in scores.items() if s >= TIE_SHARE * best and labels[d].date is not None]
+    if len(tied) > 1:
+        newest = max(tied, key=lambda d: labels[d].date)  # type: ignore[arg-type, return-value]
+        scores[newest] = best * RECENCY_BONUS

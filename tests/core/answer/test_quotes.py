@@ -1,0 +1,68 @@
+"""Quotes: the lines of the passages that answer, verbatim, with where they sit on their page."""
+
+from __future__ import annotations
+
+from fakes import HashEmbedder
+
+from desktop_rag.core.answer.quotes import asks_for_amount, candidates, select_quotes
+from desktop_rag.core.types import Passage
+
+INCOME = ("CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS\nThree Months Ended June 25, 2022\n"
+          "Net sales: Products $ 63,355\nServices 19,604\nTotal net sales 82,959\nCost of sales 47,074\n"
+          "Gross margin 35,885\nOperating income 23,076")
+PROSE = "The Company designs smartphones. Weather was mild in the quarter. Employees work in many countries."
+PAGES = {(1, 4): "Header line of page four.\n" + INCOME, (2, 9): PROSE}
+
+
+def passage(number: int, doc_id: int, page: int, text: str) -> Passage:
+    return Passage(number=number, doc_id=doc_id, file=f"doc{doc_id}.pdf", path=f"/d/doc{doc_id}.pdf", page=page,
+                   page_end=page, start_offset=0, end_offset=len(text), chunk_ids=(number,), text=text)
+
+
+def page_text(doc_id: int, page: int) -> str | None:
+    return PAGES.get((doc_id, page))
+
+
+def quotes_for(question: str, leave_out: frozenset[str] = frozenset()):  # noqa: ANN201
+    embedder = HashEmbedder()
+    passages = [passage(1, 2, 9, PROSE), passage(2, 1, 4, INCOME)]
+    return select_quotes(question, embedder.embed([question])[0], passages, embedder.embed, page_text, leave_out)
+
+
+def test_the_table_row_with_the_figure_is_quoted_with_its_place_on_the_page() -> None:
+    quotes = quotes_for("What were Apple's total net sales?", frozenset({"apple"}))
+    assert quotes and quotes[0].text == "Total net sales 82,959"
+    best = quotes[0]
+    assert (best.file, best.page, best.passage) == ("doc1.pdf", 4, 2)
+    assert PAGES[(1, 4)][best.start_offset:best.end_offset] == "Total net sales 82,959"
+    assert len(quotes) <= 3
+
+
+def test_nothing_is_quoted_when_no_line_answers() -> None:
+    assert quotes_for("Which rivers flood in spring?") == []
+
+
+def test_candidates_are_lines_and_sentences_long_enough_to_say_something() -> None:
+    texts = [c.text for c in candidates([passage(1, 2, 9, PROSE + "\nOK\n12 14 16")])]
+    assert texts == ["The Company designs smartphones.", "Weather was mild in the quarter.",
+                     "Employees work in many countries."]
+
+
+def test_questions_that_ask_for_an_amount() -> None:
+    assert asks_for_amount("How much did Apple spend on research?")
+    assert asks_for_amount("What was the gross margin in Q3?")
+    assert not asks_for_amount("Who is the chief executive?")
+
+
+def test_a_quote_outside_the_passages_is_given_to_the_model_with_the_lines_above_it() -> None:
+    from desktop_rag.core.answer.quotes import passage_of, quoted_passages
+
+    matched = passage(1, 1, 4, "Header line of page four.")  # the hit: the page's first line only
+    quotes = select_quotes("What were total net sales?", HashEmbedder().embed(["What were total net sales?"])[0],
+                           [matched], HashEmbedder().embed, page_text)
+    assert quotes[0].text == "Total net sales 82,959"
+    given = quoted_passages(quotes[:1], [matched], page_text)
+    assert len(given) == 2 and given[1] is matched
+    assert given[0].text.endswith("Total net sales 82,959") and "Services 19,604" in given[0].text
+    assert given[0].page == 4 and PAGES[(1, 4)][given[0].start_offset:given[0].end_offset] == given[0].text
+    assert passage_of(quotes[0], [matched]) == 0 and quoted_passages(quotes[:1], given, page_text) == given

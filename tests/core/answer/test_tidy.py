@@ -1,0 +1,26 @@
+"""Generated answers stay short: no echoed tags, no repeats, at most three sentences, no cut-off end."""
+
+from __future__ import annotations
+
+from desktop_rag.core.answer.tidy import has_enough, tidy_answer
+
+
+def test_repeats_and_echoed_tags_go() -> None:
+    text = ('<source n="1" file="a.pdf" page="3"> Net sales were $82,959 million [1]. '
+            "Net sales were $82,959 million [1]. Services grew. </source>")
+    assert tidy_answer(text, cut_off=False) == "Net sales were $82,959 million [1]. Services grew."
+
+
+def test_at_most_three_sentences_and_no_sentence_cut_off() -> None:
+    text = "One is here. Two is here. Three is here. Four is here. Five is cut"
+    assert tidy_answer(text, cut_off=True) == "One is here. Two is here. Three is here."
+    assert tidy_answer("Sales rose. Costs fell and then", cut_off=True) == "Sales rose."
+    assert tidy_answer("Sales rose because demand", cut_off=True) == "Sales rose because demand…"
+    assert tidy_answer("Sales rose because demand", cut_off=False) == "Sales rose because demand"
+
+
+def test_streaming_stops_after_three_sentences_or_a_repeat() -> None:
+    assert not has_enough("Sales rose. Costs fell. Margins")
+    assert has_enough("Sales rose. Costs fell. Margins grew. ")
+    assert has_enough("Sales rose. Costs fell. Sales rose. ")
+    assert not has_enough("Sales rose. Sales ro")

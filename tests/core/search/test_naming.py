@@ -1,0 +1,75 @@
+"""Which documents a question names: file names split as users write them, titles and cover pages,
+spelled-out quarters, and "the latest" among near ties."""
+
+from __future__ import annotations
+
+import datetime
+
+from desktop_rag.core.search.naming import (DocumentNamer, asks_for_latest, document_date, naming_query,
+                                            split_file_name)
+from desktop_rag.core.types import DocumentProfile
+
+
+def test_file_names_split_at_separators_and_camel_case() -> None:
+    assert split_file_name("3M_2022_10K") == ["3m", "2022", "10k"]
+    assert split_file_name("AnnualReport-2021") == ["annual", "report", "annualreport", "2021"]
+    assert split_file_name("2023 Q2 AAPL") == ["2023", "q2", "aapl"]
+
+
+def test_a_joined_name_splits_into_words_the_document_uses() -> None:
+    vocabulary = frozenset({"american", "express", "company"})
+    assert split_file_name("AMERICANEXPRESS_2022_10K", vocabulary) == [
+        "americanexpress", "american", "express", "2022", "10k"]
+    assert split_file_name("AMERICANEXPRESS_2022_10K") == ["americanexpress", "2022", "10k"]  # no vocabulary
+
+
+def test_document_date_is_the_latest_full_date_written() -> None:
+    cover = "For the quarterly period ended July 1, 2023 ... As of 10/20/2023 there were 15,634,232 shares"
+    assert document_date(cover) == datetime.date(2023, 10, 20)
+    assert document_date("Notes due 2028; February 30, 2023 is no date") is None
+
+
+def test_spelled_out_quarters_gain_their_short_form() -> None:
+    assert naming_query("In the second quarter of 2023, what drove sales?").endswith(" q2")
+    assert naming_query("What drove sales?") == "What drove sales?"
+    assert asks_for_latest("in the most recent report") and not asks_for_latest("in the 2022 report")
+
+
+def profile(doc_id: int, name: str, cover: str, title: str = "") -> DocumentProfile:
+    return DocumentProfile(doc_id, name, title, cover)
+
+
+def no_counts(term: str) -> dict[int, int]:
+    return {}
+
+
+PROFILES = [
+    profile(1, "AMERICANEXPRESS_2022_10K.pdf", "American Express Company annual report, December 31, 2022"),
+    profile(2, "MGM_2022_10K.pdf", "MGM Resorts International annual report, December 31, 2022"),
+    profile(3, "ULTA_2022_10K.pdf", "Ulta Beauty, Inc. annual report, January 28, 2023"),
+    profile(4, "PEPSICO_2022_10K.pdf", "PepsiCo, Inc. annual report, December 31, 2022"),
+]
+
+
+def test_a_question_names_the_document_its_cover_names() -> None:
+    scores = DocumentNamer().scores("What was the largest liability in American Express's balance sheet?",
+                                    PROFILES, no_counts)
+    assert max(scores, key=scores.get) == 1 and set(scores) == {1}
+
+
+def test_the_latest_of_near_ties_wins_when_the_question_asks_for_it() -> None:
+    profiles = [profile(1, "acme-q1.pdf", "ACME Corp. Quarter ended March 31, 2023"),
+                profile(2, "acme-q2.pdf", "ACME Corp. Quarter ended June 30, 2023"),
+                profile(3, "bolt.pdf", "BOLT Inc. Quarter ended June 30, 2023")]
+    namer = DocumentNamer()
+    plain = namer.scores("What did ACME say about costs?", profiles, no_counts)
+    assert plain[1] == plain[2] and 3 not in plain
+    latest = namer.scores("What did ACME say about costs in its latest report?", profiles, no_counts)
+    assert max(latest, key=latest.get) == 2
+    assert namer.label_words([2]) >= {"acme", "corp", "june", "2023"}
+
+
+def test_words_concentrated_in_a_documents_text_name_it() -> None:
+    counts = {"tomatoes": {3: 5}}
+    scores = DocumentNamer().scores("how much sun do tomatoes need?", PROFILES, lambda t: counts.get(t, {}))
+    assert set(scores) == {3}
