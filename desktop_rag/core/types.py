@@ -261,6 +261,7 @@ class AnswerEvent:
     text: str = ""
     passages: tuple[Passage, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    unsure: bool = False  # with 'retrieved': passages were found but no line of them answers well
 
 
 # ------------------------------------------------------------------ running progress generators

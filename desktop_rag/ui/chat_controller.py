@@ -10,8 +10,8 @@ from PySide6.QtCore import QObject
 
 from desktop_rag.core.answer.citations import citation_from_passage
 from desktop_rag.core.ingest.render import RenderedPage
-from desktop_rag.core.store.conversations import ConversationStore, StoredMessage, stored_from_answer
-from desktop_rag.core.types import Answer, AnswerEvent, Citation
+from desktop_rag.core.store.conversations import ConversationStore, StoredMessage, quote_citation, stored_from_answer
+from desktop_rag.core.types import Answer, AnswerEvent, Citation, Quote
 from desktop_rag.errors import DesktopRagError
 from desktop_rag.model_cache import LLM, ModelState
 from desktop_rag.ui.chat_panel import ChatPanel
@@ -34,12 +34,14 @@ class ChatController(QObject):
         self._question = ""
         self._renders = 0  # renders started: only the latest one's page is shown
         self._passages: list[Citation] = []
+        self._quotes: tuple[Quote, ...] = ()  # of the answer being written, kept if it fails
         chat.question_submitted.connect(self._on_chat_question_submitted)
         chat.stop_requested.connect(self._on_chat_stop_requested)
         chat.new_chat_requested.connect(self._on_chat_new_chat_requested)
         chat.conversation_selected.connect(self._on_chat_conversation_selected)
         chat.conversation_delete_requested.connect(self._on_chat_conversation_delete_requested)
         chat.citation_activated.connect(self._on_chat_citation_activated)
+        chat.quote_activated.connect(self._on_chat_quote_activated)
         chat.answer_selected.connect(self._on_chat_answer_selected)
         sources.source_activated.connect(self._on_sources_source_activated)
         sources.open_requested.connect(self._on_sources_open_requested)
@@ -92,7 +94,7 @@ class ChatController(QObject):
         waiting = self.engine.model_states[LLM][0] == ModelState.LOADING
         self.chat.begin_answer(question, "Waiting for the language model to finish loading…" if waiting
                                else "Searching your documents…")
-        self._question, self._passages = question, []
+        self._question, self._passages, self._quotes = question, [], ()
         self.worker = self.engine.ask(
             question, yielded=self._on_ask_worker_yielded, returned=self._on_ask_worker_returned,
             aborted=self._on_ask_worker_aborted, errored=self._on_ask_worker_errored,
@@ -111,7 +113,11 @@ class ChatController(QObject):
     def _on_ask_worker_yielded(self, event: AnswerEvent) -> None:
         if event.kind == "retrieved":
             self._passages = [citation_from_passage(p) for p in event.passages]
+            self._quotes = event.quotes
             self.sources.show_citations(self._passages)
+            self.chat.show_quotes(event.quotes, event.unsure, self._passages)
+            if event.quotes:  # the best line on its page while the model writes
+                self.sources.preview(quote_citation(event.quotes[0], self._passages))
             if not self.chat.stopping:
                 self.chat.set_status("Writing the answer… (Esc to stop)")
         elif event.kind == "token":
@@ -121,14 +127,19 @@ class ChatController(QObject):
         if self.current is not None:
             self.conversations.add_answer(self.current, answer)
         self.chat.end_answer(stored_from_answer(answer))
-        if answer.citations:  # preview the first source
+        shown = answer.citations or self._passages  # nothing cited: the passages the model was given
+        if answer.quotes:  # its page is in the preview since retrieval: mark its passage
+            self.sources.show_citations(shown)
+            self.sources.mark(answer.quotes[0].passage)
+        elif answer.citations:  # preview the first source
             self.sources.show_citations(answer.citations, select=answer.citations[0].number)
-        else:  # nothing cited: the passages the model was given
-            self.sources.show_citations(self._passages)
+        else:
+            self.sources.show_citations(shown)
 
     def _on_ask_worker_aborted(self, answer: Answer | None) -> None:
         # The answer as far as it got (the core returns it when stopped), kept like any other.
-        partial_answer = answer or Answer(self._question, self.chat.streamed().strip(), stopped=True)
+        partial_answer = answer or Answer(self._question, self.chat.streamed().strip(), quotes=list(self._quotes),
+                                          stopped=True)
         self._on_ask_worker_returned(partial_answer)
 
     def _on_ask_worker_errored(self, exc: BaseException) -> None:
@@ -137,8 +148,8 @@ class ChatController(QObject):
             log.error("answering failed", exc_info=exc)
         text = self.chat.streamed()
         if self.current is not None:
-            self.conversations.add_error(self.current, text, str(exc))
-        self.chat.end_answer(StoredMessage(0, "assistant", text, 0.0, error=str(exc)))
+            self.conversations.add_error(self.current, text, str(exc), self._quotes)
+        self.chat.end_answer(StoredMessage(0, "assistant", text, 0.0, error=str(exc), quotes=self._quotes))
 
     def _on_ask_worker_finished(self) -> None:
         self.worker = None
@@ -148,6 +159,11 @@ class ChatController(QObject):
 
     def _on_chat_citation_activated(self, citations: Sequence[Citation], number: int) -> None:
         self.sources.show_citations(citations, select=number)
+
+    def _on_chat_quote_activated(self, citations: Sequence[Citation], quote: Citation) -> None:
+        """The quote's page, with the quote alone highlighted, beside its answer's sources."""
+        self.sources.show_citations(citations)
+        self.sources.preview(quote)
 
     def _on_chat_answer_selected(self, citations: Sequence[Citation]) -> None:
         if citations:

@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_rag.core.store.conversations import ConversationInfo, StoredMessage
-from desktop_rag.ui.transcript import UNSUPPORTED_TIP, Colors, parse_link, transcript_html
+from desktop_rag.core.types import Citation, Quote
+from desktop_rag.ui.transcript import QUOTE_TIP, UNSUPPORTED_TIP, Colors, parse_link, transcript_html
 
 WELCOME = ('<div align="center"><br><br><h2>Ask your documents</h2><p>Type a question below and press '
-           "<b>Ctrl+Enter</b>.<br>The answer streams in as it is written. The numbers after each sentence "
-           "are its sources:<br>click one to see the passage on its page.</p></div>")
+           "<b>Ctrl+Enter</b>.<br>The lines of your documents that answer come first, quoted as they are;<br>"
+           "the model's answer streams in below them. Click a file and page, or the numbers after a "
+           "sentence,<br>to see the passage on its page.</p></div>")
 NO_DOCUMENTS = ('<div align="center"><br><br><h2>Start by adding a PDF</h2><p>Drop PDF files or folders on the '
                 "<b>Library</b> on the left,<br>or press <b>Ctrl+O</b>. You can add documents while the "
                 "models are still loading.<br>Once a document is indexed, ask about it here.</p></div>")
@@ -40,11 +42,13 @@ class ChatPanel(QWidget):
     conversation_selected = Signal(int)
     conversation_delete_requested = Signal(int)
     citation_activated = Signal(list, int)  # the answer's citations, the number clicked
+    quote_activated = Signal(list, object)  # the answer's citations, the quote clicked (as a Citation)
     answer_selected = Signal(list)  # citations of an answer the user looked at
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.messages: list[StoredMessage] = []
+        self.streaming = StoredMessage(0, "assistant", "", 0.0)  # the answer being written: its quotes
         self.streamed_text = ""
         self.answering = False
         self.stopping = False
@@ -196,7 +200,8 @@ class ChatPanel(QWidget):
         if not self.messages and not self.answering:
             self.transcript.setHtml(WELCOME if self.has_documents else NO_DOCUMENTS)
             return
-        self.transcript.setHtml(transcript_html(self.messages, colors, streaming=self.answering))
+        self.transcript.setHtml(transcript_html(self.messages, colors,
+                                                streaming=self.streaming if self.answering else None))
         if self.answering and self.streamed_text:
             self._insert_streamed(self.streamed_text)
         self.transcript.moveCursor(QTextCursor.MoveOperation.End)
@@ -215,22 +220,32 @@ class ChatPanel(QWidget):
             QTimer.singleShot(0, self._render)  # after the children have their new palette
         super().changeEvent(event)
 
+    def _message_at(self, index: int) -> StoredMessage | None:
+        """Message ``index`` of the transcript; the one past the last is the answer being written."""
+        if 0 <= index < len(self.messages):
+            return self.messages[index]
+        return self.streaming if self.answering and index == len(self.messages) else None
+
     def _on_transcript_anchor_clicked(self, url: QUrl) -> None:
         link = parse_link(url.toString())
-        if link is None or not 0 <= link[1] < len(self.messages):
+        message = self._message_at(link[1]) if link is not None else None
+        if link is None or message is None:
             return
-        kind, index, number = link
-        citations = list(self.messages[index].citations)
+        kind, number, citations = link[0], link[2], list(message.citations)
         if kind == "cite":
             self.citation_activated.emit(citations, number)
+        elif kind == "quote":
+            if 0 <= number < len(message.quotes):
+                self.quote_activated.emit(citations, message.quote_citation(number))
         else:
             QToolTip.showText(self.transcript.mapToGlobal(self.transcript.rect().center()), UNSUPPORTED_TIP)
             self.answer_selected.emit(citations)
 
     def _on_transcript_highlighted(self, url: QUrl) -> None:
         link = parse_link(url.toString())
-        if link and link[0] == "unsupported":
-            QToolTip.showText(self.cursor().pos(), UNSUPPORTED_TIP, self.transcript)
+        tips = {"unsupported": UNSUPPORTED_TIP, "quote": QUOTE_TIP}
+        if link and link[0] in tips:
+            QToolTip.showText(self.cursor().pos(), tips[link[0]], self.transcript)
         elif link and link[0] == "cite":
             QToolTip.showText(self.cursor().pos(), f"Show source [{link[2]}]", self.transcript)
 
@@ -251,6 +266,7 @@ class ChatPanel(QWidget):
         self.question.clear()
         self.messages.append(StoredMessage(0, "user", question, time.time()))
         self.answering, self.stopping, self.streamed_text = True, False, ""
+        self.streaming = StoredMessage(0, "assistant", "", time.time())
         self.status.setText(status)
         self._render()
         self._update_state()
@@ -263,6 +279,15 @@ class ChatPanel(QWidget):
         if self.answering:
             self.stopping = True
             self.status.setText("Stopping…")
+
+    def show_quotes(self, quotes: Sequence[Quote], unsure: bool, passages: Sequence[Citation]) -> None:
+        """Show what the documents say before the model writes (once per answer: one redraw).
+        ``passages``: the passages given to the model, for the page a quote links to."""
+        if not self.answering:
+            return
+        self.streaming = StoredMessage(0, "assistant", "", self.streaming.created_at, citations=tuple(passages),
+                                       quotes=tuple(quotes), unsure=unsure)
+        self._render()
 
     def append_token(self, text: str) -> None:
         if not self.answering or self.stopping:

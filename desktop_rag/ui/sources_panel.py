@@ -157,6 +157,19 @@ class SourcesPanel(QWidget):
                     self.list.setCurrentRow(row)
                     self.source_activated.emit(c)
 
+    def preview(self, citation: Citation) -> None:
+        """Preview ``citation`` (a quote, say: part of a listed passage), marking its passage in the list."""
+        self.mark(citation.number)
+        self.source_activated.emit(citation)
+
+    def mark(self, number: int) -> None:
+        """Select the listed passage [``number``] (none if it is not listed) without previewing it."""
+        rows = [row for row, c in enumerate(self.citations) if c.number == number]
+        if rows:
+            self.list.setCurrentRow(rows[0])
+        else:
+            self.list.setCurrentRow(-1)
+
     def _on_list_item_activated(self, item: QListWidgetItem) -> None:
         self.source_activated.emit(item.data(CITATION_ROLE))
 

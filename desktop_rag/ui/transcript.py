@@ -1,9 +1,14 @@
-"""HTML for the chat transcript. Model output is plain text: every piece of it is escaped.
+"""HTML for the chat transcript. Model output and document text are plain text: every piece is escaped.
+
+An answer shows first what the documents say: up to three lines quoted verbatim from the passages
+("From your documents"), each over a link ``quote:<message>:<i>`` naming its file and page, on a
+tinted background so they read as evidence, apart from the model's words. When search was unsure
+(passages found, no line answers) a note says so instead. The model's sentences follow.
 
 The only markup in the transcript is ours: citation markers are links ``cite:<message>:<n>``
 placed after the sentence they support, and sentences no source supports are links
 ``unsupported:<message>:<sentence>`` drawn in a warning colour with an underline (hovering one
-shows why). Nothing the model writes can become a link, an image or a tag.
+shows why). Nothing the model or a document says can become a link, an image or a tag.
 """
 
 from __future__ import annotations
@@ -12,13 +17,29 @@ import html
 from dataclasses import dataclass
 from typing import Sequence
 
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 
+from desktop_rag.core.answer.answerer import UNSURE
 from desktop_rag.core.answer.citations import strip_markers
 from desktop_rag.core.store.conversations import StoredMessage
+from desktop_rag.core.types import Quote
+from desktop_rag.ui.page_view import HIGHLIGHT_EDGE, HIGHLIGHT_FILL
 
 UNSUPPORTED_TIP = "No retrieved passage supports this sentence. Check it against your documents."
 LEGEND = "Underlined sentences are not supported by any source: check them."
+QUOTES_TITLE = "From your documents"
+QUOTE_TIP = "Show this line highlighted on its page"
+LINK_KINDS = ("cite", "unsupported", "quote")
+# Quotes wear the page preview's highlighter colours (faintly behind, a bar beside): the same
+# colours mark them on their page.
+QUOTE_TINT_SHARE = (0.10, 0.16)  # how much of the highlighter's yellow: dark, light palettes
+QUOTE_BAR = HIGHLIGHT_EDGE.name()
+
+
+def _blend(base: QColor, tint: QColor, share: float) -> str:
+    """``base`` moved ``share`` of the way to ``tint`` (its opacity ignored), as #rrggbb."""
+    mix = [round(b + (t - b) * share) for b, t in zip(base.getRgb()[:3], tint.getRgb()[:3], strict=True)]
+    return QColor(*mix).name()
 
 
 @dataclass(frozen=True)
@@ -29,17 +50,20 @@ class Colors:
     warning: str
     user_background: str
     answer_background: str
+    quote_background: str = "#fdf6e0"
 
     @classmethod
     def from_palette(cls, palette: QPalette) -> "Colors":
-        dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+        base = palette.color(QPalette.ColorRole.Base)
+        dark = base.lightness() < 128
         return cls(
             text=palette.color(QPalette.ColorRole.Text).name(),
             muted=palette.color(QPalette.ColorRole.PlaceholderText).name(),
             link=palette.color(QPalette.ColorRole.Link).name(),
             warning="#ffb74d" if dark else "#a04c00",
             user_background=palette.color(QPalette.ColorRole.AlternateBase).name(),
-            answer_background=palette.color(QPalette.ColorRole.Base).name(),
+            answer_background=base.name(),
+            quote_background=_blend(base, HIGHLIGHT_FILL, QUOTE_TINT_SHARE[0 if dark else 1]),
         )
 
 
@@ -81,28 +105,54 @@ def answer_body(message: StoredMessage, index: int, colors: Colors) -> str:
     return body
 
 
+def _quote_row(quote: Quote, index: int, i: int, colors: Colors) -> str:
+    where = escape(f"{quote.file}, page {quote.page}")
+    gap = '<tr><td colspan="2" style="font-size:3pt">&nbsp;</td></tr>' if i else ""  # a break in the bar
+    return (f'{gap}<tr><td width="3" style="background-color:{QUOTE_BAR}"></td><td>\u201c{escape(quote.text)}\u201d'
+            f'<br><a href="quote:{index}:{i}" style="color:{colors.link}; font-size:small; '
+            f'text-decoration:none">{where}</a></td></tr>')
+
+
+def quotes_html(message: StoredMessage, index: int, colors: Colors) -> str:
+    """What the documents say, verbatim, before the model's answer; or why there is nothing."""
+    if message.unsure:
+        return f'<p style="color:{colors.warning}">{escape(UNSURE)}</p>'
+    if not message.quotes:
+        return ""
+    rows = "".join(_quote_row(q, index, i, colors) for i, q in enumerate(message.quotes))
+    return (f'<table width="100%" cellpadding="5" cellspacing="0" style="background-color:'
+            f'{colors.quote_background}; margin-top:4px; margin-bottom:8px"><tr><td colspan="2">'
+            f'<span style="color:{colors.muted}; font-size:small; font-weight:600">{QUOTES_TITLE}</span>'
+            f"</td></tr>{rows}</table>")
+
+
 def message_html(message: StoredMessage, index: int, colors: Colors) -> str:
     if message.role == "user":
         label, body, background = "You", escape(message.text), colors.user_background
     else:
-        label, body, background = "Answer", answer_body(message, index, colors), colors.answer_background
+        label, background = "Answer", colors.answer_background
+        body = quotes_html(message, index, colors) + answer_body(message, index, colors)
     return (f'<table width="100%" cellpadding="8" cellspacing="0" style="background-color:{background}; '
             f'margin-bottom:6px"><tr><td><span style="color:{colors.muted}; font-weight:600">{label}</span>'
             f"<br>{body}</td></tr></table>")
 
 
-def transcript_html(messages: Sequence[StoredMessage], colors: Colors, streaming: bool = False) -> str:
-    """The whole conversation; with ``streaming`` the last block is an empty answer to append to."""
+def transcript_html(messages: Sequence[StoredMessage], colors: Colors,
+                    streaming: StoredMessage | None = None) -> str:
+    """The whole conversation; with ``streaming`` (the answer being written: its quotes so far, no
+    text) the last block is that answer's quotes over an empty paragraph to append tokens to."""
     blocks = [message_html(m, i, colors) for i, m in enumerate(messages)]
-    if streaming:
-        blocks.append(f'<p style="color:{colors.muted}; font-weight:600">Answer</p><p></p>')
+    if streaming is not None:
+        blocks.append(f'<p style="color:{colors.muted}; font-weight:600">Answer</p>'
+                      f"{quotes_html(streaming, len(messages), colors)}<p></p>")
     return f'<div style="color:{colors.text}">' + "".join(blocks) + "</div>"
 
 
 def parse_link(href: str) -> tuple[str, int, int] | None:
-    """('cite'|'unsupported', message index, number) from a transcript link, else None."""
+    """('cite'|'unsupported'|'quote', message index, number) from a transcript link, else None.
+    The number is a citation's [n], a sentence's index or a quote's index in its answer."""
     parts = href.split(":")
-    if len(parts) != 3 or parts[0] not in ("cite", "unsupported"):
+    if len(parts) != 3 or parts[0] not in LINK_KINDS:
         return None
     try:
         return parts[0], int(parts[1]), int(parts[2])

@@ -189,7 +189,8 @@ class Answerer:
         answer.quotes = [dataclasses.replace(q, passage=passage_of(q, answer.passages)) for q in quotes]
         answer.unsure = not answer.quotes
         answer.timings["quotes_ms"] = (time.perf_counter() - started) * 1000 - answer.timings["retrieve_ms"]
-        yield AnswerEvent("retrieved", passages=tuple(answer.passages), quotes=tuple(answer.quotes))
+        yield AnswerEvent("retrieved", passages=tuple(answer.passages), quotes=tuple(answer.quotes),
+                          unsure=answer.unsure)
         yield from self._generate(messages, answer, started, should_stop)
         self._attribute(answer, vectors)
         answer.timings["total_ms"] = (time.perf_counter() - started) * 1000

@@ -35,6 +35,7 @@ _ROW = re.compile(r"^([A-Za-z][^\d$€£(]{1,80}?)\s*[$€£(]?\s*\(?\d")  # a l
 _STOP_STEMS = {w[:5] for w in STOPWORDS} | {"total", "net"}
 STEM_CHARS = 5  # words compare on their first letters: "expenses" matches "expense"
 _WORD = re.compile(r"[a-z0-9]+")
+_WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[a-z(])")  # a sentence wrapped onto the next line
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _ASKS_AMOUNT = re.compile(
     r"\b(?:how (?:much|many)|what (?:was|were|is|are) (?:the )?(?:total|amount|number|value|percentage|rate)|"
@@ -104,7 +105,7 @@ def candidates(passages: Sequence[Passage]) -> list[_Candidate]:
     found: list[_Candidate] = []
     seen: set[str] = set()
     for rank, passage in enumerate(passages):
-        for unit in split_sentences(passage.text):
+        for unit in split_sentences(_WRAPPED.sub(" ", passage.text)):
             unit = " ".join(unit.split())
             if len(unit.split()) < MIN_WORDS or len(unit) > MAX_QUOTE_CHARS or unit in seen:
                 continue

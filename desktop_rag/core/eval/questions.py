@@ -25,6 +25,7 @@ from desktop_rag.core.types import DocumentInfo, DocumentStatus
 from desktop_rag.errors import FileAccessError, InputFileError
 
 MAX_LISTED_PROBLEMS = 20
+LEVELS: tuple[str, ...] = ("document", "page")
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -298,3 +299,22 @@ def resolve_questions(
         raise problems_error(source, [f"line {s.line}: {s.reason}" for s in skipped],
                              "(index those files, fix the names, or pass --skip-missing to evaluate the others)")
     return resolved, skipped
+
+
+# ------------------------------------------------------------------ gold units
+
+
+def units_of(path: str, page: int, page_end: int, level: str) -> frozenset:
+    """What a passage covers at ``level``: its document, or each page of its span."""
+    if level == "document":
+        return frozenset({path})
+    return frozenset((path, p) for p in range(page, max(page, page_end) + 1))
+
+
+def gold_of(question: ResolvedQuestion, level: str) -> frozenset:
+    return question.gold_docs if level == "document" else question.gold_pages
+
+
+def levels_of(question: ResolvedQuestion) -> tuple[str, ...]:
+    """Document level always; page level only when the question has gold pages."""
+    return LEVELS if question.gold_pages else ("document",)

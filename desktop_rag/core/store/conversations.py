@@ -3,7 +3,9 @@
 Conversations live in their own database file beside the library (``conversations.sqlite3`` in
 the data directory), so chatting never contends with ingestion for the library's write lock,
 and removing a document never rewrites history: an old answer keeps the passages it cited.
-Each message is one row; an answer's sentences and citations are stored as JSON next to its text.
+Each message is one row; an answer's sentences, citations and quotes are stored as JSON next to its
+text. Messages saved by earlier versions lack some keys (quotes, a citation's ``doc_id``): they
+load with the defaults, and keys a later version adds are ignored.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import sqlite3
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from desktop_rag.core.types import UNKNOWN_DOC_ID, Answer, AnswerSentence, Citation
+from desktop_rag.core.types import UNKNOWN_DOC_ID, Answer, AnswerSentence, Citation, Quote
 from desktop_rag.errors import StoreError, StoreWriteError
 
 DB_NAME = "conversations.sqlite3"
@@ -52,7 +54,8 @@ class ConversationInfo:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """One turn. For answers, ``sentences`` and ``citations`` are what the user saw."""
+    """One turn. For answers, ``sentences``, ``citations`` and ``quotes`` are what the user saw;
+    ``unsure``: passages were found but none of their lines answers well (so no quotes)."""
 
     id: int
     role: str
@@ -64,6 +67,20 @@ class StoredMessage:
     found_nothing: bool = False
     error: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    quotes: tuple[Quote, ...] = ()
+    unsure: bool = False
+
+    def quote_citation(self, i: int) -> Citation:
+        """Quote ``i`` as a citation of its page (see :func:`quote_citation`)."""
+        return quote_citation(self.quotes[i], self.citations)
+
+
+def quote_citation(q: Quote, citations: Sequence[Citation]) -> Citation:
+    """The quote as a citation of its page, highlighting the quote alone, numbered as its passage;
+    the passage's chunk is taken from ``citations`` (of passages) when one is that passage, else 0."""
+    chunk_id = next((c.chunk_id for c in citations if c.number == q.passage), 0)
+    return Citation(number=q.passage, file=q.file, path=q.path, page=q.page, chunk_id=chunk_id, text=q.text,
+                    start_offset=q.start_offset, end_offset=q.end_offset, page_end=q.page, doc_id=q.doc_id)
 
 
 def title_for(question: str) -> str:
@@ -76,6 +93,8 @@ def answer_details(answer: Answer) -> dict[str, Any]:
     return {
         "sentences": [asdict(s) for s in answer.sentences],
         "citations": [asdict(c) for c in answer.citations],
+        "quotes": [asdict(q) for q in answer.quotes],
+        "unsure": answer.unsure,
         "stopped": answer.stopped,
         "found_nothing": answer.found_nothing,
         "timings": {k: round(v, 1) for k, v in answer.timings.items()},
@@ -85,10 +104,12 @@ def answer_details(answer: Answer) -> dict[str, Any]:
 def stored_from_answer(answer: Answer) -> StoredMessage:
     """A fresh answer as the message it becomes once saved (no id yet), to show it the same way."""
     return StoredMessage(0, "assistant", answer.text, time.time(), tuple(answer.sentences),
-                         tuple(answer.citations), answer.stopped, answer.found_nothing)
+                         tuple(answer.citations), answer.stopped, answer.found_nothing,
+                         quotes=tuple(answer.quotes), unsure=answer.unsure)
 
 
 _CITATION_FIELDS = frozenset(f.name for f in fields(Citation))
+_QUOTE_FIELDS = frozenset(f.name for f in fields(Quote))
 
 
 def _citation(saved: dict[str, Any]) -> Citation:
@@ -98,15 +119,22 @@ def _citation(saved: dict[str, Any]) -> Citation:
     return Citation(**{"doc_id": UNKNOWN_DOC_ID, **known})
 
 
+def _quote(saved: dict[str, Any]) -> Quote:
+    """A quote as saved; keys this version does not know are ignored."""
+    return Quote(**{k: v for k, v in saved.items() if k in _QUOTE_FIELDS})
+
+
 def _message(row: sqlite3.Row) -> StoredMessage:
     details = json.loads(row["details"] or "{}")
     sentences = tuple(AnswerSentence(s["text"], tuple(s["citations"]), bool(s["supported"]), float(s["score"]))
                       for s in details.get("sentences", []))
     citations = tuple(_citation(c) for c in details.get("citations", []))
-    known = {"sentences", "citations", "stopped", "found_nothing", "error"}
+    quotes = tuple(_quote(q) for q in details.get("quotes", []))
+    known = {"sentences", "citations", "quotes", "unsure", "stopped", "found_nothing", "error"}
     return StoredMessage(row["id"], row["role"], row["text"], row["created_at"], sentences, citations,
                          bool(details.get("stopped")), bool(details.get("found_nothing")),
-                         str(details.get("error", "")), {k: v for k, v in details.items() if k not in known})
+                         str(details.get("error", "")), {k: v for k, v in details.items() if k not in known},
+                         quotes, bool(details.get("unsure")))
 
 
 class ConversationStore:
@@ -168,9 +196,13 @@ class ConversationStore:
     def add_answer(self, conversation_id: int, answer: Answer) -> int:
         return self._add(conversation_id, "assistant", answer.text, answer_details(answer))
 
-    def add_error(self, conversation_id: int, text: str, error: str) -> int:
-        """An answer that failed; what was streamed so far is kept with the reason."""
-        return self._add(conversation_id, "assistant", text, {"error": error})
+    def add_error(self, conversation_id: int, text: str, error: str, quotes: Sequence[Quote] = ()) -> int:
+        """An answer that failed; what was streamed so far is kept with the reason, and the
+        quotes found before it failed (they came from the documents, not from the model)."""
+        details: dict[str, Any] = {"error": error}
+        if quotes:
+            details["quotes"] = [asdict(q) for q in quotes]
+        return self._add(conversation_id, "assistant", text, details)
 
     def _add(self, conversation_id: int, role: str, text: str, details: dict[str, Any]) -> int:
         now = time.time()

@@ -1,0 +1,161 @@
+"""Answer-side evaluation: what the answerer gives the model and shows as quotes (context recall,
+quote accuracy, for questions with gold figures), and the answers themselves (answer accuracy,
+token F1, ROUGE-L, BLEU, citation precision)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Generator, Protocol, Sequence
+
+from desktop_rag.core.eval import metrics as m
+from desktop_rag.core.eval.questions import LEVELS, ResolvedQuestion, gold_of, levels_of, units_of
+from desktop_rag.core.models.chat import never
+from desktop_rag.core.text import figures_in, normalize_figure
+from desktop_rag.core.types import Answer, AnswerEvent, Passage, Quote, RetrievalMode, run_to_end
+from desktop_rag.errors import Cancelled, DesktopRagError
+
+
+@dataclass(frozen=True, slots=True)
+class EvalProgress:
+    """One progress point: ``stage`` is 'indexing', 'generating', 'retrieving' or 'answering'."""
+
+    stage: str
+    done: int
+    total: int
+    message: str = ""
+
+
+class AnswerSource(Protocol):
+    """What answer metrics need of :class:`desktop_rag.core.answer.Answerer`."""
+
+    mode: RetrievalMode
+
+    def ask(self, question: str, should_stop: Callable[[], bool] = never) -> Generator[AnswerEvent, None, Answer]: ...
+
+
+def _score_answer(question: ResolvedQuestion, answer: Answer) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "text": answer.text,
+        **({"answer_accuracy": float(figure_found(question.source.figures, answer.text))}
+           if question.source.figures else {}),
+        "found_nothing": answer.found_nothing,
+        "token_f1": m.token_f1(answer.text, question.source.answer),
+        "rouge_l": m.rouge_l(answer.text, question.source.answer),
+        "bleu-1": m.sentence_bleu(answer.text, question.source.answer, 1),
+        "citations": [{"file": c.file, "page": c.page, "page_end": c.page_end} for c in answer.citations],
+    }
+    for level in levels_of(question):
+        cited = [units_of(c.path, c.page, c.page_end, level) for c in answer.citations]
+        record[f"cited_on_gold@{level}"] = m.citation_hits(cited, gold_of(question, level))[0]
+    return record
+
+
+def evaluate_answers(
+    questions: Sequence[ResolvedQuestion],
+    answerer: AnswerSource,
+    records: list[dict[str, Any]],
+    limit: int,
+    should_cancel: Callable[[], bool] = never,
+) -> Generator[EvalProgress, None, dict[str, Any]]:
+    """Answer the first ``limit`` questions that have a gold answer; score them; fill ``records``."""
+    chosen = [i for i, q in enumerate(questions) if q.source.answer][:max(limit, 0)]
+    started = time.perf_counter()
+    for n, i in enumerate(chosen):
+        if should_cancel():
+            raise Cancelled("evaluation cancelled")
+        yield EvalProgress("answering", n, len(chosen), questions[i].text[:60])
+        try:
+            answer = run_to_end(answerer.ask(questions[i].text, should_cancel))
+        except Cancelled:
+            raise
+        except DesktopRagError as exc:  # a question too long for the context, a model error ...
+            records[i]["answer_result"] = {"error": str(exc)}
+            continue
+        records[i]["answer_result"] = _score_answer(questions[i], answer)
+    yield EvalProgress("answering", len(chosen), len(chosen))
+    summary = summarize_answers(questions, records, chosen)
+    summary.update(mode=answerer.mode, seconds=round(time.perf_counter() - started, 3))
+    return summary
+
+
+def figure_found(figures: Sequence[str], text: str) -> bool:
+    """Whether any of the gold ``figures`` is written in ``text`` (numbers compared normalized)."""
+    return not {normalize_figure(f) for f in figures}.isdisjoint(figures_in(text))
+
+
+def passages_and_quotes(answerer: AnswerSource, question: str,
+                        should_cancel: Callable[[], bool]) -> tuple[tuple[Passage, ...], tuple[Quote, ...]]:
+    """What the answerer gives the model (and shows as quotes) for the question, without generating."""
+    gen = answerer.ask(question, should_cancel)
+    try:
+        for event in gen:
+            if event.kind == "retrieved":
+                return event.passages, event.quotes
+    finally:
+        gen.close()
+    return (), ()
+
+
+def evaluate_context(
+    questions: Sequence[ResolvedQuestion],
+    answerer: AnswerSource,
+    records: list[dict[str, Any]],
+    should_cancel: Callable[[], bool] = never,
+) -> Generator[EvalProgress, None, dict[str, Any]]:
+    """For questions with gold figures: is one among the passages given to the model (context
+    recall), and among the quotes shown above the answer (quote accuracy)?"""
+    chosen = [i for i, q in enumerate(questions) if q.source.figures]
+    started = time.perf_counter()
+    for n, i in enumerate(chosen):
+        if should_cancel():
+            raise Cancelled("evaluation cancelled")
+        yield EvalProgress("quoting", n, len(chosen), questions[i].text[:60])
+        try:
+            passages, quotes = passages_and_quotes(answerer, questions[i].text, should_cancel)
+        except DesktopRagError as exc:
+            records[i]["context_result"] = {"error": str(exc)}
+            continue
+        figures = questions[i].source.figures
+        records[i]["context_result"] = {
+            "context_recall": float(figure_found(figures, " ".join(p.text for p in passages))),
+            "quote_accuracy": float(figure_found(figures, " ".join(q.text for q in quotes))),
+            "quotes": [{"file": q.file, "page": q.page, "text": q.text} for q in quotes],
+        }
+    yield EvalProgress("quoting", len(chosen), len(chosen))
+    results = [records[i]["context_result"] for i in chosen if "context_recall" in records[i]["context_result"]]
+    metrics = {name: sum(r[name] for r in results) / len(results) for name in ("context_recall", "quote_accuracy")
+               } if results else {}
+    return {"count": len(results), "errors": len(chosen) - len(results), "mode": answerer.mode,
+            "metrics": metrics, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def summarize_answers(
+    questions: Sequence[ResolvedQuestion], records: Sequence[dict[str, Any]], chosen: Sequence[int]
+) -> dict[str, Any]:
+    """Mean token F1 and ROUGE-L, corpus BLEU, and citation precision over all cited passages."""
+    scored = [i for i in chosen if "token_f1" in records[i].get("answer_result", {})]
+    results = [records[i]["answer_result"] for i in scored]
+    metrics: dict[str, float] = {}
+    if results:
+        metrics["token_f1"] = sum(r["token_f1"] for r in results) / len(results)
+        metrics["rouge_l"] = sum(r["rouge_l"] for r in results) / len(results)
+        predictions = [r["text"] for r in results]
+        references = [[questions[i].source.answer] for i in scored]
+        metrics["bleu-1"] = m.corpus_bleu(predictions, references, 1)
+        metrics["bleu-4"] = m.corpus_bleu(predictions, references, 4)
+    with_figures = [r["answer_accuracy"] for r in results if "answer_accuracy" in r]
+    if with_figures:
+        metrics["answer_accuracy"] = sum(with_figures) / len(with_figures)
+    for level in LEVELS:
+        rows = [r for r in results if f"cited_on_gold@{level}" in r]
+        cited = sum(len(r["citations"]) for r in rows)
+        if cited:
+            metrics[f"citation_precision@{level}"] = sum(r[f"cited_on_gold@{level}"] for r in rows) / cited
+    return {
+        "count": len(results),
+        "errors": len(chosen) - len(results),
+        "without_citations": sum(1 for r in results if not r["citations"]),
+        "metrics": metrics,
+        "bleu_signature": m.bleu_signature(1) if results else "",
+    }
