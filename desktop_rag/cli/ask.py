@@ -67,7 +67,8 @@ def _print_quotes(quotes: Sequence[Quote]) -> None:
         return
     print("From your documents:")
     for q in quotes:
-        print(f"  \u201c{q.text}\u201d\n      {q.file}, page {q.page}")
+        columns = f"\n      columns: {q.context}" if q.context else ""
+        print(f"  \u201c{q.text}\u201d{columns}\n      {q.file}, page {q.page}")
     print("\nAnswer: ", end="", flush=True)
 
 
@@ -89,7 +90,7 @@ def answer_to_json(answer: Answer, model_name: str, offload: str) -> dict[str, A
         ],
         "quotes": [
             {"text": q.text, "file": q.file, "page": q.page, "path": q.path, "start_offset": q.start_offset,
-             "end_offset": q.end_offset, "passage": q.passage}
+             "end_offset": q.end_offset, "passage": q.passage, "columns": q.context}
             for q in answer.quotes
         ],
         "unsupported": answer.unsupported,

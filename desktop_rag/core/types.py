@@ -225,6 +225,7 @@ class Quote:
     start_offset: int
     end_offset: int
     passage: int
+    context: str = ""  # for a table row: the header lines above it that name its columns
 
 
 @dataclass(frozen=True, slots=True)

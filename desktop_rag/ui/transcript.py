@@ -108,8 +108,10 @@ def answer_body(message: StoredMessage, index: int, colors: Colors) -> str:
 def _quote_row(quote: Quote, index: int, i: int, colors: Colors) -> str:
     where = escape(f"{quote.file}, page {quote.page}")
     gap = '<tr><td colspan="2" style="font-size:3pt">&nbsp;</td></tr>' if i else ""  # a break in the bar
+    columns = (f'<br><span style="color:{colors.muted}; font-size:small">columns: {escape(quote.context)}</span>'
+               if quote.context else "")
     return (f'{gap}<tr><td width="3" style="background-color:{QUOTE_BAR}"></td><td>\u201c{escape(quote.text)}\u201d'
-            f'<br><a href="quote:{index}:{i}" style="color:{colors.link}; font-size:small; '
+            f'{columns}<br><a href="quote:{index}:{i}" style="color:{colors.link}; font-size:small; '
             f'text-decoration:none">{where}</a></td></tr>')
 
 

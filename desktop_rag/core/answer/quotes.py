@@ -26,6 +26,11 @@ QUOTE_PAGES = 4  # quotes come from the whole text of the first four pages found
 MIN_WORDS = 3
 MAX_QUOTE_CHARS = 400
 CONTEXT_LINES = 3  # lines above a quoted table row given to the model with it
+HEADER_LOOKBACK = 25
+HEADER_CHARS = 160
+_PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ended|fiscal|as of|"
+                     r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+                     r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d)", re.IGNORECASE)
 MIN_SCORE = 0.35  # the best candidate below this: no quote (search found nothing that answers)
 KEEP_SHARE = 0.85  # further quotes must score at least this share of the best
 FIGURE_BONUS = 0.15
@@ -35,7 +40,7 @@ _ROW = re.compile(r"^([A-Za-z][^\d$€£(]{1,80}?)\s*[$€£(]?\s*\(?\d")  # a l
 _STOP_STEMS = {w[:5] for w in STOPWORDS} | {"total", "net"}
 STEM_CHARS = 5  # words compare on their first letters: "expenses" matches "expense"
 _WORD = re.compile(r"[a-z0-9]+")
-_WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[a-z(])")  # a sentence wrapped onto the next line
+_WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[a-z])")  # a sentence wrapped onto the next line
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _ASKS_AMOUNT = re.compile(
     r"\b(?:how (?:much|many)|what (?:was|were|is|are) (?:the )?(?:total|amount|number|value|percentage|rate)|"
@@ -148,15 +153,41 @@ def select_quotes(
     best = scored[0][0]
     if best < MIN_SCORE:
         return []
-    chosen = [c for s, c in scored[:MAX_QUOTES] if s >= KEEP_SHARE * best]
+    chosen: list[_Candidate] = []
+    for s, cand in scored[:MAX_QUOTES * 2]:
+        if len(chosen) == MAX_QUOTES or s < KEEP_SHARE * best:
+            break
+        if not any(_same_figures(cand.text, c.text) for c in chosen):
+            chosen.append(cand)
     return [_quote(c, page_text) for c in chosen]
+
+
+def _same_figures(a: str, b: str) -> bool:
+    """Two lines stating the same figures (a total repeated in two tables) say the same thing."""
+    figures = figures_in(a)
+    return len(figures) >= 2 and figures == figures_in(b)
 
 
 def _quote(cand: _Candidate, page_text: Callable[[int, int], str | None]) -> Quote:
     """The quote with where it sits on its page (character offsets), for highlighting."""
     p = cand.passage
     found = _find(p.text, cand.text) or (0, 0)
-    return Quote(cand.text, p.file, p.path, p.page, p.doc_id, found[0], found[1], p.number)
+    context = column_headers(p.text, found[0]) if _ROW.match(cand.text) and found[1] else ""
+    return Quote(cand.text, p.file, p.path, p.page, p.doc_id, found[0], found[1], p.number, context)
+
+
+def _holds_amounts(line: str) -> bool:
+    """Whether the line states amounts (figures of three digits or more that are not years)."""
+    return any(len(f.replace(".", "")) >= 3 and not _YEAR.match(f) for f in figures_in(line))
+
+
+def column_headers(page: str, offset: int) -> str:
+    """The nearest lines above a table row (within :data:`HEADER_LOOKBACK` lines) that name
+    periods ("Three Months Ended", "June 25, 2022"), joined: what the row's figures are for."""
+    above = page[:offset].splitlines()[-HEADER_LOOKBACK:]
+    headers = [" ".join(line.split())[:HEADER_CHARS] for line in above
+               if _PERIOD.search(line) and not _holds_amounts(line)]
+    return " | ".join(headers[-2:])
 
 
 def quoted_passages(quotes: Sequence[Quote], passages: Sequence[Passage],

@@ -13,7 +13,8 @@ import re
 from desktop_rag.core.text import split_sentences
 
 MAX_ANSWER_SENTENCES = 3
-_TAGS = re.compile(r"</?\s*source\b[^>]*>|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
+_TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
+_TAG_START = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)
 _ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
 _WORDS = re.compile(r"\w+")
 
@@ -29,7 +30,10 @@ def complete_sentences(text: str) -> list[str]:
 
 
 def has_enough(text: str) -> bool:
-    """Whether the answer so far holds three complete sentences, or repeats one."""
+    """Whether the answer so far holds three complete sentences, repeats one, or has started
+    echoing the prompt's ``<source>`` tags (what follows is a copy of a passage, not an answer)."""
+    if _TAG_START.search(text):
+        return True
     keys = [_key(s) for s in complete_sentences(text)]
     keys = [k for k in keys if k]
     return len(keys) >= MAX_ANSWER_SENTENCES or len(set(keys)) < len(keys)

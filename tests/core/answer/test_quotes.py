@@ -66,3 +66,20 @@ def test_a_quote_outside_the_passages_is_given_to_the_model_with_the_lines_above
     assert given[0].text.endswith("Total net sales 82,959") and "Services 19,604" in given[0].text
     assert given[0].page == 4 and PAGES[(1, 4)][given[0].start_offset:given[0].end_offset] == given[0].text
     assert passage_of(quotes[0], [matched]) == 0 and quoted_passages(quotes[:1], given, page_text) == given
+
+
+def test_a_quoted_table_row_carries_the_headers_that_name_its_columns() -> None:
+    from desktop_rag.core.answer.quotes import column_headers
+
+    page = ("Segment results (dollars in millions)\nThree Months Ended Nine Months Ended\nJune 25,\n2022\n"
+            "Americas $ 37,472 $ 35,870 4 % $ 129,850\nTotal net sales $ 82,959 $ 81,434 2 % $ 304,182")
+    assert column_headers(page, page.index("Total net sales")) == "Three Months Ended Nine Months Ended"
+    quote = quotes_for("What were Apple's total net sales?", frozenset({"apple"}))[0]
+    assert quote.context == "Three Months Ended June 25, 2022"
+
+
+def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:
+    from desktop_rag.core.answer import quotes as q
+
+    assert q._same_figures("Total net sales $ 82,959 $ 81,434", "Total net sales 82,959 81,434")
+    assert not q._same_figures("Total net sales 82,959", "Services 19,604")

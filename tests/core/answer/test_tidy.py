@@ -24,3 +24,11 @@ def test_streaming_stops_after_three_sentences_or_a_repeat() -> None:
     assert has_enough("Sales rose. Costs fell. Margins grew. ")
     assert has_enough("Sales rose. Costs fell. Sales rose. ")
     assert not has_enough("Sales rose. Sales ro")
+
+
+def test_a_tag_cut_off_by_the_token_limit_goes_too() -> None:
+    assert tidy_answer('Sales rose 2% [5]. <source n="8" file="2022 Q3 AAPL.', cut_off=True) == "Sales rose 2% [5]."
+
+
+def test_streaming_stops_when_the_model_starts_echoing_a_source_tag() -> None:
+    assert has_enough('Sales rose 2% [5]. <source n="8"')
