@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import time
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-from desktop_rag.cli.output import EXIT_OK, drive, print_json
+from desktop_rag.cli.output import EXIT_INTERRUPTED, EXIT_OK, drive, print_json
 from desktop_rag.config import Settings
 from desktop_rag.core.answer.answerer import UNSURE
 from desktop_rag.core.types import Answer, AnswerEvent, Quote
@@ -40,9 +43,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         started = time.perf_counter()
         answerer.warm_up()  # load both models first, so the timings below measure answering only
         load_ms = (time.perf_counter() - started) * 1000
-        # Closing the generator (Ctrl+C) stops the answer: no stop flag is needed here.
-        answer = drive(answerer.ask(args.question), _ignore if args.json else _write_token,
-                       interrupted=ASK_INTERRUPTED)
+        with stop_on_ctrl_c() as stop:
+            answer = drive(answerer.ask(args.question, should_stop=stop.is_set),
+                           _ignore if args.json else _write_token, interrupted=ASK_INTERRUPTED)
+        if stop.is_set():
+            print(ASK_INTERRUPTED, file=sys.stderr)
+            return EXIT_INTERRUPTED
         answer.timings["load_ms"] = load_ms
         model = services.chat_model()
         offload = getattr(model, "offload", None)
@@ -51,6 +57,25 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     _print_sources(answer)
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def stop_on_ctrl_c() -> Iterator[threading.Event]:
+    """Ctrl+C sets the returned flag instead of raising: the answerer checks it between tokens and
+    inside llama.cpp's compute (a KeyboardInterrupt raised there is swallowed by its C callback, and
+    the run ended with a llama_decode error). A second Ctrl+C interrupts as usual."""
+    stop = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _write_token(event: AnswerEvent, _bar: None) -> None:

@@ -95,3 +95,18 @@ def test_help_imports_neither_the_commands_nor_numpy() -> None:
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_ctrl_c_while_asking_sets_the_stop_flag_and_a_second_one_interrupts() -> None:
+    import os
+    import signal
+
+    from desktop_rag.cli.ask import stop_on_ctrl_c
+
+    before = signal.getsignal(signal.SIGINT)
+    with stop_on_ctrl_c() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before

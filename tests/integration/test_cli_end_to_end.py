@@ -97,3 +97,20 @@ def test_ask_with_bad_model_paths(library: Path, tmp_path: Path) -> None:
 def test_ask_remote_endpoint_refused(library: Path) -> None:
     result = cli(library, "ask", "net sales?", "--remote-url", "http://127.0.0.1:9/v1", "--remote-model", "x")
     assert result.returncode == 1 and "127.0.0.1:9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_while_answering_stops_cleanly_with_exit_130(library: Path) -> None:
+    """SIGINT lands inside llama.cpp's compute: it must stop the answer, not fail it."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_rag", "--data-dir", str(library), "ask",
+                             "Describe every risk factor and each segment's results in detail."],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen = proc.stdout.read(1)  # the first output: quotes or the answer's first token
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert seen and proc.returncode == 130, err
+    assert "stopped" in err and "Traceback" not in err and "llama_decode" not in err
