@@ -17,6 +17,7 @@ from typing import Callable, Generator, Sequence
 import numpy as np
 
 from desktop_rag.core.answer.citations import attribute, citations_for
+from desktop_rag.core.answer.running import RunningLines, without_running_lines
 from desktop_rag.core.answer.quotes import passage_of, quoted_passages, select_quotes
 from desktop_rag.core.answer.tidy import has_enough, tidy_answer
 from desktop_rag.core.text import split_sentences
@@ -110,6 +111,7 @@ class Answerer:
         self.k, self.mode, self.max_tokens, self.temperature = k, RetrievalMode(mode), max_tokens, temperature
         self.min_relevance = min_relevance
         self._fixed: tuple[ChatModel, int] | None = None
+        self._running = RunningLines(store.page_texts_of)  # each document's running headers and footers
 
     def warm_up(self) -> None:
         """Load the embedder and a local chat model now rather than on the first question."""
@@ -185,7 +187,9 @@ class Answerer:
             return answer
         passages = merge_hits(hits, self.store.page_text)
         quotes = self.quotes(question, query, passages)
-        messages, answer.passages = self.pack(question, quoted_passages(quotes, passages, self.store.page_text))
+        passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running.of(p.doc_id)))
+                    for p in quoted_passages(quotes, passages, self.store.page_text)]
+        messages, answer.passages = self.pack(question, passages)
         answer.quotes = [dataclasses.replace(q, passage=passage_of(q, answer.passages)) for q in quotes]
         answer.unsure = not answer.quotes
         answer.timings["quotes_ms"] = (time.perf_counter() - started) * 1000 - answer.timings["retrieve_ms"]
@@ -202,7 +206,7 @@ class Answerer:
         if query is None:
             return []
         return select_quotes(question, query, passages, self.embedder.embed, self.store.page_text,
-                             leave_out=self.retriever.naming_words(question))
+                             leave_out=self.retriever.naming_words(question), running=self._running.of)
 
     def _generate(self, messages: list[Message], answer: Answer, started: float,
                   should_stop: Callable[[], bool]) -> Generator[AnswerEvent, None, None]:

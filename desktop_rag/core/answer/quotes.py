@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from desktop_rag.core.answer.running import line_key
 from desktop_rag.core.text import STOPWORDS, content_terms, figures_in, split_sentences
 from desktop_rag.core.types import Passage, Quote
 
@@ -105,13 +106,18 @@ def page_passages(passages: Sequence[Passage], page_text: Callable[[int, int], s
     return out
 
 
-def candidates(passages: Sequence[Passage]) -> list[_Candidate]:
-    """Lines and sentences of the passages, in passage order, long enough to say something."""
+def candidates(passages: Sequence[Passage],
+               running: Callable[[int], frozenset[str]] = lambda doc_id: frozenset()) -> list[_Candidate]:
+    """Lines and sentences of the passages, in passage order, long enough to say something, other
+    than the document's running headers and footers (``running(doc_id)``: their line keys)."""
     found: list[_Candidate] = []
     seen: set[str] = set()
     for rank, passage in enumerate(passages):
+        repeated = running(passage.doc_id)
         for unit in split_sentences(_WRAPPED.sub(" ", passage.text)):
             unit = " ".join(unit.split())
+            if line_key(unit) in repeated:
+                continue
             if len(unit.split()) < MIN_WORDS or len(unit) > MAX_QUOTE_CHARS or unit in seen:
                 continue
             if not any(c.isalpha() for c in unit):
@@ -128,11 +134,12 @@ def select_quotes(
     embed: Callable[[Sequence[str]], np.ndarray],
     page_text: Callable[[int, int], str | None],
     leave_out: frozenset[str] = frozenset(),
+    running: Callable[[int], frozenset[str]] = lambda doc_id: frozenset(),
 ) -> list[Quote]:
     """Up to three quotes from the pages of ``passages`` (the first :data:`QUOTE_PAGES`), best
     first. ``question_vector``: the question's embedding; ``leave_out``: words that only named the
     document ("Apple", "Q2"), which every line of it would match."""
-    pool = candidates(page_passages(passages, page_text, QUOTE_PAGES))
+    pool = candidates(page_passages(passages, page_text, QUOTE_PAGES), running)
     terms = content_terms(question, leave_out) or content_terms(question)
     if not pool or not terms:
         return []

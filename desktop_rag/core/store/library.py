@@ -263,6 +263,11 @@ class Store:
         rows = self._db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})", list(ids)).fetchall()
         return {int(i): np.frombuffer(blob, dtype=np.float32) for i, blob in rows}
 
+    def page_texts_of(self, doc_id: int) -> list[str]:
+        """The text of every page of a document, in page order."""
+        rows = self._db.execute("SELECT text FROM pages WHERE doc_id=? ORDER BY number", (doc_id,)).fetchall()
+        return [r[0] for r in rows]
+
     def page_text(self, doc_id: int, number: int) -> str | None:
         row = self._db.execute("SELECT text FROM pages WHERE doc_id=? AND number=?", (doc_id, number)).fetchone()
         return row[0] if row else None

@@ -32,3 +32,8 @@ def test_a_tag_cut_off_by_the_token_limit_goes_too() -> None:
 
 def test_streaming_stops_when_the_model_starts_echoing_a_source_tag() -> None:
     assert has_enough('Sales rose 2% [5]. <source n="8"')
+
+
+def test_stray_closing_markup_ends_the_answer_and_is_removed() -> None:
+    assert has_enough("Net sales rose 2%.\n</script>")
+    assert tidy_answer("Net sales rose 2%.\n</script>", cut_off=False) == "Net sales rose 2%."

@@ -1,0 +1,55 @@
+"""Running headers and footers: lines a document repeats on most of its pages ("Apple Inc. | Q3
+2022 Form 10-Q | 13"). They say nothing about the passage they sit in, small models copy them
+into answers, and they match every question about the document, so passages lose them before
+the model reads them and quotes never pick them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Sequence
+
+MIN_PAGES = 3
+PAGE_SHARE = 0.3  # a line (its digits aside) on at least this share of the pages is running
+MAX_LINE_CHARS = 120
+_DIGITS = re.compile(r"\d+")
+
+
+def line_key(line: str) -> str:
+    """A line with its numbers blanked and spaces collapsed: page 12's footer matches page 13's."""
+    return _DIGITS.sub("#", " ".join(line.split())).lower()
+
+
+def running_lines(pages: Sequence[str]) -> frozenset[str]:
+    """Keys (:func:`line_key`) of the short lines found on at least 30% of the pages."""
+    if len(pages) < MIN_PAGES:
+        return frozenset()
+    counts: dict[str, int] = {}
+    for text in pages:
+        for key in {line_key(line) for line in text.splitlines() if 0 < len(line.strip()) <= MAX_LINE_CHARS}:
+            counts[key] = counts.get(key, 0) + 1
+    least = max(MIN_PAGES, PAGE_SHARE * len(pages))
+    return frozenset(k for k, n in counts.items() if n >= least and any(c.isalpha() for c in k))
+
+
+def without_running_lines(text: str, running: frozenset[str]) -> str:
+    """``text`` without its running header and footer lines."""
+    if not running:
+        return text
+    return "\n".join(line for line in text.split("\n") if line_key(line) not in running)
+
+
+class RunningLines:
+    """Running lines per document, read once from its pages (``pages_of(doc_id)``)."""
+
+    def __init__(self, pages_of: Callable[[int], Sequence[str]], capacity: int = 256) -> None:
+        self._pages_of, self._capacity = pages_of, capacity
+        self._known: dict[int, frozenset[str]] = {}
+
+    def of(self, doc_id: int) -> frozenset[str]:
+        found = self._known.get(doc_id)
+        if found is None:
+            if len(self._known) >= self._capacity:
+                self._known.clear()
+            found = self._known[doc_id] = running_lines(self._pages_of(doc_id))
+        return found
