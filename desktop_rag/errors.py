@@ -19,6 +19,7 @@ The tree::
     |   +-- GpuOffloadError         GPU layers requested but this build cannot offload
     |   +-- RemoteModelError        an OpenAI-compatible endpoint refused, timed out or sent garbage
     +-- QuestionError               empty question, question too long for the context, ...
+    |   +-- ScopeError              a question limited to documents the library does not hold
     +-- SettingsError               a settings file or value that makes no sense
     +-- Cancelled                   the user stopped a long operation
 
@@ -98,6 +99,10 @@ class RemoteModelError(ModelError):
 
 class QuestionError(DesktopRagError):
     pass
+
+
+class ScopeError(QuestionError):
+    """``--in`` (or a scope picked in the window) names documents the library does not hold."""
 
 
 class SettingsError(DesktopRagError):

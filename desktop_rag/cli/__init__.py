@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from desktop_rag.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Interrupted
 from desktop_rag.cli.subcommands import SUBCOMMANDS, Subcommand
 from desktop_rag.config import Settings, load_settings
-from desktop_rag.errors import DesktopRagError, SettingsError
+from desktop_rag.errors import DesktopRagError, ScopeError, SettingsError
 
 # Settings a subcommand may override with an option of the same dest (absent options are None).
 SETTING_OPTIONS = ("chunk_tokens", "chunk_overlap", "embedding_model", "llm_model", "n_gpu_layers", "n_threads",
@@ -73,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ScopeError as exc:  # --in names no document: a usage error
+        print(f"desktop-rag: error: --in: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except DesktopRagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -13,15 +13,23 @@ from typing import Any, Iterator, Sequence
 from desktop_rag.cli.output import EXIT_INTERRUPTED, EXIT_OK, drive, print_json
 from desktop_rag.config import Settings
 from desktop_rag.core.answer.answerer import UNSURE
+from desktop_rag.core.search.scope import resolve_scope
 from desktop_rag.core.types import Answer, AnswerEvent, Quote
 from desktop_rag.services import Services
 
 ASK_INTERRUPTED = "\nstopped"
 
 
+def _scope(args: argparse.Namespace, services: Services) -> list[int] | None:
+    """The documents ``--in`` names (None: the whole library); ScopeError for unknown names."""
+    return resolve_scope(args.scope, services.store.documents()) if args.scope else None
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     with Services(settings) as services:
-        hits = services.retriever().search(args.query, k=args.k or settings.top_k, mode=settings.retrieval_mode)
+        scope = _scope(args, services)
+        hits = services.retriever().search(args.query, k=args.k or settings.top_k, mode=settings.retrieval_mode,
+                                           scope=scope)
     if args.json:
         print_json([
             {"file": h.file, "page": h.page, "score": round(h.score, 6), "text": h.text,
@@ -39,12 +47,13 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     with Services(settings) as services:
+        scope = _scope(args, services)
         answerer = services.answerer()
         started = time.perf_counter()
         answerer.warm_up()  # load both models first, so the timings below measure answering only
         load_ms = (time.perf_counter() - started) * 1000
         with stop_on_ctrl_c() as stop:
-            answer = drive(answerer.ask(args.question, should_stop=stop.is_set),
+            answer = drive(answerer.ask(args.question, should_stop=stop.is_set, scope=scope),
                            _ignore if args.json else _write_token, interrupted=ASK_INTERRUPTED)
         if stop.is_set():
             print(ASK_INTERRUPTED, file=sys.stderr)

@@ -59,8 +59,14 @@ def _remove_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="path or file name as shown by 'list'")
 
 
+def _add_scope(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--in", dest="scope", action="append", metavar="FILE",
+                   help="search only this document (file name or path as 'list' shows it; repeatable)")
+
+
 def _search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("query")
+    _add_scope(p)
     p.add_argument("--k", type=int, default=None, help="number of results (default: top_k setting)")
     _add_mode(p)
     _add_json(p)
@@ -68,6 +74,7 @@ def _search_arguments(p: argparse.ArgumentParser) -> None:
 
 def _ask_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("question")
+    _add_scope(p)
     p.add_argument("--model", dest="llm_model", help="GGUF model file (default: the bundled SmolLM2-135M)")
     p.add_argument("--n-gpu-layers", type=int, help="layers to offload to the GPU: 0 = CPU only, -1 = all")
     p.add_argument("--threads", dest="n_threads", type=int, help="CPU threads (default: all physical cores)")

@@ -127,6 +127,12 @@ def test_ingest_list_search_remove_with_the_real_model(library: Path, tmp_path: 
     assert top["file"] == "volcanoes.pdf" and "Etna" in top["text"]
     assert top["page"] <= 2 <= top["page_end"], "the Etna sentence is on page 2 of the file"
 
+    scoped = cli(library, "search", "which volcano is very active?", "--json", "--in", "baking.pdf")
+    assert scoped.returncode == 0 and {h["file"] for h in json.loads(scoped.stdout)} == {"baking.pdf"}
+    unknown = cli(library, "search", "volcano", "--in", "volcanos.pdf")
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert "'volcanos.pdf' is not a document in the library (did you mean 'volcanoes.pdf'" in unknown.stderr
+
     result = cli(library, "remove", "volcanoes.pdf")
     assert result.returncode == 0 and "removed" in result.stderr
     listed = json.loads(cli(library, "list", "--json").stdout)

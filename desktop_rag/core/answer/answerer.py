@@ -170,11 +170,13 @@ class Answerer:
         log.debug("best passage similarity %.3f", best)
         return best >= self.min_relevance
 
-    def ask(self, question: str, should_stop: Callable[[], bool] = never) -> Generator[AnswerEvent, None, Answer]:
+    def ask(self, question: str, should_stop: Callable[[], bool] = never,
+            scope: Sequence[int] | None = None) -> Generator[AnswerEvent, None, Answer]:
+        """Answer ``question`` from the library, or only from the documents ``scope`` lists."""
         started = time.perf_counter()
         question = self.check_question(question)
         query = self.retriever.embed_query(question)  # once: for the search, then the relevance check
-        hits = self.retriever.search(question, k=self.k, mode=self.mode, vector=query)
+        hits = self.retriever.search(question, k=self.k, mode=self.mode, vector=query, scope=scope)
         answer = Answer(question=question, text="")
         answer.timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
         ids = [h.chunk_id for h in hits]

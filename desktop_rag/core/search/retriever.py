@@ -55,15 +55,18 @@ class Retriever:
         self.store, self.embedder, self.candidates = store, embedder, candidates
         self._namer = DocumentNamer()
         self._boilerplate: dict[int, bool] = {}  # chunk id -> on a boilerplate page (ids are never reused)
+        self._scope: list[int] | None = None  # the documents the current search may look in
 
     def search(self, query: str, *, k: int, mode: RetrievalMode | str,
-               vector: np.ndarray | None = None) -> list[Hit]:
-        """The ``k`` best passages for ``query``. ``vector``: its embedding, when the caller has it."""
+               vector: np.ndarray | None = None, scope: Sequence[int] | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``query``. ``vector``: its embedding, when the caller has it;
+        ``scope``: the ids of the only documents to search (None: the whole library)."""
         query = query.strip()
-        if not query or k <= 0:
+        if not query or k <= 0 or (scope is not None and not scope):
             return []
+        self._scope = list(scope) if scope is not None else None
         if mode == RetrievalMode.KEYWORD:
-            return self._hits(self.store.keyword_search(self._keyword_expression(query), k))
+            return self._hits(self.store.keyword_search(self._keyword_expression(query), k, self._scope))
         if mode not in (RetrievalMode.DENSE, RetrievalMode.HYBRID):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         if vector is None:
@@ -94,8 +97,8 @@ class Retriever:
         """
         depth = max(self.candidates, k)
         rankings = [
-            [cid for cid, _ in self.store.dense_search(vector, depth)] if vector is not None else [],
-            [cid for cid, _ in self.store.keyword_search(self._keyword_expression(query), depth)],
+            [cid for cid, _ in self.store.dense_search(vector, depth, self._scope)] if vector is not None else [],
+            [cid for cid, _ in self.store.keyword_search(self._keyword_expression(query), depth, self._scope)],
         ]
         fused = dict(reciprocal_rank_fusion(rankings))
         weights = self.named_weights(query)
@@ -181,6 +184,9 @@ class Retriever:
         best are a third of the library or more: then the question singles nothing out.
         """
         profiles = self.store.document_profiles(COVER_CHARS)
+        if self._scope is not None:
+            allowed = set(self._scope)
+            profiles = [p for p in profiles if p.doc_id in allowed]
         scores = self._namer.scores(query, profiles, self.store.keywords.term_document_counts)
         best = max(scores.values(), default=0.0)
         leaders = sum(1 for s in scores.values() if s >= NAMED_TIE_SHARE * best)
@@ -191,7 +197,7 @@ class Retriever:
         return {d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen[:NAMED_MAX_DOCUMENTS]}
 
     def _dense(self, vector: np.ndarray | None, k: int) -> list[tuple[int, float]]:
-        return [] if vector is None else self.store.dense_search(vector, k)
+        return [] if vector is None else self.store.dense_search(vector, k, self._scope)
 
     def _hits(self, scored: Sequence[tuple[int, float]]) -> list[Hit]:
         rows = self.store.chunk_rows(cid for cid, _ in scored)
