@@ -13,8 +13,8 @@ import re
 from desktop_rag.core.text import split_sentences
 
 MAX_ANSWER_SENTENCES = 3
-_TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|</\s*[a-z]+\s*>|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
-_TAG_START = re.compile(r"<\s*/?\s*source\b|</\s*[a-z]+\s*>", re.IGNORECASE)  # echoed or stray markup
+_TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
+_TAG_START = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)  # the prompt's own delimiters, echoed
 _ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
 _WORDS = re.compile(r"\w+")
 
@@ -31,8 +31,8 @@ def complete_sentences(text: str) -> list[str]:
 
 def has_enough(text: str) -> bool:
     """Whether the answer so far holds three complete sentences, repeats one, or has started
-    echoing the prompt's ``<source>`` tags or closing stray markup (``</script>``): what follows
-    is a copy of a passage or noise, not an answer."""
+    echoing the prompt's ``<source>`` tags (what follows is a copy of a passage, not an answer).
+    Other markup is the model's text like any other: shown escaped, never dropped."""
     if _TAG_START.search(text):
         return True
     keys = [_key(s) for s in complete_sentences(text)]

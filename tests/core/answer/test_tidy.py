@@ -34,6 +34,6 @@ def test_streaming_stops_when_the_model_starts_echoing_a_source_tag() -> None:
     assert has_enough('Sales rose 2% [5]. <source n="8"')
 
 
-def test_stray_closing_markup_ends_the_answer_and_is_removed() -> None:
-    assert has_enough("Net sales rose 2%.\n</script>")
-    assert tidy_answer("Net sales rose 2%.\n</script>", cut_off=False) == "Net sales rose 2%."
+def test_other_markup_is_kept_as_text_for_the_window_to_escape() -> None:
+    assert not has_enough('Revenue was 42. <a href="x">click</a>')
+    assert tidy_answer('Revenue was 42. <a href="x">click</a>', cut_off=False) == 'Revenue was 42. <a href="x">click</a>'
