@@ -23,6 +23,7 @@ from desktop_rag.core.types import Passage, Quote
 
 MAX_QUOTES = 3
 MAX_CANDIDATES = 400
+EMBED_LIMIT = 96  # lines embedded per question, those sharing most words with it
 QUOTE_PAGES = 4  # quotes come from the whole text of the first four pages found
 MIN_WORDS = 3
 MAX_QUOTE_CHARS = 400
@@ -70,17 +71,25 @@ def _has_figure(text: str) -> bool:
     return any(not _YEAR.match(f) and (len(f) > 1 or "." in f) for f in figures_in(text))
 
 
-def _row_score(text: str, asked: set[str], similarity: float) -> float:
-    """How well a table row answers: the share of its label's words ("Research and development",
-    "Effective tax rate") that the question uses. Rows are mostly figures, so their meaning and
-    their share of the question's words say little; their label says what the figures are."""
+def _label_share(text: str, asked: set[str]) -> float:
+    """For a table row, the share of its label's words ("Research and development", "Effective
+    tax rate") that the question uses (0 for other lines). Rows are mostly figures, so their
+    meaning and their share of the question's words say little; their label says what they are."""
     match = _ROW.match(text)
     if not match:
         return 0.0
     label = {w for w in _stems(match.group(1)) if not w.isdigit()} - _STOP_STEMS
-    if not label:
-        return 0.0
-    return ROW_LABEL_SHARE * len(label & asked) / len(label) + (1 - ROW_LABEL_SHARE) * similarity
+    return len(label & asked) / len(label) if label else 0.0
+
+
+def _word_scores(pool: Sequence[_Candidate], terms: Sequence[str]) -> list[tuple[float, float]]:
+    """(share of the question's words a line holds, weighted by rarity; row-label share) per line."""
+    stems = [_stems(c.text) for c in pool]
+    weights = _rarity({t[:STEM_CHARS] for t in terms}, stems)
+    total = sum(weights.values())
+    asked = _stems(" ".join(terms))
+    return [(sum(w for t, w in weights.items() if t in words) / total, _label_share(c.text, asked))
+            for c, words in zip(pool, stems)]
 
 
 def _rarity(wanted: set[str], pool: Sequence[set[str]]) -> dict[str, float]:
@@ -143,16 +152,22 @@ def select_quotes(
     terms = content_terms(question, leave_out) or content_terms(question)
     if not pool or not terms:
         return []
-    similarity = embed([c.text for c in pool]) @ question_vector
-    stems = [_stems(c.text) for c in pool]
-    weights = _rarity({t[:STEM_CHARS] for t in terms}, stems)
+    words = _word_scores(pool, terms)
+    # Only lines that share a word with the question are embedded (the costly part): a line with
+    # none cannot reach MIN_SCORE on meaning alone with this embedder.
+    shortlist = sorted((i for i, w in enumerate(words) if max(w) > 0), key=lambda i: max(words[i]),
+                       reverse=True)[:EMBED_LIMIT]
+    if not shortlist:
+        return []
+    similarity = embed([pool[i].text for i in shortlist]) @ question_vector
     amount = asks_for_amount(question)
     scored = []
-    asked = _stems(" ".join(terms))
-    for cand, sim, words in zip(pool, similarity, stems):
-        lexical = sum(w for t, w in weights.items() if t in words) / sum(weights.values())
+    for i, sim in zip(shortlist, similarity):
+        (lexical, label), cand = words[i], pool[i]
         score = SEMANTIC_SHARE * float(sim) + (1 - SEMANTIC_SHARE) * lexical
-        score = max(score, _row_score(cand.text, asked, float(sim))) - 0.01 * cand.rank
+        if label:
+            score = max(score, ROW_LABEL_SHARE * label + (1 - ROW_LABEL_SHARE) * float(sim))
+        score -= 0.01 * cand.rank
         if amount and _has_figure(cand.text):
             score += FIGURE_BONUS
         scored.append((score, cand))
