@@ -17,6 +17,8 @@ _TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|^\s*sources?:\s*$", re.IGNORECAS
 _TAG_START = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)  # the prompt's own delimiters, echoed
 _ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
 _WORDS = re.compile(r"\w+")
+_MARKUP = re.compile(r"<[^<>]*>")
+_TRAILING_MARKUP = re.compile(r"(?<=[.!?\]\"')])(?:\s*<[^<>]*>)+\s*$")  # "... Accessories. </script>"
 
 
 def _key(sentence: str) -> str:
@@ -45,8 +47,11 @@ def tidy_answer(text: str, cut_off: bool) -> str:
     limit, so a last sentence without an end is dropped (kept, with an ellipsis, if it is all)."""
     sentences: list[str] = []
     seen: set[str] = set()
-    for sentence in split_sentences(_TAGS.sub(" ", text)):
+    text = _TRAILING_MARKUP.sub("", _TAGS.sub(" ", text))
+    for sentence in split_sentences(text):
         key = _key(sentence)
+        if not _WORDS.search(_MARKUP.sub(" ", sentence)):
+            continue  # nothing but markup ("</script>"): noise, not something the model said
         if key and key not in seen:
             seen.add(key)
             sentences.append(" ".join(sentence.split()))

@@ -37,3 +37,7 @@ def test_streaming_stops_when_the_model_starts_echoing_a_source_tag() -> None:
 def test_other_markup_is_kept_as_text_for_the_window_to_escape() -> None:
     assert not has_enough('Revenue was 42. <a href="x">click</a>')
     assert tidy_answer('Revenue was 42. <a href="x">click</a>', cut_off=False) == 'Revenue was 42. <a href="x">click</a>'
+
+
+def test_a_sentence_of_nothing_but_markup_is_noise() -> None:
+    assert tidy_answer("Net sales rose 2%. </script>", cut_off=False) == "Net sales rose 2%."
