@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from PySide6.QtCore import QUrl
 
@@ -43,18 +45,25 @@ def answered(qtbot, window, question: str = QUESTION) -> None:  # noqa: ANN001
     wait_idle(qtbot, window)
 
 
-def test_quotes_show_before_the_first_token_and_stay_above_the_answer(qtbot, make_window, docs: Path) -> None:
+@contextmanager
+def answer_held(qtbot, make_window, docs: Path) -> Iterator[object]:  # noqa: ANN001
+    """A window asked the question, its model held before its first word until the block ends."""
     model = GatedChatModel()
     window = make_window(chat_model=model)
     index_docs(qtbot, window, [docs])
     ask(qtbot, window)
     try:
+        yield window
+    finally:
+        model.gate.set()
+
+
+def test_quotes_show_before_the_first_token_and_stay_above_the_answer(qtbot, make_window, docs: Path) -> None:
+    with answer_held(qtbot, make_window, docs) as window:
         qtbot.waitUntil(lambda: SOURCE in window.chat.rendered_text(), timeout=WAIT_MS)
         assert window.chat.answering and window.chat.streamed() == ""  # no token yet
         before = window.chat.rendered_text()
         assert before.index(QUESTION) < before.index(QUOTES_TITLE) < before.index("\u201c") < before.index(SOURCE)
-    finally:
-        model.gate.set()
     qtbot.waitUntil(lambda: "green cheese" in window.chat.rendered_text(), timeout=WAIT_MS)
     streamed = window.chat.rendered_text()
     assert streamed.index(SOURCE) < streamed.index("green cheese")  # tokens go below the quotes
@@ -117,17 +126,11 @@ def test_clicking_a_quote_shows_its_page_with_the_quote_highlighted(qtbot, make_
 
 
 def test_a_quote_is_clickable_while_the_answer_is_being_written(qtbot, make_window, docs: Path) -> None:
-    model = GatedChatModel()
-    window = make_window(chat_model=model)
-    index_docs(qtbot, window, [docs])
-    ask(qtbot, window)
-    try:
+    with answer_held(qtbot, make_window, docs) as window:
         qtbot.waitUntil(lambda: SOURCE in window.chat.rendered_text(), timeout=WAIT_MS)
         window.sources.page_view.show_message("nothing yet")
         window.chat.transcript.anchorClicked.emit(QUrl("quote:1:0"))
         qtbot.waitUntil(lambda: window.sources.page_view.highlight_count > 0, timeout=WAIT_MS)
-    finally:
-        model.gate.set()
     qtbot.waitUntil(lambda: not window.chat.answering, timeout=WAIT_MS)
 
 
@@ -162,15 +165,9 @@ def test_when_search_is_unsure_the_answer_says_so_instead_of_quoting(qtbot, make
 
 
 def test_the_best_quote_is_previewed_on_its_page_once_found(qtbot, make_window, docs: Path) -> None:
-    model = GatedChatModel()
-    window = make_window(chat_model=model)
-    index_docs(qtbot, window, [docs])
-    ask(qtbot, window)
-    try:  # before the model has written a word
+    with answer_held(qtbot, make_window, docs) as window:  # before the model has written a word
         qtbot.waitUntil(lambda: window.sources.page_view.highlight_count > 0, timeout=WAIT_MS)
         assert window.chat.streamed() == ""
-    finally:
-        model.gate.set()
     qtbot.waitUntil(lambda: not window.chat.answering, timeout=WAIT_MS)
     wait_idle(qtbot, window)
     quote = window.chat.last_message().quotes[0]

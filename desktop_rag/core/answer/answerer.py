@@ -17,7 +17,7 @@ from typing import Callable, Generator, Sequence
 import numpy as np
 
 from desktop_rag.core.answer.citations import attribute, citations_for
-from desktop_rag.core.answer.running import RunningLines, without_running_lines
+from desktop_rag.core.answer.running import running_lines, without_running_lines
 from desktop_rag.core.answer.quotes import passage_of, quoted_passages, select_quotes
 from desktop_rag.core.answer.tidy import has_enough, tidy_answer
 from desktop_rag.core.text import split_sentences
@@ -111,7 +111,6 @@ class Answerer:
         self.k, self.mode, self.max_tokens, self.temperature = k, RetrievalMode(mode), max_tokens, temperature
         self.min_relevance = min_relevance
         self._fixed: tuple[ChatModel, int] | None = None
-        self._running = RunningLines(store.page_texts_of)  # each document's running headers and footers
 
     def warm_up(self) -> None:
         """Load the embedder and a local chat model now rather than on the first question."""
@@ -176,7 +175,8 @@ class Answerer:
         started = time.perf_counter()
         question = self.check_question(question)
         query = self.retriever.embed_query(question)  # once: for the search, then the relevance check
-        hits = self.retriever.search(question, k=self.k, mode=self.mode, vector=query, scope=scope)
+        named = self.retriever.named(question, scope)  # once: for the search, then the quotes
+        hits = self.retriever.search(question, k=self.k, mode=self.mode, vector=query, scope=scope, named=named)
         answer = Answer(question=question, text="")
         answer.timings["retrieve_ms"] = (time.perf_counter() - started) * 1000
         ids = [h.chunk_id for h in hits]
@@ -188,8 +188,8 @@ class Answerer:
             answer.sentences = [AnswerSentence(NOTHING_FOUND, (), True)]
             return answer
         passages = merge_hits(hits, self.store.page_text)
-        quotes = self.quotes(question, query, passages)
-        passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running.of(p.doc_id)))
+        quotes = self.quotes(question, query, passages, named.words)
+        passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
                     for p in quoted_passages(quotes, passages, self.store.page_text)]
         messages, answer.passages = self.pack(question, passages)
         answer.quotes = [dataclasses.replace(q, passage=passage_of(q, answer.passages)) for q in quotes]
@@ -202,13 +202,22 @@ class Answerer:
         answer.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return answer
 
-    def quotes(self, question: str, query: np.ndarray | None, passages: Sequence[Passage]) -> list[Quote]:
+    def quotes(self, question: str, query: np.ndarray | None, passages: Sequence[Passage],
+               naming_words: frozenset[str] = frozenset()) -> list[Quote]:
         """The sentences or table rows of ``passages`` that best answer the question (whose
-        embedding is ``query``), verbatim."""
+        embedding is ``query``), verbatim; ``naming_words`` only named the documents."""
         if query is None:
             return []
         return select_quotes(question, query, passages, self.embedder.embed, self.store.page_text,
-                             leave_out=self.retriever.naming_words(question), running=self._running.of)
+                             leave_out=naming_words, running=self._running_lines)
+
+    def _running_lines(self, doc_id: int) -> frozenset[str]:
+        """The document's running headers and footers, worked out once while the library stays
+        the same (the store keeps them across questions)."""
+        def read(keys: list) -> dict:  # noqa: ANN001 - keys of the store's derived facts
+            return {key: running_lines(self.store.page_texts_of(key[1])) for key in keys}
+
+        return self.store.facts.get_many([("running", doc_id)], read)[("running", doc_id)]
 
     def _generate(self, messages: list[Message], answer: Answer, started: float,
                   should_stop: Callable[[], bool]) -> Generator[AnswerEvent, None, None]:

@@ -18,7 +18,6 @@ from desktop_rag.core.text import figures_in, query_terms, split_sentences
 from desktop_rag.core.types import AnswerSentence, Citation, Passage
 
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 SUPPORT_THRESHOLD = 0.45
 MIN_CLAIM_WORDS = 3
 
@@ -40,8 +39,8 @@ def lexical_support(sentence: str, passage: str) -> float:
     if not words:
         return 0.0
     passage_words = set(query_terms(passage))
-    numbers = {n.replace(",", "") for n in _NUMBER.findall(sentence)}
-    passage_numbers = {n.replace(",", "") for n in _NUMBER.findall(passage)}
+    numbers = figures_in(strip_markers(sentence))
+    passage_numbers = figures_in(passage)
     hits = sum(1 for w in words if w in passage_words) + sum(1 for n in numbers if n in passage_numbers)
     return hits / (len(words) + len(numbers))
 

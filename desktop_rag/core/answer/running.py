@@ -7,7 +7,7 @@ the model reads them and quotes never pick them.
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from typing import Sequence
 
 MIN_PAGES = 3
 PAGE_SHARE = 0.3  # a line (its digits aside) on at least this share of the pages is running
@@ -37,19 +37,3 @@ def without_running_lines(text: str, running: frozenset[str]) -> str:
     if not running:
         return text
     return "\n".join(line for line in text.split("\n") if line_key(line) not in running)
-
-
-class RunningLines:
-    """Running lines per document, read once from its pages (``pages_of(doc_id)``)."""
-
-    def __init__(self, pages_of: Callable[[int], Sequence[str]], capacity: int = 256) -> None:
-        self._pages_of, self._capacity = pages_of, capacity
-        self._known: dict[int, frozenset[str]] = {}
-
-    def of(self, doc_id: int) -> frozenset[str]:
-        found = self._known.get(doc_id)
-        if found is None:
-            if len(self._known) >= self._capacity:
-                self._known.clear()
-            found = self._known[doc_id] = running_lines(self._pages_of(doc_id))
-        return found

@@ -73,6 +73,9 @@ def evaluate_answers(
             records[i]["answer_result"] = {"error": str(exc)}
             continue
         records[i]["answer_result"] = _score_answer(questions[i], answer)
+        if questions[i].source.figures:
+            records[i]["context_result"] = context_record(questions[i].source.figures, answer.passages,
+                                                          answer.quotes)
     yield EvalProgress("answering", len(chosen), len(chosen))
     summary = summarize_answers(questions, records, chosen)
     summary.update(mode=answerer.mode, seconds=round(time.perf_counter() - started, 3))
@@ -82,6 +85,15 @@ def evaluate_answers(
 def figure_found(figures: Sequence[str], text: str) -> bool:
     """Whether any of the gold ``figures`` is written in ``text`` (numbers compared normalized)."""
     return not {normalize_figure(f) for f in figures}.isdisjoint(figures_in(text))
+
+
+def context_record(figures: Sequence[str], passages: Sequence[Passage], quotes: Sequence[Quote]) -> dict[str, Any]:
+    """Whether a gold figure is among the passages given to the model, and among the quotes."""
+    return {
+        "context_recall": float(figure_found(figures, " ".join(p.text for p in passages))),
+        "quote_accuracy": float(figure_found(figures, " ".join(q.text for q in quotes))),
+        "quotes": [{"file": q.file, "page": q.page, "text": q.text} for q in quotes],
+    }
 
 
 def passages_and_quotes(answerer: AnswerSource, question: str,
@@ -110,18 +122,15 @@ def evaluate_context(
     for n, i in enumerate(chosen):
         if should_cancel():
             raise Cancelled("evaluation cancelled")
+        if "context_result" in records[i]:
+            continue  # answered already: its passages and quotes were scored then
         yield EvalProgress("quoting", n, len(chosen), questions[i].text[:60])
         try:
             passages, quotes = passages_and_quotes(answerer, questions[i].text, should_cancel)
         except DesktopRagError as exc:
             records[i]["context_result"] = {"error": str(exc)}
             continue
-        figures = questions[i].source.figures
-        records[i]["context_result"] = {
-            "context_recall": float(figure_found(figures, " ".join(p.text for p in passages))),
-            "quote_accuracy": float(figure_found(figures, " ".join(q.text for q in quotes))),
-            "quotes": [{"file": q.file, "page": q.page, "text": q.text} for q in quotes],
-        }
+        records[i]["context_result"] = context_record(questions[i].source.figures, passages, quotes)
     yield EvalProgress("quoting", len(chosen), len(chosen))
     results = [records[i]["context_result"] for i in chosen if "context_recall" in records[i]["context_result"]]
     metrics = {name: sum(r[name] for r in results) / len(results) for name in ("context_recall", "quote_accuracy")

@@ -210,12 +210,12 @@ def run_evaluation(
     records = [question_record(q) for q in questions]
     timings = yield from evaluate_retrieval(questions, targets, records, modes, should_cancel)
     answers = context = None
+    if answerer is not None and answer_limit > 0:  # first: answers give their passages and quotes too
+        answers = yield from evaluate_answers(questions, answerer, records, answer_limit, should_cancel)
+        answers["variant"] = targets[0].name if targets else ""
     if answerer is not None and any(q.source.figures for q in questions):
         context = yield from evaluate_context(questions, answerer, records, should_cancel)
         context["variant"] = targets[0].name if targets else ""
-    if answerer is not None and answer_limit > 0:
-        answers = yield from evaluate_answers(questions, answerer, records, answer_limit, should_cancel)
-        answers["variant"] = targets[0].name if targets else ""
     return EvalResult(
         kind=kind, source=source, questions=list(questions), skipped=list(skipped),
         variants={t.name: dict(t.info) for t in targets}, modes=tuple(modes), ks=m.DEFAULT_KS,

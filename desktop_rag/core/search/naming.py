@@ -16,10 +16,11 @@ with several documents nearly tied, prefers the one whose first page carries the
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from desktop_rag.core.text import query_terms
 from desktop_rag.core.types import DocumentProfile
@@ -103,7 +104,8 @@ class _Label:
     date: datetime.date | None
 
 
-def _label_of(profile: DocumentProfile) -> _Label:
+@functools.lru_cache(maxsize=4096)  # a profile is a value: its label never goes stale
+def label_of(profile: DocumentProfile) -> _Label:
     cover = profile.cover[:COVER_CHARS]
     vocabulary = frozenset(query_terms(cover))
     stem = profile.name.rsplit(".", 1)[0]
@@ -112,43 +114,26 @@ def _label_of(profile: DocumentProfile) -> _Label:
     return _Label(frozenset(words), document_date(f"{profile.title} {cover}"))
 
 
-class DocumentNamer:
-    """Scores documents for a question; labels are cached per document profile."""
+def document_scores(question: str, profiles: Sequence[DocumentProfile],
+                    term_document_counts: Callable[[str], Mapping[int, int]]) -> dict[int, float]:
+    """{doc id: score > 0} for the documents the question's words point at."""
+    terms = query_terms(naming_query(question))
+    if not terms or len(profiles) < 2:
+        return {}
+    labels = {p.doc_id: label_of(p) for p in profiles}
+    scores = _label_scores(terms, labels)
+    for doc_id, score in _content_scores(terms, len(labels), term_document_counts).items():
+        scores[doc_id] = scores.get(doc_id, 0.0) + score
+    scores = {d: s for d, s in scores.items() if s > 0}
+    if scores and asks_for_latest(question):
+        _prefer_newest(scores, labels)
+    return scores
 
-    def __init__(self) -> None:
-        self._labels: dict[DocumentProfile, _Label] = {}
 
-    def scores(self, question: str, profiles: Sequence[DocumentProfile],
-               term_document_counts: Callable[[str], Mapping[int, int]]) -> dict[int, float]:
-        """{doc id: score > 0} for the documents the question's words point at."""
-        terms = query_terms(naming_query(question))
-        if not terms or len(profiles) < 2:
-            return {}
-        labels = {p.doc_id: self._label(p) for p in profiles}
-        scores = _label_scores(terms, labels)
-        for doc_id, score in _content_scores(terms, len(labels), term_document_counts).items():
-            scores[doc_id] = scores.get(doc_id, 0.0) + score
-        scores = {d: s for d, s in scores.items() if s > 0}
-        if scores and asks_for_latest(question):
-            _prefer_newest(scores, labels)
-        return scores
-
-    def label_words(self, doc_ids: Sequence[int] | Mapping[int, float]) -> frozenset[str]:
-        """The words of these documents' labels (from profiles scored before)."""
-        wanted = set(doc_ids)
-        words: set[str] = set()
-        for profile, label in self._labels.items():
-            if profile.doc_id in wanted:
-                words |= label.words
-        return frozenset(words)
-
-    def _label(self, profile: DocumentProfile) -> _Label:
-        label = self._labels.get(profile)
-        if label is None:
-            if len(self._labels) > 4096:
-                self._labels.clear()
-            label = self._labels[profile] = _label_of(profile)
-        return label
+def label_words(profiles: Sequence[DocumentProfile], doc_ids: Iterable[int]) -> frozenset[str]:
+    """The words of these documents' labels."""
+    wanted = set(doc_ids)
+    return frozenset().union(*(label_of(p).words for p in profiles if p.doc_id in wanted))
 
 
 def _label_scores(terms: Sequence[str], labels: Mapping[int, _Label]) -> dict[int, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
-from desktop_rag.core.search.naming import COVER_CHARS, DocumentNamer
+from desktop_rag.core.search.naming import COVER_CHARS, document_scores, label_words
 from desktop_rag.core.text import content_terms, query_terms
 from desktop_rag.core.types import Hit, RetrievalMode
 
@@ -24,7 +25,6 @@ NAMED_MAX_DOCUMENTS = 5
 NAMED_WEIGHT = 2.0  # how much a named document's own ranking adds to the library-wide one
 NAMED_SHARPNESS = 2.0  # a document's weight is (score / best) ** this
 BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
-BOILERPLATE_CACHE = 100_000
 
 
 def fts_match_expression(query: str) -> str:
@@ -44,35 +44,48 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
 
 
+@dataclass(frozen=True, slots=True)
+class NamedDocuments:
+    """The documents a question names, ``weights`` {doc id: weight in (0, 1]}, and the words that
+    name them ("apple", "q2", "2023"): every passage of those documents matches those words, so
+    they say nothing about which one answers."""
+
+    weights: dict[int, float]
+    words: frozenset[str]
+
+
+NOTHING_NAMED = NamedDocuments({}, frozenset())
+
+
 class Retriever:
     """Searches one store with one embedder.
 
-    The query's embedding is a value the caller may hold: :meth:`embed_queries` makes it (many
-    questions in one batch), :meth:`search` takes it, and embeds the query itself when not given one.
+    What a search depends on is a value the caller may hold and pass: the query's embedding
+    (:meth:`embed_queries` makes it, many questions in one batch) and the documents it names
+    (:meth:`named`); :meth:`search` works out either itself when not given it.
     """
 
     def __init__(self, store: Store, embedder: Embedder, candidates: int = 50) -> None:
         self.store, self.embedder, self.candidates = store, embedder, candidates
-        self._namer = DocumentNamer()
-        self._boilerplate: dict[int, bool] = {}  # chunk id -> on a boilerplate page (ids are never reused)
-        self._scope: list[int] | None = None  # the documents the current search may look in
 
-    def search(self, query: str, *, k: int, mode: RetrievalMode | str,
-               vector: np.ndarray | None = None, scope: Sequence[int] | None = None) -> list[Hit]:
+    def search(self, query: str, *, k: int, mode: RetrievalMode | str, vector: np.ndarray | None = None,
+               scope: Sequence[int] | None = None, named: NamedDocuments | None = None) -> list[Hit]:
         """The ``k`` best passages for ``query``. ``vector``: its embedding, when the caller has it;
-        ``scope``: the ids of the only documents to search (None: the whole library)."""
+        ``scope``: the ids of the only documents to search (None: the whole library); ``named``:
+        :meth:`named` for this query and scope, when the caller has it."""
         query = query.strip()
         if not query or k <= 0 or (scope is not None and not scope):
             return []
-        self._scope = list(scope) if scope is not None else None
+        scope = list(scope) if scope is not None else None
         if mode == RetrievalMode.KEYWORD:
-            return self._hits(self.store.keyword_search(self._keyword_expression(query), k, self._scope))
+            return self._hits(self.store.keyword_search(self._keyword_expression(query), k, scope))
         if mode not in (RetrievalMode.DENSE, RetrievalMode.HYBRID):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         if vector is None:
             vector = self.embed_query(query)
-        scored = self._dense(vector, k) if mode == RetrievalMode.DENSE else self._hybrid(query, vector, k)
-        return self._hits(scored)
+        if mode == RetrievalMode.DENSE:
+            return self._hits([] if vector is None else self.store.dense_search(vector, k, scope))
+        return self._hits(self._hybrid(query, vector, k, scope, named or self.named(query, scope)))
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray | None:
         """The queries' embeddings, one row each, in one batch; None for an empty library (nothing
@@ -86,7 +99,8 @@ class Retriever:
         vectors = self.embed_queries([query])
         return None if vectors is None else vectors[0]
 
-    def _hybrid(self, query: str, vector: np.ndarray | None, k: int) -> list[tuple[int, float]]:
+    def _hybrid(self, query: str, vector: np.ndarray | None, k: int, scope: list[int] | None,
+                named: NamedDocuments) -> list[tuple[int, float]]:
         """The library-wide dense and keyword rankings fused (RRF), plus, for each document the
         question names, both rankings again within that document, weighted by how clearly it is
         named; boilerplate pages ranked down; then one passage per page before any second one.
@@ -97,26 +111,29 @@ class Retriever:
         """
         depth = max(self.candidates, k)
         rankings = [
-            [cid for cid, _ in self.store.dense_search(vector, depth, self._scope)] if vector is not None else [],
-            [cid for cid, _ in self.store.keyword_search(self._keyword_expression(query), depth, self._scope)],
+            [cid for cid, _ in self.store.dense_search(vector, depth, scope)] if vector is not None else [],
+            [cid for cid, _ in self.store.keyword_search(self._keyword_expression(query), depth, scope)],
         ]
         fused = dict(reciprocal_rank_fusion(rankings))
-        weights = self.named_weights(query)
-        if weights and vector is not None:
-            self._add_named_rankings(fused, query, vector, weights, depth)
+        if named.weights and vector is not None:
+            self._add_named_rankings(fused, query, vector, named, depth)
+        pages = self.store.page_starts(list(fused))
         if not asks_for_boilerplate(set(query_terms(query))):
-            for cid in self._on_boilerplate_pages(list(fused)):
-                fused[cid] *= BOILERPLATE_FACTOR
-        return self._one_per_page_first(sorted(fused.items(), key=lambda kv: kv[1], reverse=True))[:k]
+            boilerplate = self._boilerplate_pages(set(pages.values()))
+            for cid, page in pages.items():
+                if page in boilerplate:
+                    fused[cid] *= BOILERPLATE_FACTOR
+        ranked = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
+        return _one_per_page_first(ranked, pages)[:k]
 
     def _add_named_rankings(self, fused: dict[int, float], query: str, vector: np.ndarray,
-                            weights: dict[int, float], depth: int) -> None:
-        naming = self._namer.label_words(weights)
-        rest = content_terms(query, naming) or content_terms(query) or query_terms(query)
+                            named: NamedDocuments, depth: int) -> None:
+        terms = query_terms(query)
+        rest = content_terms(query, named.words) or content_terms(query) or terms
         match = self._keyword_expression(" ".join(rest))
-        if rest != query_terms(query):
+        if rest != terms:
             vector = self.embedder.embed([" ".join(rest)])[0]
-        for doc_id, weight in weights.items():
+        for doc_id, weight in named.weights.items():
             within = [
                 [cid for cid, _ in self.store.dense_search(vector, depth, doc_ids=[doc_id])],
                 [cid for cid, _ in self.store.keyword_search(match, depth, doc_ids=[doc_id])],
@@ -124,29 +141,14 @@ class Retriever:
             for cid, score in reciprocal_rank_fusion(within):
                 fused[cid] = fused.get(cid, 0.0) + NAMED_WEIGHT * weight * score
 
-    def _on_boilerplate_pages(self, chunk_ids: Sequence[int]) -> list[int]:
-        unknown = [cid for cid in chunk_ids if cid not in self._boilerplate]
-        if unknown:
-            if len(self._boilerplate) > BOILERPLATE_CACHE:
-                self._boilerplate.clear()
-            starts = self.store.page_starts(unknown)
-            texts = self.store.page_texts(starts.values())
-            for cid in unknown:
-                page = starts.get(cid)
-                self._boilerplate[cid] = page is not None and is_boilerplate(texts.get(page, ""))
-        return [cid for cid in chunk_ids if self._boilerplate.get(cid)]
+    def _boilerplate_pages(self, pages: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which of these (doc id, page) pages are boilerplate; known pages are not read again."""
+        def judge(missing: list) -> dict:  # noqa: ANN001 - keys of the store's derived facts
+            texts = self.store.page_texts(page for _, page in missing)
+            return {key: is_boilerplate(texts.get(key[1], "")) for key in missing}
 
-    def _one_per_page_first(self, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """The best passage of each page first, in score order, then the pages' other passages:
-        five results from five pages show the user (and the model) more than five from two."""
-        starts = self.store.page_starts([cid for cid, _ in scored])
-        seen: set[tuple[int, int]] = set()
-        first, later = [], []
-        for cid, score in scored:
-            page = starts.get(cid)
-            (later if page in seen else first).append((cid, score))
-            seen.add(page)  # type: ignore[arg-type]
-        return first + later
+        flags = self.store.facts.get_many((("boilerplate", page) for page in pages), judge)
+        return {key[1] for key, flag in flags.items() if flag}
 
     def _keyword_expression(self, query: str) -> str:
         """The query's words without the ones in thousands of passages (BM25 gives them little
@@ -167,37 +169,33 @@ class Retriever:
                 return together
         return f'"{by_rarity[0]}"'
 
-    def named_documents(self, query: str) -> list[int]:
-        """The documents the question is about (see :meth:`named_weights`), by id."""
-        return sorted(self.named_weights(query))
+    def named_documents(self, query: str, scope: Sequence[int] | None = None) -> list[int]:
+        """The documents the question is about (see :meth:`named`), by id."""
+        return sorted(self.named(query, scope).weights)
 
-    def naming_words(self, query: str) -> frozenset[str]:
-        """The words that name the documents the question names ("apple", "q2", "2023"): every
-        passage of those documents matches them, so they say nothing about which one answers."""
-        return self._namer.label_words(self.named_weights(query))
+    def named_weights(self, query: str, scope: Sequence[int] | None = None) -> dict[int, float]:
+        return self.named(query, scope).weights
 
-    def named_weights(self, query: str) -> dict[int, float]:
-        """{doc id: weight in (0, 1]} of the documents the question names.
+    def named(self, query: str, scope: Sequence[int] | None = None) -> NamedDocuments:
+        """The documents the question names, among ``scope`` (None: the whole library).
 
-        Documents scoring at least half the best (:class:`DocumentNamer`) are named, at most
+        Documents scoring at least half the best (:func:`document_scores`) are named, at most
         five, weighted by ``(score / best) ** 2``; none when the documents nearly tied with the
         best are a third of the library or more: then the question singles nothing out.
         """
         profiles = self.store.document_profiles(COVER_CHARS)
-        if self._scope is not None:
-            allowed = set(self._scope)
+        if scope is not None:
+            allowed = set(scope)
             profiles = [p for p in profiles if p.doc_id in allowed]
-        scores = self._namer.scores(query, profiles, self.store.keywords.term_document_counts)
+        scores = document_scores(query, profiles, self.store.keywords.term_document_counts)
         best = max(scores.values(), default=0.0)
         leaders = sum(1 for s in scores.values() if s >= NAMED_TIE_SHARE * best)
         if best <= 0 or leaders >= len(profiles) * NAMED_MAX_SHARE:
-            return {}
+            return NOTHING_NAMED
         chosen = sorted((d for d, s in scores.items() if s >= NAMED_RELATIVE_SCORE * best),
-                        key=lambda d: scores[d], reverse=True)
-        return {d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen[:NAMED_MAX_DOCUMENTS]}
-
-    def _dense(self, vector: np.ndarray | None, k: int) -> list[tuple[int, float]]:
-        return [] if vector is None else self.store.dense_search(vector, k, self._scope)
+                        key=lambda d: scores[d], reverse=True)[:NAMED_MAX_DOCUMENTS]
+        return NamedDocuments({d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen},
+                              label_words(profiles, chosen))
 
     def _hits(self, scored: Sequence[tuple[int, float]]) -> list[Hit]:
         rows = self.store.chunk_rows(cid for cid, _ in scored)
@@ -212,3 +210,16 @@ class Retriever:
                     end_offset=row["end_offset"], score=score, text=row["text"])
             )
         return hits
+
+
+def _one_per_page_first(scored: list[tuple[int, float]],
+                        pages: dict[int, tuple[int, int]]) -> list[tuple[int, float]]:
+    """The best passage of each page first, in score order, then the pages' other passages:
+    five results from five pages show the user (and the model) more than five from two."""
+    seen: set[tuple[int, int] | None] = set()
+    first, later = [], []
+    for cid, score in scored:
+        page = pages.get(cid)
+        (later if page in seen else first).append((cid, score))
+        seen.add(page)
+    return first + later

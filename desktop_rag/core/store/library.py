@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from desktop_rag.core.store.derived import DerivedFacts
 from desktop_rag.core.store.keyword_index import KeywordIndex
 from desktop_rag.core.store.schema import DOC_COLUMNS, Transaction, create_or_migrate
 from desktop_rag.core.store.vector_index import CHECKSUM_SQL, VectorCache
@@ -74,6 +75,7 @@ class Store:
         self._vectors = VectorCache(self.index_path)
         self._data_version = -1
         self.keywords = KeywordIndex(self._db)
+        self.facts = DerivedFacts(self._db)
 
     # ---------------------------------------------------------- lifecycle
 
@@ -291,13 +293,15 @@ class Store:
         return {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     def page_texts(self, pages: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
-        """{(doc id, page): text} for those of the pages that exist."""
-        found: dict[tuple[int, int], str] = {}
-        for doc_id, number in set(pages):
-            text = self.page_text(doc_id, number)
-            if text is not None:
-                found[(doc_id, number)] = text
-        return found
+        """{(doc id, page): text} for those of the pages that exist, in one query."""
+        wanted = list(set(pages))
+        if not wanted:
+            return {}
+        values = ",".join("(?, ?)" * 1 for _ in wanted)
+        rows = self._db.execute(
+            f"SELECT doc_id, number, text FROM pages WHERE (doc_id, number) IN (VALUES {values})",
+            [v for pair in wanted for v in pair]).fetchall()
+        return {(int(r[0]), int(r[1])): r[2] for r in rows}
 
     def chunk_ids_of(self, doc_ids: Sequence[int]) -> np.ndarray:
         return self.keywords.chunk_ids_of(doc_ids)
@@ -347,6 +351,7 @@ class Store:
         self, remove: Sequence[int] = (), add_ids: Sequence[int] = (), add_vectors: np.ndarray | None = None
     ) -> None:
         self.keywords.invalidate()
+        self.facts.invalidate()
         self._vectors.update(remove, add_ids, add_vectors)
 
     def save_index(self) -> None:

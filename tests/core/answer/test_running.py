@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_rag.core.answer.running import RunningLines, line_key, running_lines, without_running_lines
+from desktop_rag.core.answer.running import line_key, running_lines, without_running_lines
 
 PAGES = [f"Apple Inc. | Q3 2022 Form 10-Q | {n}\nBody text of page {n} differs {'x' * n}.\nFooter note"
          for n in range(1, 11)]
@@ -21,7 +21,18 @@ def test_passages_lose_their_running_lines_and_keep_the_rest() -> None:
     assert without_running_lines(text, running_lines(PAGES)) == "Total net sales increased 2%."
 
 
-def test_running_lines_are_read_once_per_document() -> None:
+def test_derived_facts_are_worked_out_once_while_the_library_stays_the_same(tmp_path) -> None:  # noqa: ANN001
+    from desktop_rag.core.store.library import Store
+
     reads: list[int] = []
-    lines = RunningLines(lambda doc_id: reads.append(doc_id) or PAGES)
-    assert lines.of(7) == lines.of(7) and reads == [7]
+
+    def read(keys: list) -> dict:  # noqa: ANN001
+        reads.extend(k[1] for k in keys)
+        return {k: running_lines(PAGES) for k in keys}
+
+    with Store(tmp_path / "data") as store:
+        first = store.facts.get_many([("running", 7)], read)
+        assert first == store.facts.get_many([("running", 7)], read) and reads == [7]
+        store.facts.invalidate()  # what a write to the library does
+        store.facts.get_many([("running", 7)], read)
+        assert reads == [7, 7]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from desktop_rag.core.search.naming import (DocumentNamer, asks_for_latest, document_date, naming_query,
+from desktop_rag.core.search.naming import (asks_for_latest, document_date, document_scores, label_words, naming_query,
                                             split_file_name)
 from desktop_rag.core.types import DocumentProfile
 
@@ -52,7 +52,7 @@ PROFILES = [
 
 
 def test_a_question_names_the_document_its_cover_names() -> None:
-    scores = DocumentNamer().scores("What was the largest liability in American Express's balance sheet?",
+    scores = document_scores("What was the largest liability in American Express's balance sheet?",
                                     PROFILES, no_counts)
     assert max(scores, key=scores.get) == 1 and set(scores) == {1}
 
@@ -61,15 +61,14 @@ def test_the_latest_of_near_ties_wins_when_the_question_asks_for_it() -> None:
     profiles = [profile(1, "acme-q1.pdf", "ACME Corp. Quarter ended March 31, 2023"),
                 profile(2, "acme-q2.pdf", "ACME Corp. Quarter ended June 30, 2023"),
                 profile(3, "bolt.pdf", "BOLT Inc. Quarter ended June 30, 2023")]
-    namer = DocumentNamer()
-    plain = namer.scores("What did ACME say about costs?", profiles, no_counts)
+    plain = document_scores("What did ACME say about costs?", profiles, no_counts)
     assert plain[1] == plain[2] and 3 not in plain
-    latest = namer.scores("What did ACME say about costs in its latest report?", profiles, no_counts)
+    latest = document_scores("What did ACME say about costs in its latest report?", profiles, no_counts)
     assert max(latest, key=latest.get) == 2
-    assert namer.label_words([2]) >= {"acme", "corp", "june", "2023"}
+    assert label_words(profiles, [2]) >= {"acme", "corp", "june", "2023"}
 
 
 def test_words_concentrated_in_a_documents_text_name_it() -> None:
     counts = {"tomatoes": {3: 5}}
-    scores = DocumentNamer().scores("how much sun do tomatoes need?", PROFILES, lambda t: counts.get(t, {}))
+    scores = document_scores("how much sun do tomatoes need?", PROFILES, lambda t: counts.get(t, {}))
     assert set(scores) == {3}
