@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
@@ -39,6 +39,19 @@ log = logging.getLogger(__name__)
 TITLE = "Desktop RAG - chat with your PDFs"
 CLOSE_TIMEOUT_MS = 30_000
 RESUME_KEY = "ingest/unfinished"
+
+
+FIRST_RUN_SIZE = QSize(1440, 860)
+SCREEN_SHARE = 0.95
+PANEL_WIDTHS = (430, 600, 410)  # library, chat, sources at the first-run size
+
+
+def first_run_size(available: QRect | None) -> QSize:
+    """1440x860, or less on a smaller screen: a window wider than the screen hides the sources."""
+    if available is None:
+        return FIRST_RUN_SIZE
+    return QSize(min(FIRST_RUN_SIZE.width(), int(available.width() * SCREEN_SHARE)),
+                 min(FIRST_RUN_SIZE.height(), int(available.height() * SCREEN_SHARE)))
 
 
 class MainWindow(QMainWindow):
@@ -74,7 +87,7 @@ class MainWindow(QMainWindow):
         for panel in (self.library, self.chat, self.sources):
             self.splitter.addWidget(panel)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([430, 600, 410])
+        self.splitter.setSizes(list(PANEL_WIDTHS))
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -305,7 +318,10 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 860)
+            size = first_run_size(self.screen().availableGeometry() if self.screen() else None)
+            self.resize(size)
+            share = size.width() / FIRST_RUN_SIZE.width()  # a smaller window: every panel in proportion
+            self.splitter.setSizes([int(w * share) for w in PANEL_WIDTHS])
         splitter = self.ui_state.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)

@@ -89,3 +89,13 @@ def test_font_scaling_changes_and_persists(qtbot, make_window) -> None:
     assert int(window.ui_state.value("view/font_steps")) == 1
     qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert QApplication.font().pointSizeF() == size
+
+
+def test_the_first_window_fits_a_small_screen() -> None:
+    from PySide6.QtCore import QRect, QSize
+
+    from desktop_rag.ui.main_window import first_run_size
+
+    assert first_run_size(QRect(0, 0, 1280, 800)) == QSize(1216, 760)
+    assert first_run_size(QRect(0, 0, 2560, 1440)) == QSize(1440, 860)
+    assert first_run_size(None) == QSize(1440, 860)
