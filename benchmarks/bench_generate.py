@@ -103,7 +103,7 @@ def main() -> None:
     rows = [("question", "prompt tok", "ours TTFT ms", "bare TTFT ms", "ours tok/s", "bare tok/s", "tokens")]
     for question in QUESTIONS:
         hits = answerer.retriever.search(question, k=answerer.k, mode=answerer.mode)
-        from desktop_rag.core.answer.answerer import merge_hits
+        from desktop_rag.core.answer.context import merge_hits
 
         messages, _ = answerer.pack(question, merge_hits(hits, services.store.page_text))
         tokens = prompt_tokens(model, messages)

@@ -17,6 +17,7 @@ from typing import Callable, Generator, Sequence
 import numpy as np
 
 from desktop_rag.core.answer.citations import attribute, citations_for
+from desktop_rag.core.answer.context import merge_hits, widen
 from desktop_rag.core.answer.running import running_lines, without_running_lines
 from desktop_rag.core.answer.quotes import passage_of, quoted_passages, select_quotes
 from desktop_rag.core.answer.tidy import has_enough, tidy_answer
@@ -41,7 +42,6 @@ NOTHING_FOUND = "I could not find anything about this in your documents."
 UNSURE = ("Search is unsure: none of the passages found answers this clearly. Name the document, "
           "company or period in the question to narrow the search.")
 PROMPT_MARGIN_TOKENS = 48
-MERGE_GAP_CHARS = 200
 MIN_RELEVANCE = 0.2  # the best passage's cosine similarity to the question below this: nothing found
 
 
@@ -57,37 +57,6 @@ def format_source(p: Passage) -> str:
 def user_message(question: str, sources: Sequence[str]) -> str:
     body = "".join(sources) if sources else "(no sources)\n"
     return f"Sources:\n{body}\nQuestion: {question}"
-
-
-def merge_hits(hits: Sequence[Hit], page_text: Callable[[int, int], str | None]) -> list[Passage]:
-    """Merge overlapping or adjacent hits of the same page, drop repeated texts, number from 1."""
-    groups: list[list[Hit]] = []
-    for hit in hits:
-        for group in groups:
-            head = group[0]
-            if (hit.doc_id == head.doc_id and hit.page == hit.page_end == head.page == head.page_end
-                    and any(h.start_offset - MERGE_GAP_CHARS <= hit.end_offset
-                            and hit.start_offset <= h.end_offset + MERGE_GAP_CHARS for h in group)):
-                group.append(hit)
-                break
-        else:
-            groups.append([hit])
-    passages: list[Passage] = []
-    seen_texts: list[str] = []
-    for group in groups:
-        start, end = min(h.start_offset for h in group), max(h.end_offset for h in group)
-        text = group[0].text
-        if len(group) > 1:
-            text = (page_text(group[0].doc_id, group[0].page) or "")[start:end] or text
-        key = " ".join(text.split())
-        if any(key in seen for seen in seen_texts):  # same text, or wholly inside a kept passage
-            continue
-        seen_texts.append(key)
-        head = group[0]
-        passages.append(Passage(len(passages) + 1, head.doc_id, head.file, head.path, head.page, head.page_end,
-                                start, end if len(group) > 1 else head.end_offset,
-                                tuple(h.chunk_id for h in group), text))
-    return passages
 
 
 class Answerer:
@@ -190,7 +159,7 @@ class Answerer:
         passages = merge_hits(hits, self.store.page_text)
         quotes = self.quotes(question, query, passages, named.words)
         passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
-                    for p in quoted_passages(quotes, passages, self.store.page_text)]
+                    for p in widen(quoted_passages(quotes, passages, self.store.page_text), self.store.page_text)]
         messages, answer.passages = self.pack(question, passages)
         answer.quotes = [dataclasses.replace(q, passage=passage_of(q, answer.passages)) for q in quotes]
         answer.unsure = not answer.quotes

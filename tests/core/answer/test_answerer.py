@@ -13,12 +13,12 @@ from pdfs import write_pdf
 from desktop_rag.config import (DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS, DEFAULT_EXTRACT_MEMORY_MB,
                                 DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_MAX_TOKENS, DEFAULT_RETRIEVAL_MODE,
                                 DEFAULT_TEMPERATURE, DEFAULT_TOP_K)
-from desktop_rag.core.answer.answerer import NOTHING_FOUND, SYSTEM_PROMPT, Answerer, merge_hits
+from desktop_rag.core.answer.answerer import NOTHING_FOUND, SYSTEM_PROMPT, Answerer
 from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.types import Events, Hit
+from desktop_rag.core.types import Events
 from desktop_rag.errors import Cancelled, QuestionError
 
 
@@ -166,17 +166,6 @@ def test_retrieved_text_cannot_close_its_delimiter(tmp_path: Path) -> None:
     user = model.prompts[0][1]["content"]
     assert user.count("</source>") == 1  # only our own closing delimiter
     store.close()
-
-
-def test_merge_hits_joins_neighbours_on_a_page_and_drops_duplicates() -> None:
-    page = "alpha beta gamma delta epsilon zeta eta theta"
-
-    def hit(cid: int, start: int, end: int, doc: int = 1) -> Hit:
-        return Hit(cid, doc, "f.pdf", "/f.pdf", 3, 3, start, end, 1.0, page[start:end])
-
-    passages = merge_hits([hit(1, 0, 16), hit(2, 11, 30), hit(3, 0, 16, doc=2)], lambda d, p: page)
-    assert len(passages) == 1  # doc 2's chunk has the same text as an earlier passage
-    assert passages[0].text == page[0:30] and passages[0].chunk_ids == (1, 2)
 
 
 def test_question_is_embedded_once(store: Store) -> None:
