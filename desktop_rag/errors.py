@@ -18,8 +18,10 @@ The tree::
     |   +-- ModelLoadError          not a GGUF, too large for memory, ...
     |   +-- GpuOffloadError         GPU layers requested but this build cannot offload
     |   +-- RemoteModelError        an OpenAI-compatible endpoint refused, timed out or sent garbage
+    +-- CollectionError             a collection name that is empty, too long or taken, or names no collection
     +-- QuestionError               empty question, question too long for the context, ...
     |   +-- ScopeError              a question limited to documents the library does not hold
+    |       +-- EmptyScopeError     ... or to a collection or selection with no indexed document
     +-- SettingsError               a settings file or value that makes no sense
     +-- Cancelled                   the user stopped a long operation
 
@@ -97,12 +99,20 @@ class RemoteModelError(ModelError):
     pass
 
 
+class CollectionError(DesktopRagError):
+    """A collection name that is empty, too long or already taken, or one that names no collection."""
+
+
 class QuestionError(DesktopRagError):
     pass
 
 
 class ScopeError(QuestionError):
     """``--in`` (or a scope picked in the window) names documents the library does not hold."""
+
+
+class EmptyScopeError(ScopeError):
+    """The scope names a collection (or a selection) with no indexed document: nothing to search in."""
 
 
 class SettingsError(DesktopRagError):

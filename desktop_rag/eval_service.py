@@ -5,6 +5,11 @@ Each settings variant (for example ``chunk_tokens=128``) gets a store of its own
 with those settings; later runs skip unchanged files, so only the first run pays for indexing.
 The main store is the variant "current settings".
 
+``--in NAME`` (``scope``: collection and file names, as for ``search``) restricts every search of
+the run to those documents (in each variant's store, the documents at the same paths). Labelled
+questions whose gold documents are not all in the scope are skipped and listed with the reason,
+not counted as misses; ``--generate`` writes its questions from the scope's documents only.
+
 GUI entry points::
 
     run_self_evaluation(services, n, should_cancel) -> Generator[EvalProgress, None, EvalResult]
@@ -20,12 +25,13 @@ from typing import Any, Callable, Generator, Sequence
 
 from desktop_rag.config import INDEX_SETTINGS, Settings
 from desktop_rag.core.eval.harness import EvalProgress, EvalResult, EvalTarget, run_evaluation
-from desktop_rag.core.eval.questions import load_questions, resolve_questions
+from desktop_rag.core.eval.questions import ResolvedQuestion, SkippedQuestion, load_questions, resolve_questions
 from desktop_rag.core.eval.report import format_table, render_chart, write_results
 from desktop_rag.core.eval.selfeval import DEFAULT_SEED, self_evaluate
 from desktop_rag.core.models.chat import never
+from desktop_rag.core.search.scope import resolve_scope
 from desktop_rag.core.types import DocumentStatus, Events, IngestProgress, IngestReport, RetrievalMode
-from desktop_rag.errors import Cancelled, SettingsError
+from desktop_rag.errors import Cancelled, EmptyScopeError, SettingsError
 from desktop_rag.services import Services, embedder_key
 
 log = logging.getLogger(__name__)
@@ -71,12 +77,66 @@ def _describe(settings: Settings, keys: Sequence[str]) -> Variant:
     return {k: getattr(settings, k) for k in keys}
 
 
-class VariantStores:
-    """The main store plus one store per variant; a context manager that closes what it opened."""
+class EvalScope:
+    """The documents ``--in`` names, held by path: each store has its own document ids."""
 
-    def __init__(self, services: Services, variants: Sequence[Variant] = ()) -> None:
+    def __init__(self, services: Services, names: Sequence[str]) -> None:
+        store = services.store
+        ids = set(resolve_scope(names, store.documents(), store.collections.all()))
+        self.names = list(names)
+        self.paths = frozenset(d.path for d in store.documents() if d.id in ids)
+
+    def ids_in(self, services: Services) -> list[int]:
+        return [d.id for d in services.store.documents() if d.path in self.paths]
+
+    def split(self, questions: Sequence[ResolvedQuestion]) -> tuple[list[ResolvedQuestion], list[SkippedQuestion]]:
+        """The questions whose gold documents are all in the scope, and the others, skipped with why."""
+        kept: list[ResolvedQuestion] = []
+        skipped: list[SkippedQuestion] = []
+        for q in questions:
+            outside = sorted(q.names[p] for p in q.gold_docs if p not in self.paths)
+            if outside:
+                skipped.append(SkippedQuestion(q.line, q.text, f"gold document{'s' if len(outside) > 1 else ''} "
+                                               f"{', '.join(outside)} not in the scope (--in)"))
+            else:
+                kept.append(q)
+        if questions and not kept:
+            raise EmptyScopeError(f"no question has all its gold documents in "
+                                  f"{', '.join(repr(n) for n in self.names)}: nothing to evaluate")
+        return kept, skipped
+
+
+class _ScopedSearcher:
+    """A retriever that searches only the scope's documents (ids of its own store)."""
+
+    def __init__(self, retriever: Any, doc_ids: Sequence[int]) -> None:
+        self.retriever, self.doc_ids = retriever, list(doc_ids)
+
+    def embed_queries(self, queries: Sequence[str]) -> Any:
+        return self.retriever.embed_queries(queries)
+
+    def search(self, query: str, *, k: int, mode: Any, vector: Any = None) -> Any:
+        return self.retriever.search(query, k=k, mode=mode, vector=vector, scope=self.doc_ids)
+
+
+class _ScopedAnswerer:
+    """An answerer that searches only the scope's documents."""
+
+    def __init__(self, answerer: Any, doc_ids: Sequence[int]) -> None:
+        self.answerer, self.doc_ids, self.mode = answerer, list(doc_ids), answerer.mode
+
+    def ask(self, question: str, should_stop: Callable[[], bool] = never) -> Any:
+        return self.answerer.ask(question, should_stop, scope=self.doc_ids)
+
+
+class VariantStores:
+    """The main store plus one store per variant; a context manager that closes what it opened.
+    With a ``scope``, every target searches only its documents."""
+
+    def __init__(self, services: Services, variants: Sequence[Variant] = (), scope: EvalScope | None = None) -> None:
         self.services = services
         self.variants = list(variants)
+        self.scope = scope
         self.keys = sorted({k for v in self.variants for k in v} or {"chunk_tokens"})
         self._opened: list[Services] = []
 
@@ -94,7 +154,11 @@ class VariantStores:
     def _target(self, services: Services, name: str) -> EvalTarget:
         s = services.settings
         info = {**_describe(s, INDEX_SETTINGS), "data_dir": str(s.data_path), **services.store.stats()}
-        return EvalTarget(name, services.retriever(), info)
+        if self.scope is None:
+            return EvalTarget(name, services.retriever(), info)
+        ids = self.scope.ids_in(services)
+        info.update(scope=self.scope.names, scope_documents=len(ids))
+        return EvalTarget(name, _ScopedSearcher(services.retriever(), ids), info)
 
     def targets(self, should_cancel: Callable[[], bool] = never) -> Generator[EvalProgress, None, list[EvalTarget]]:
         """The main store first, then each variant's store, indexing what is missing."""
@@ -154,17 +218,25 @@ def run_labelled_evaluation(
     answer_limit: int = 0,
     skip_missing: bool = False,
     should_cancel: Callable[[], bool] = never,
+    scope: Sequence[str] = (),
 ) -> Generator[EvalProgress, None, EvalResult]:
-    """Score a labelled question file on the main store and each variant store."""
+    """Score a labelled question file on the main store and each variant store (searching only
+    the collections and files ``scope`` names, if any)."""
     questions = load_questions(questions_file)
     resolved, skipped = resolve_questions(questions, services.store.documents(), str(questions_file),
                                           skip_missing=skip_missing)
-    with VariantStores(services, variants) as stores:
+    within = EvalScope(services, scope) if scope else None
+    if within is not None:
+        resolved, outside = within.split(resolved)
+        skipped = sorted([*skipped, *outside], key=lambda s: s.line)
+    with VariantStores(services, variants, within) as stores:
         targets = yield from stores.targets(should_cancel)
         # the user's answerer, at temperature 0 so the same questions give the same answers; also
         # for questions with gold figures, to check the passages and quotes it would give the model
         wanted = answer_limit > 0 or any(q.source.figures for q in resolved)
-        answerer = services.answerer(temperature=0.0) if wanted else None
+        answerer: Any = services.answerer(temperature=0.0) if wanted else None
+        if answerer is not None and within is not None:
+            answerer = _ScopedAnswerer(answerer, within.ids_in(services))
         return (yield from run_evaluation(resolved, targets, kind="labelled", source=str(questions_file),
                                           skipped=skipped, modes=modes, answerer=answerer,
                                           answer_limit=answer_limit, should_cancel=should_cancel))
@@ -179,11 +251,15 @@ def run_self_evaluation(
     modes: Sequence[RetrievalMode | str] = ALL_MODES,
     seed: int = DEFAULT_SEED,
     method: str = "auto",
+    scope: Sequence[str] = (),
 ) -> Generator[EvalProgress, None, EvalResult]:
     """Generate ``n`` questions from the library (chat model at temperature 0, template fallback)
-    and score retrieval on them at page and document level, for each mode and variant."""
+    and score retrieval on them at page and document level, for each mode and variant. With a
+    ``scope``, the questions come from its documents and every search stays in them."""
+    within = EvalScope(services, scope) if scope else None
     chat_model = services.chat_model() if method != "template" else None
-    with VariantStores(services, variants) as stores:
+    with VariantStores(services, variants, within) as stores:
         targets = yield from stores.targets(should_cancel)
         return (yield from self_evaluate(services.store, targets, n, chat_model, seed=seed, method=method,
-                                         modes=modes, should_cancel=should_cancel))
+                                         modes=modes, should_cancel=should_cancel,
+                                         doc_ids=within.ids_in(services) if within else None))

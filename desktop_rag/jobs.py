@@ -15,8 +15,11 @@ from typing import Any, Callable, Generator, Sequence
 
 from desktop_rag.config import Settings
 from desktop_rag.core.ingest.render import RenderedPage, render_page
+from desktop_rag.core.search.scope import Scope, scope_documents
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.types import Answer, AnswerEvent, Citation, IngestProgress, IngestReport
+from desktop_rag.core.types import Answer, AnswerEvent, AnswerSentence, Citation, IngestProgress, IngestReport
+from desktop_rag.errors import ScopeError
+from desktop_rag.folder_collections import Plan, join_collections
 from desktop_rag.ingest_queue import Batch
 from desktop_rag.model_cache import ModelCache
 from desktop_rag.services import Services
@@ -28,22 +31,46 @@ DEFAULT_RENDER_DPI = 120.0
 StopCheck = Callable[[], bool]
 
 
-def ingest(settings: Settings, models: ModelCache, batch: Batch,
+def ingest(settings: Settings, models: ModelCache, batch: Batch, plan: Plan,
            should_stop: StopCheck) -> Generator[IngestProgress, None, IngestReport]:
+    """Index the batch; each file joins the collections ``plan`` names for it as soon as it is done."""
     with Services(settings, embedder=models.embedder) as services:
+        store, joins = services.store, dict(plan)
         if batch.replace:  # re-index: forget the stored copy first, or ingestion skips unchanged files
             for path in batch.paths:
-                doc = services.store.document_by_path(path)
-                if doc is not None:
-                    services.store.remove_document(doc.id)
-        return (yield from services.ingestion(should_stop).run(list(batch.paths)))
+                doc = store.document_by_path(path)
+                if doc is not None:  # ... but not its collections: the new copy joins them again
+                    joins[path] = (*joins.get(path, ()), *store.collections.of_document(doc.id))
+                    store.remove_document(doc.id)
+        return (yield from join_collections(store, services.ingestion(should_stop).run(list(batch.paths)), joins))
 
 
-def answer(settings: Settings, models: ModelCache, shared: SharedStore, question: str,
+def answer(settings: Settings, models: ModelCache, shared: SharedStore, question: str, scope: Scope,
            should_stop: StopCheck) -> Generator[AnswerEvent, None, Answer]:
+    """Answer from the documents ``scope`` holds when the search starts. A scope that holds none
+    now (an empty collection, one deleted since it was picked) is answered with the reason."""
     with shared.use() as store, \
             Services(settings, embedder=models.embedder, chat_model=models.chat_model, store=store) as services:
-        return (yield from services.answerer().ask(question, should_stop))
+        try:
+            doc_ids = scope_documents(scope, store)
+        except ScopeError as exc:
+            return (yield from _nothing_to_search(question, str(exc)))
+        return (yield from services.answerer().ask(question, should_stop, scope=doc_ids))
+
+
+def _nothing_to_search(question: str, why: str) -> Generator[AnswerEvent, None, Answer]:
+    yield AnswerEvent("retrieved")
+    yield AnswerEvent("token", why)
+    return Answer(question, why, sentences=[AnswerSentence(why, (), True)], found_nothing=True)
+
+
+def change_collections(data_path: Path, change: Callable[[Store], Any],
+                       should_stop: StopCheck) -> Generator[str, None, Any]:
+    """One change to the collections (``change(store)``, e.g. create, rename, delete), off the GUI
+    thread: it may wait for ingestion to finish writing a document."""
+    yield "saving"
+    with Store(data_path) as store:
+        return change(store)
 
 
 def remove_documents(data_path: Path, doc_ids: Sequence[int], should_stop: StopCheck) -> Generator[int, None, list[int]]:

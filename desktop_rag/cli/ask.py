@@ -21,8 +21,12 @@ ASK_INTERRUPTED = "\nstopped"
 
 
 def _scope(args: argparse.Namespace, services: Services) -> list[int] | None:
-    """The documents ``--in`` names (None: the whole library); ScopeError for unknown names."""
-    return resolve_scope(args.scope, services.store.documents()) if args.scope else None
+    """The documents the collections and files ``--in`` names hold (None: the whole library);
+    ScopeError for unknown names, EmptyScopeError when they hold no indexed document."""
+    if not args.scope:
+        return None
+    store = services.store
+    return resolve_scope(args.scope, store.documents(), store.collections.all())
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,6 +2,7 @@
 
 The table goes to stdout, a progress bar to stderr; ``--out DIR`` also writes ``DIR/results.json``
 and ``DIR/chart.png`` (and, for ``--generate``, ``DIR/questions.jsonl`` to reuse with ``--questions``).
+``--in NAME`` keeps every search in those collections or files (see :mod:`desktop_rag.eval_service`).
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             print("error: the library is empty; index PDFs first with: desktop-rag ingest PATH...", file=sys.stderr)
             return EXIT_FAILED
         gen: Generator[EvalProgress, None, EvalResult]
+        scope = args.scope or ()
         if args.generate is not None:
             gen = run_self_evaluation(services, args.generate, variants=variants, modes=modes, seed=args.seed,
-                                      method=args.generator)
+                                      method=args.generator, scope=scope)
         else:
             gen = run_labelled_evaluation(services, args.questions, variants=variants, modes=modes,
-                                          answer_limit=args.answers, skip_missing=args.skip_missing)
+                                          answer_limit=args.answers, skip_missing=args.skip_missing, scope=scope)
         result = drive(gen, _StageBar(), bar=BarStyle(), interrupted=EVAL_INTERRUPTED)
     print(format_table(result))
     if args.out:

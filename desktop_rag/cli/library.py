@@ -1,4 +1,5 @@
-"""``desktop-rag ingest | list | remove``: what the library holds."""
+"""``desktop-rag ingest | list | remove``: what the library holds (and, for ``ingest``, which
+collections the files join: see :mod:`desktop_rag.folder_collections`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 from desktop_rag.cli.output import EXIT_FAILED, EXIT_OK, BarStyle, drive, print_json
 from desktop_rag.config import Settings
 from desktop_rag.core.types import DocumentInfo, DocumentStatus, IngestProgress, IngestReport, Stage
+from desktop_rag.folder_collections import Plan, collection_plan, join_collections
 from desktop_rag.services import Services
 
 if TYPE_CHECKING:
@@ -19,11 +21,22 @@ INGEST_INTERRUPTED = "\ninterrupted: documents already indexed are kept; run the
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    plan = collection_plan(args.paths, into=args.collection, by_folder=not args.no_collection)
     with Services(settings) as services:
-        report = drive(services.ingestion().run(args.paths), _show_ingest_progress,
-                       bar=BarStyle(unit="file", leave=True), interrupted=INGEST_INTERRUPTED)
-    _print_ingest_summary(report)
+        ingestion = join_collections(services.store, services.ingestion().run(args.paths), plan)
+        report = drive(ingestion, _show_ingest_progress, bar=BarStyle(unit="file", leave=True),
+                       interrupted=INGEST_INTERRUPTED)
+        _print_ingest_summary(report)
+        _print_collections(services, plan)
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _print_collections(services: Services, plan: Plan) -> None:
+    for name in dict.fromkeys(n for names in plan.values() for n in names):
+        collection = services.store.collections.named(name)
+        if collection is not None:
+            n = collection.count
+            print(f"collection {collection.name!r}: {n} document{'s' if n != 1 else ''}", file=sys.stderr)
 
 
 def _show_ingest_progress(event: IngestProgress, bar: tqdm) -> None:
@@ -55,21 +68,24 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     with Services(settings) as services:
         docs = services.store.documents()
         stats = services.store.stats()
+        collections = services.store.collections.names_by_document()
     if args.json:
         print_json([
             {"file": d.name, "path": d.path, "pages": d.page_count, "chunks": d.chunk_count,
-             "status": d.status, "error": d.error, "sha256": d.sha256, "size": d.size}
+             "status": d.status, "error": d.error, "sha256": d.sha256, "size": d.size,
+             "collections": collections.get(d.id, [])}
             for d in docs
         ])
         return EXIT_OK
     if not docs:
         print("The library is empty. Add PDFs with: desktop-rag ingest PATH...", file=sys.stderr)
         return EXIT_OK
-    width = max(len(d.name) for d in docs)
-    print(f"{'FILE':<{width}}  {'PAGES':>5}  {'CHUNKS':>6}  STATUS")
+    names = {d.id: ", ".join(collections.get(d.id, [])) or "-" for d in docs}
+    width, in_width = max(len(d.name) for d in docs), max(len("COLLECTIONS"), *(len(n) for n in names.values()))
+    print(f"{'FILE':<{width}}  {'PAGES':>5}  {'CHUNKS':>6}  {'COLLECTIONS':<{in_width}}  STATUS")
     for d in docs:
         status = d.status if d.status == DocumentStatus.INDEXED else f"{d.status}: {d.error}"
-        print(f"{d.name:<{width}}  {d.page_count:>5}  {d.chunk_count:>6}  {status}")
+        print(f"{d.name:<{width}}  {d.page_count:>5}  {d.chunk_count:>6}  {names[d.id]:<{in_width}}  {status}")
     print(f"{stats['documents']} documents, {stats['pages']} pages, {stats['chunks']} chunks"
           + (f", {stats['failed']} failed" if stats["failed"] else ""))
     return EXIT_OK

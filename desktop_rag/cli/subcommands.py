@@ -50,6 +50,11 @@ def _add_mode(p: argparse.ArgumentParser) -> None:
 
 def _ingest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH")
+    into = p.add_mutually_exclusive_group()
+    into.add_argument("--collection", metavar="NAME",
+                      help="put every file in this collection (created if needed) instead of one per folder")
+    into.add_argument("--no-collection", action="store_true",
+                      help="do not make a collection of each folder given (the default does)")
     p.add_argument("--chunk-tokens", type=int, help="chunk size in embedder tokens")
     p.add_argument("--chunk-overlap", type=int, help="overlap between chunks in tokens")
     p.add_argument("--embedding-model", help="sentence-transformers model folder")
@@ -60,8 +65,9 @@ def _remove_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _add_scope(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--in", dest="scope", action="append", metavar="FILE",
-                   help="search only this document (file name or path as 'list' shows it; repeatable)")
+    p.add_argument("--in", dest="scope", action="append", metavar="NAME",
+                   help="search only this collection or document (a collection name, or a file name or path "
+                        "as 'list' shows it; repeatable)")
 
 
 def _search_arguments(p: argparse.ArgumentParser) -> None:
@@ -111,6 +117,29 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
                         "only the model, or only the deterministic template")
     p.add_argument("--model", dest="llm_model", help="GGUF chat model for --answers and --generate")
     p.add_argument("--out", type=Path, metavar="DIR", help="write results.json and chart.png here")
+    _add_scope(p)
+
+
+def _collections_arguments(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    listing = actions.add_parser("list", help="list the collections with their document counts (the default)")
+    _add_json(listing)
+    show = actions.add_parser("show", help="list the documents of a collection")
+    show.add_argument("name", metavar="NAME")
+    _add_json(show)
+    create = actions.add_parser("create", help="make a collection, with the documents given")
+    create.add_argument("name", metavar="NAME")
+    create.add_argument("files", nargs="*", metavar="FILE", help="file name or path as 'list' shows it")
+    for action, what in (("add", "put documents in a collection"),
+                         ("remove", "take documents out of a collection (they stay in the library)")):
+        sub = actions.add_parser(action, help=what)
+        sub.add_argument("name", metavar="NAME")
+        sub.add_argument("files", nargs="+", metavar="FILE", help="file name or path as 'list' shows it")
+    delete = actions.add_parser("delete", help="delete a collection (never its documents)")
+    delete.add_argument("name", metavar="NAME")
+    rename = actions.add_parser("rename", help="rename a collection")
+    rename.add_argument("name", metavar="OLD")
+    rename.add_argument("new_name", metavar="NEW")
 
 
 _LIBRARY = "desktop_rag.cli.library"
@@ -120,6 +149,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("ingest", "index PDF files and folders (recursive)", f"{_LIBRARY}:cmd_ingest", _ingest_arguments),
     Subcommand("list", "list indexed documents", f"{_LIBRARY}:cmd_list", _add_json),
     Subcommand("remove", "remove documents from the library", f"{_LIBRARY}:cmd_remove", _remove_arguments),
+    Subcommand("collections", "list, make and change collections (named sets of documents)",
+               "desktop_rag.cli.collections:cmd_collections", _collections_arguments),
     Subcommand("search", "show the passages that best match a query", f"{_ASK}:cmd_search", _search_arguments),
     Subcommand("ask", "answer a question from your documents, with cited sources", f"{_ASK}:cmd_ask",
                _ask_arguments),

@@ -32,6 +32,7 @@ class ChatController(QObject):
         self.current: int | None = None
         self.worker: GeneratorWorker | None = None
         self._question = ""
+        self._scope = ""  # what the answer being written searches, as shown with it ("": everything)
         self._renders = 0  # renders started: only the latest one's page is shown
         self._passages: list[Citation] = []
         self._quotes: tuple[Quote, ...] = ()  # of the answer being written, kept if it fails
@@ -92,11 +93,13 @@ class ChatController(QObject):
             self.current = self.conversations.create(question)
         self.conversations.add_question(self.current, question)
         waiting = self.engine.model_states[LLM][0] == ModelState.LOADING
+        scope = self.chat.scope.scope()
+        self._scope = "" if scope.everything else scope.label
         self.chat.begin_answer(question, "Waiting for the language model to finish loading…" if waiting
-                               else "Searching your documents…")
+                               else "Searching your documents…", scope=self._scope)
         self._question, self._passages, self._quotes = question, [], ()
         self.worker = self.engine.ask(
-            question, yielded=self._on_ask_worker_yielded, returned=self._on_ask_worker_returned,
+            question, scope, yielded=self._on_ask_worker_yielded, returned=self._on_ask_worker_returned,
             aborted=self._on_ask_worker_aborted, errored=self._on_ask_worker_errored,
             finished=self._on_ask_worker_finished)
         self.refresh_list()
@@ -125,8 +128,8 @@ class ChatController(QObject):
 
     def _on_ask_worker_returned(self, answer: Answer) -> None:
         if self.current is not None:
-            self.conversations.add_answer(self.current, answer)
-        self.chat.end_answer(stored_from_answer(answer))
+            self.conversations.add_answer(self.current, answer, self._scope)
+        self.chat.end_answer(stored_from_answer(answer, self._scope))
         shown = answer.citations or self._passages  # nothing cited: the passages the model was given
         if answer.quotes:  # its page is in the preview since retrieval: mark its passage
             self.sources.show_citations(shown)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop_rag.core.store.conversations import ConversationInfo, StoredMessage
 from desktop_rag.core.types import Citation, Quote
+from desktop_rag.ui.scope_selector import ScopeSelector
 from desktop_rag.ui.transcript import QUOTE_TIP, UNSUPPORTED_TIP, Colors, parse_link, transcript_html
 
 WELCOME = ('<div align="center"><br><br><h2>Ask your documents</h2><p>Type a question below and press '
@@ -71,7 +72,7 @@ class ChatPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.splitter)
-        order = (self.question, self.send_button, self.stop_button, self.transcript, self.conversations,
+        order = (self.scope, self.question, self.send_button, self.stop_button, self.transcript, self.conversations,
                  self.new_chat_button, self.delete_button)
         for first, second in zip(order, order[1:], strict=False):
             self.setTabOrder(first, second)
@@ -127,7 +128,7 @@ class ChatPanel(QWidget):
         main_layout = QVBoxLayout(main)
         main_layout.setContentsMargins(0, 0, 0, 0)
         main_layout.addWidget(self.transcript, 1)
-        main_layout.addWidget(self.status)
+        main_layout.addLayout(self._build_scope_row())
         ask_row = QHBoxLayout()
         ask_row.addWidget(self.question, 1)
         buttons = QVBoxLayout()
@@ -136,6 +137,18 @@ class ChatPanel(QWidget):
         ask_row.addLayout(buttons)
         main_layout.addLayout(ask_row)
         return main
+
+    def _build_scope_row(self) -> QHBoxLayout:
+        """"Search in: [scope]" and, beside it, the answer's status."""
+        self.scope = ScopeSelector()
+        label = QLabel("Search &in:")
+        label.setBuddy(self.scope)
+        row = QHBoxLayout()
+        row.addWidget(label)
+        row.addWidget(self.scope)
+        row.addSpacing(12)
+        row.addWidget(self.status, 1)
+        return row
 
     def _build_actions(self) -> None:
         self.send_action = QAction("Send question", self)
@@ -261,12 +274,13 @@ class ChatPanel(QWidget):
         if self.answering and not self.stopping:
             self.stop_requested.emit()
 
-    def begin_answer(self, question: str, status: str = "Searching your documents…") -> None:
-        """Show the question and an empty answer that tokens are appended to."""
+    def begin_answer(self, question: str, status: str = "Searching your documents…", scope: str = "") -> None:
+        """Show the question and an empty answer that tokens are appended to; ``scope`` names what
+        it searches (empty: everything)."""
         self.question.clear()
         self.messages.append(StoredMessage(0, "user", question, time.time()))
         self.answering, self.stopping, self.streamed_text = True, False, ""
-        self.streaming = StoredMessage(0, "assistant", "", time.time())
+        self.streaming = StoredMessage(0, "assistant", "", time.time(), extra={"scope": scope} if scope else {})
         self.status.setText(status)
         self._render()
         self._update_state()
@@ -286,7 +300,7 @@ class ChatPanel(QWidget):
         if not self.answering:
             return
         self.streaming = StoredMessage(0, "assistant", "", self.streaming.created_at, citations=tuple(passages),
-                                       quotes=tuple(quotes), unsure=unsure)
+                                       quotes=tuple(quotes), unsure=unsure, extra=self.streaming.extra)
         self._render()
 
     def append_token(self, text: str) -> None:

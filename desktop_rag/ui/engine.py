@@ -20,8 +20,11 @@ from PySide6.QtCore import QObject, Signal
 from desktop_rag import jobs
 from desktop_rag.config import Settings
 from desktop_rag.core.ingest.pipeline import discover_pdfs
+from desktop_rag.core.search.scope import EVERYTHING, Scope
+from desktop_rag.core.store.collections import CollectionInfo
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import UNKNOWN_DOC_ID, Citation, DocumentInfo, IngestProgress, IngestReport, Stage
+from desktop_rag.folder_collections import collection_plan
 from desktop_rag.ingest_queue import IngestQueue
 from desktop_rag.model_cache import EMBEDDER, LLM, ModelCache, ModelEvent, ModelState
 from desktop_rag.shared_store import SharedStore
@@ -56,6 +59,7 @@ class Engine(QObject):
                                                                 LLM: (ModelState.NOT_LOADED, "")}
         self.settings_action: Action | None = None  # set by the window: "Settings..." next to model errors
         self.queue = IngestQueue()
+        self._joins: dict[str, tuple[str, ...]] = {}  # queued file -> the collections it joins once indexed
         self._ingest_worker: GeneratorWorker | None = None
 
     # ------------------------------------------------------------------ models
@@ -89,8 +93,13 @@ class Engine(QObject):
         """Queued or in-flight files not yet done: what a restart should offer to resume."""
         return self.queue.unfinished
 
-    def add_paths(self, paths: Sequence[str | Path], *, replace: bool = False) -> list[str]:
-        """Queue PDFs (folders are searched); returns the files queued. ``replace`` re-indexes."""
+    def add_paths(self, paths: Sequence[str | Path], *, replace: bool = False,
+                  collect_folders: bool = False) -> list[str]:
+        """Queue PDFs (folders are searched); returns the files queued. ``replace`` re-indexes;
+        ``collect_folders``: each folder's files join a collection named after it."""
+        if collect_folders:
+            for path, names in collection_plan(paths).items():
+                self._joins[path] = tuple(dict.fromkeys((*self._joins.get(path, ()), *names)))
         new = self.queue.add([str(p) for p in discover_pdfs(paths)], replace=replace)
         if new:
             self.ingest_queued.emit(new)
@@ -102,8 +111,9 @@ class Engine(QObject):
         if batch is None:
             return
         n = len(batch.paths)
+        plan = {p: self._joins.pop(p) for p in batch.paths if p in self._joins}
         self._ingest_worker = self.pool.start(
-            partial(jobs.ingest, self.settings, self.models, batch), f"Indexing {n} file{'s' if n != 1 else ''}",
+            partial(jobs.ingest, self.settings, self.models, batch, plan), f"Indexing {n} file{'s' if n != 1 else ''}",
             yielded=self._on_ingest_worker_yielded, returned=self._on_ingest_worker_returned,
             aborted=self._on_ingest_worker_aborted, errored=self._on_ingest_worker_errored,
             finished=self._on_ingest_worker_finished)
@@ -143,6 +153,8 @@ class Engine(QObject):
     def cancel_ingestion(self) -> None:
         """Stop after the current step; files not started are dropped from the queue."""
         dropped = self.queue.cancel()
+        for path in dropped:
+            self._joins.pop(path, None)
         if self._ingest_worker is not None:
             self._ingest_worker.quit()
         if dropped:
@@ -160,11 +172,21 @@ class Engine(QObject):
         return self.pool.start(partial(jobs.remove_documents, self.settings.data_path, list(doc_ids)),
                                "Removing documents", finished=self.library_changed.emit)
 
+    def collections(self) -> list[CollectionInfo]:
+        return self.store.collections.all()
+
+    def change_collections(self, change: Callable[[Store], Any], what: str, **slots: Slot) -> GeneratorWorker:
+        """Run ``change(store)`` (create, add, rename, delete, ...) on a worker; the library is shown
+        again when it is done, and a refused change (a name taken meanwhile) is reported.
+        ``slots`` as for :meth:`WorkerPool.start` (but ``finished``)."""
+        return self.pool.start(partial(jobs.change_collections, self.settings.data_path, change), what,
+                               background=False, finished=self.library_changed.emit, **slots)
+
     # ------------------------------------------------------------------ questions, pages, quality
 
-    def ask(self, question: str, **slots: Slot) -> GeneratorWorker:
-        """Answer ``question``; ``slots`` as for :meth:`WorkerPool.start`."""
-        job = partial(jobs.answer, self.settings, self.models, self.shared_store, question)
+    def ask(self, question: str, scope: Scope = EVERYTHING, **slots: Slot) -> GeneratorWorker:
+        """Answer ``question`` from the documents ``scope`` holds; ``slots`` as for :meth:`WorkerPool.start`."""
+        job = partial(jobs.answer, self.settings, self.models, self.shared_store, question, scope)
         return self.pool.start(job, "Answering", **slots)
 
     def render_page(self, citation: Citation, dpi: float = jobs.DEFAULT_RENDER_DPI, **slots: Slot) -> GeneratorWorker:

@@ -87,6 +87,7 @@ class DocumentTableModel(QAbstractTableModel):
         self._rows: list[DocumentRow] = []
         self._by_path: dict[str, int] = {}
         self.session: set[str] = set()  # files queued since the queue was last empty
+        self.collection_names: dict[int, list[str]] = {}  # doc id -> its collections (for the tooltip)
 
     # -------------------------------------------------------------- Qt interface
 
@@ -107,9 +108,12 @@ class DocumentTableModel(QAbstractTableModel):
         row, col = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
+        if role == Qt.ItemDataRole.ToolTipRole and col == NAME:
+            names = self.collection_names.get(row.doc_id, []) if row.doc_id is not None else []
+            return row.path + (f"\nCollections: {', '.join(names)}" if names else "")
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = row.path if col == NAME else row.status_text
-            return f"{tip}\n{row.message}" if col != NAME and row.message and row.message not in tip else tip
+            tip = row.status_text
+            return f"{tip}\n{row.message}" if row.message and row.message not in tip else tip
         if role == Qt.ItemDataRole.ForegroundRole and col == STATUS and row.status == Stage.FAILED:
             return FAILED_COLOR
         if role == Qt.ItemDataRole.DecorationRole and col == STATUS:

@@ -1,4 +1,5 @@
-"""The library: a drop zone for PDFs and folders, the document table, progress and counts."""
+"""The library: a drop zone for PDFs and folders, the collections, the document table, progress
+and counts."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_rag.core.store.collections import CollectionInfo
 from desktop_rag.core.types import IngestProgress
+from desktop_rag.ui.collection_bar import CollectionFilter, ask_name, confirm_delete
 from desktop_rag.ui.library_model import (
     CHUNKS,
     NAME,
@@ -53,11 +56,18 @@ class LibraryPanel(QWidget):
     remove_requested = Signal(list)  # DocumentRow
     reindex_requested = Signal(list)  # paths
     cancel_requested = Signal()
+    selection_changed = Signal(list)  # (doc id, file name) of each selected document the library holds
+    collection_create_requested = Signal(str, list)  # name, doc ids
+    collection_add_requested = Signal(int, list)  # collection id, doc ids
+    collection_remove_requested = Signal(int, list)  # collection id, doc ids (out of the collection only)
+    collection_rename_requested = Signal(int, str)  # collection id, new name
+    collection_delete_requested = Signal(int)  # collection id (never its documents)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAcceptDrops(True)
         self.model = DocumentTableModel(self)
+        self.filter = self._make_filter()
         self.add_button = QPushButton("Add files…")
         self.add_button.setToolTip("Add PDF files to the library (Ctrl+O)")
         self.add_button.clicked.connect(self.choose_files)
@@ -91,7 +101,7 @@ class LibraryPanel(QWidget):
         self.model.modelReset.connect(self._on_model_changed)
         self.model.rowsInserted.connect(self._on_model_changed)
         self.model.dataChanged.connect(self._on_model_data_changed)
-        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.selectionModel().selectionChanged.connect(self._on_table_selection_changed)
         self._on_model_changed()
 
     # ------------------------------------------------------------------ construction
@@ -119,6 +129,12 @@ class LibraryPanel(QWidget):
         layout.addLayout(buttons)
         layout.addStretch()
         return page
+
+    def _make_filter(self) -> CollectionFilter:
+        bar = CollectionFilter()
+        bar.changed.connect(self._on_filter_changed)
+        bar.menu.aboutToShow.connect(self._on_filter_menu_about_to_show)
+        return bar
 
     def _make_table(self) -> QTableView:
         table = QTableView()
@@ -172,6 +188,7 @@ class LibraryPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        layout.addWidget(self.filter)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.details)
         layout.addLayout(progress_row)
@@ -206,8 +223,13 @@ class LibraryPanel(QWidget):
             self.files_added.emit([folder])
 
     def selected_rows(self) -> list[DocumentRow]:
+        """The selected rows shown (a row hidden by the collection filter is never acted on)."""
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self.model.row(r) for r in rows]
+        return [self.model.row(r) for r in rows if not self.table.isRowHidden(r)]
+
+    def selected_documents(self) -> list[tuple[int, str]]:
+        """(doc id, file name) of the selected documents the library holds."""
+        return [(r.doc_id, r.name) for r in self.selected_rows() if r.doc_id is not None and not r.busy]
 
     def remove_selected(self) -> None:
         rows = [r for r in self.selected_rows() if not r.busy]
@@ -225,7 +247,92 @@ class LibraryPanel(QWidget):
         menu = QMenu(self)
         menu.addAction("Re-index", self.reindex_selected)
         menu.addAction("Remove from library", self.remove_selected)
+        menu.addSeparator()
+        self._add_collection_actions(menu)
         menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    # ------------------------------------------------------------------ collections
+
+    def _add_collection_actions(self, menu: QMenu) -> None:
+        """New, add to, remove from (the collection shown), rename and delete."""
+        ids = [doc_id for doc_id, _ in self.selected_documents()]
+        menu.addAction("New collection from selected…" if ids else "New collection…", self.new_collection)
+        add_to = menu.addMenu("Add selected to collection")
+        for c in self.filter.collections.values():
+            add_to.addAction(f"{c.name} ({c.count})", lambda c=c: self.add_selected_to(c.id))
+        add_to.setEnabled(bool(ids and self.filter.collections))
+        shown = self.filter.current()
+        if shown is None:
+            return
+        remove = menu.addAction(f"Remove selected from “{shown.name}”", self.remove_selected_from_collection)
+        remove.setEnabled(bool(ids))
+        menu.addSeparator()
+        menu.addAction(f"Rename “{shown.name}”…", self.rename_collection)
+        menu.addAction(f"Delete “{shown.name}”…", self.delete_collection)
+
+    def _on_filter_menu_about_to_show(self) -> None:
+        self.filter.menu.clear()
+        self._add_collection_actions(self.filter.menu)
+
+    def new_collection(self, name: str | None = None) -> None:
+        """A collection of the selected documents (none selected: an empty one); asks the name unless given."""
+        ids = [doc_id for doc_id, _ in self.selected_documents()]
+        prompt = f"Name of the new collection of {len(ids)} selected documents:" if ids else "Name of the new collection:"
+        name = name if name is not None else ask_name(self, "New collection", prompt,
+                                                      list(self.filter.collections.values()))
+        if name:
+            self.collection_create_requested.emit(name, ids)
+
+    def add_selected_to(self, collection_id: int) -> None:
+        ids = [doc_id for doc_id, _ in self.selected_documents()]
+        if ids:
+            self.collection_add_requested.emit(collection_id, ids)
+
+    def remove_selected_from_collection(self) -> None:
+        shown, ids = self.filter.current(), [doc_id for doc_id, _ in self.selected_documents()]
+        if shown is not None and ids:
+            self.collection_remove_requested.emit(shown.id, ids)
+
+    def rename_collection(self, name: str | None = None) -> None:
+        shown = self.filter.current()
+        if shown is None:
+            return
+        name = name if name is not None else ask_name(self, "Rename collection", f"New name of “{shown.name}”:",
+                                                      list(self.filter.collections.values()), name=shown.name,
+                                                      renaming=shown.id)
+        if name and name != shown.name:
+            self.collection_rename_requested.emit(shown.id, name)
+
+    def delete_collection(self, confirmed: bool = False) -> None:
+        """Delete the collection shown (after asking, unless ``confirmed``); its documents stay."""
+        shown = self.filter.current()
+        if shown is not None and (confirmed or confirm_delete(self, shown)):
+            self.collection_delete_requested.emit(shown.id)
+
+    def set_collections(self, collections: list[CollectionInfo]) -> None:
+        stored = sum(1 for r in self.model.rows() if r.doc_id is not None)
+        self.filter.set_collections(collections, stored)
+        names: dict[int, list[str]] = {}
+        for c in collections:
+            for doc_id in c.doc_ids:
+                names.setdefault(doc_id, []).append(c.name)
+        self.model.collection_names = names
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        """Show the rows of the collection shown (and the files being indexed), or every row."""
+        shown = self.filter.current()
+        members = set(shown.doc_ids) if shown is not None else None
+        for i, r in enumerate(self.model.rows()):
+            self.table.setRowHidden(i, members is not None and r.doc_id not in members and not r.busy)
+
+    def _on_filter_changed(self) -> None:
+        self._apply_filter()
+        self._on_table_selection_changed()
+
+    def _on_table_selection_changed(self, *args: Any) -> None:
+        self._update_buttons()
+        self.selection_changed.emit(self.selected_documents())
 
     # ------------------------------------------------------------------ state shown
 
@@ -240,8 +347,9 @@ class LibraryPanel(QWidget):
     def _on_model_changed(self, *args: Any) -> None:
         has_rows = self.model.rowCount() > 0
         self.stack.setCurrentIndex(1 if has_rows else 0)
-        for widget in (self.top_add_button, self.remove_button, self.reindex_button):
+        for widget in (self.top_add_button, self.remove_button, self.reindex_button, self.filter):
             widget.setVisible(has_rows)
+        self._apply_filter()
         self._on_model_data_changed()
 
     def _on_model_data_changed(self, *args: Any) -> None:

@@ -21,6 +21,7 @@ from desktop_rag.core.types import IngestReport
 from desktop_rag.model_cache import EMBEDDER, LLM, ModelCache, ModelState
 from desktop_rag.ui.chat_controller import ChatController
 from desktop_rag.ui.chat_panel import ChatPanel
+from desktop_rag.ui.collections_controller import CollectionsController
 from desktop_rag.ui.engine import Engine
 from desktop_rag.ui.library_model import DocumentRow
 from desktop_rag.ui.library_panel import LibraryPanel
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.library, self.chat, self.sources = LibraryPanel(), ChatPanel(), SourcesPanel()
         self.banner = NotificationBanner()
         self.chats = ChatController(self.engine, self.chat, self.sources, self.show_status_message, self)
+        self.collections = CollectionsController(self.engine, self.library, self.chat, self.show_status_message, self)
         self._closing = self._close_now = self._closed = False
         self.error_dialogs: list[QMessageBox] = []
         self._base_point_size = QApplication.font().pointSizeF()
@@ -97,7 +99,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         # Tab goes left to right: library, then the question and the chat, then the sources.
         lib, chat = self.library, self.chat
-        order = (lib.top_add_button, lib.table, lib.remove_button, lib.reindex_button, chat.question,
+        order = (lib.top_add_button, lib.filter.combo, lib.filter.menu_button, lib.table, lib.remove_button,
+                 lib.reindex_button, chat.scope, chat.question,
                  chat.send_button, chat.stop_button, chat.transcript, chat.conversations, chat.new_chat_button,
                  chat.delete_button, self.sources.list, self.sources.open_button)
         for first, second in zip(order, order[1:], strict=False):
@@ -173,7 +176,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ library
 
     def add_paths(self, paths: Sequence[str]) -> list[str]:
-        queued = self.engine.add_paths(paths)
+        """Index files and folders added or dropped; a folder's files join a collection named after it."""
+        queued = self.engine.add_paths(paths, collect_folders=True)
         if not queued:
             self.show_status_message("No new PDF files there (folders are searched for *.pdf)")
         return queued
@@ -187,6 +191,7 @@ class MainWindow(QMainWindow):
     def refresh_library(self) -> None:
         stats = self.engine.stats()
         self.library.model.sync_documents(self.engine.documents())
+        self.collections.refresh()
         self.library.set_stats(stats)
         self.chat.set_has_documents(stats["documents"] > 0)
         self.stats_label.setText(f"Index: {stats['documents']} documents, {stats['chunks']:,} passages")

@@ -128,6 +128,14 @@ def quotes_html(message: StoredMessage, index: int, colors: Colors) -> str:
             f"</td></tr>{rows}</table>")
 
 
+def scope_note(message: StoredMessage, colors: Colors) -> str:
+    """" · in: <collection or documents>" after an answer's label, when it did not search everything."""
+    scope = message.extra.get("scope") if message.role == "assistant" else None
+    if not isinstance(scope, str) or not scope:
+        return ""
+    return f'<span style="color:{colors.muted}; font-size:small; font-weight:normal"> · in: {escape(scope)}</span>'
+
+
 def message_html(message: StoredMessage, index: int, colors: Colors) -> str:
     if message.role == "user":
         label, body, background = "You", escape(message.text), colors.user_background
@@ -136,7 +144,7 @@ def message_html(message: StoredMessage, index: int, colors: Colors) -> str:
         body = quotes_html(message, index, colors) + answer_body(message, index, colors)
     return (f'<table width="100%" cellpadding="8" cellspacing="0" style="background-color:{background}; '
             f'margin-bottom:6px"><tr><td><span style="color:{colors.muted}; font-weight:600">{label}</span>'
-            f"<br>{body}</td></tr></table>")
+            f"{scope_note(message, colors)}<br>{body}</td></tr></table>")
 
 
 def transcript_html(messages: Sequence[StoredMessage], colors: Colors,
@@ -145,7 +153,7 @@ def transcript_html(messages: Sequence[StoredMessage], colors: Colors,
     text) the last block is that answer's quotes over an empty paragraph to append tokens to."""
     blocks = [message_html(m, i, colors) for i, m in enumerate(messages)]
     if streaming is not None:
-        blocks.append(f'<p style="color:{colors.muted}; font-weight:600">Answer</p>'
+        blocks.append(f'<p style="color:{colors.muted}; font-weight:600">Answer{scope_note(streaming, colors)}</p>'
                       f"{quotes_html(streaming, len(messages), colors)}<p></p>")
     return f'<div style="color:{colors.text}">' + "".join(blocks) + "</div>"
 

@@ -108,7 +108,7 @@ def test_ingest_list_search_remove_with_the_real_model(library: Path, tmp_path: 
     listed = json.loads(cli(library, "list", "--json").stdout)
     assert {(d["file"], d["pages"], d["status"]) for d in listed} == {("volcanoes.pdf", 2, "indexed"),
                                                                       ("baking.pdf", 1, "indexed")}
-    assert all(d["chunks"] >= 1 for d in listed)
+    assert all(d["chunks"] >= 1 and d["collections"] == ["docs"] for d in listed)  # the folder's collection
 
     notes = docs / "notes.pdf"
     notes.write_text("not a PDF")
@@ -131,7 +131,10 @@ def test_ingest_list_search_remove_with_the_real_model(library: Path, tmp_path: 
     assert scoped.returncode == 0 and {h["file"] for h in json.loads(scoped.stdout)} == {"baking.pdf"}
     unknown = cli(library, "search", "volcano", "--in", "volcanos.pdf")
     assert unknown.returncode == 2 and unknown.stdout == ""
-    assert "'volcanos.pdf' is not a document in the library (did you mean 'volcanoes.pdf'" in unknown.stderr
+    assert "'volcanos.pdf' is not a collection or a document in the library (did you mean 'volcanoes.pdf'" \
+           in unknown.stderr
+    in_folder = cli(library, "search", "which volcano is very active?", "--json", "--in", "docs")  # the folder's
+    assert in_folder.returncode == 0 and json.loads(in_folder.stdout)[0]["file"] == "volcanoes.pdf"  # collection
 
     result = cli(library, "remove", "volcanoes.pdf")
     assert result.returncode == 0 and "removed" in result.stderr

@@ -76,7 +76,7 @@ def test_an_interrupted_command_exits_130_with_one_message(tmp_path: Path, monke
 def test_the_parser_and_the_dispatch_come_from_the_one_table() -> None:
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
     assert list(subparsers.choices) == [s.name for s in SUBCOMMANDS]
-    assert NAMES == {"ingest", "list", "remove", "search", "ask", "eval"}
+    assert NAMES == {"ingest", "list", "remove", "collections", "search", "ask", "eval"}
     for subcommand in SUBCOMMANDS:
         assert callable(subcommand.load()), subcommand.target
 
@@ -88,7 +88,7 @@ def test_help_imports_neither_the_commands_nor_numpy() -> None:
         "sys.argv = ['desktop-rag', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = ('numpy', 'torch', 'desktop_rag.services', 'desktop_rag.cli.library', 'desktop_rag.cli.ask',\n"
-        "         'desktop_rag.cli.eval')\n"
+        "         'desktop_rag.cli.eval', 'desktop_rag.cli.collections')\n"
         "print(json.dumps(sorted(m for m in heavy if m in sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,

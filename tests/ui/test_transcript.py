@@ -86,3 +86,15 @@ def test_links_parse_back() -> None:
     assert parse_link("cite:0:2") == ("cite", 0, 2)
     assert parse_link("unsupported:1:0") == ("unsupported", 1, 0)
     assert parse_link("https://evil.example") is None and parse_link("quote:x:1") is None
+
+
+def test_an_answer_in_a_scope_says_where_it_searched_escaped(qapp) -> None:  # noqa: ANN001
+    scoped = StoredMessage(0, "assistant", "It was 5.", 0.0, extra={"scope": "<b>Q3</b> & more"})
+    html = transcript_html([StoredMessage(0, "user", "What?", 0.0, extra={"scope": "ignored"}), scoped,
+                            _answer()], COLORS)
+    assert "<b>Q3</b>" not in html and "&lt;b&gt;Q3&lt;/b&gt; &amp; more" in html
+    text = _plain(html)
+    assert "Answer · in: <b>Q3</b> & more" in text
+    assert text.count("in: ") == 1  # not on the question, not on an answer that searched everything
+    streaming = transcript_html([], COLORS, streaming=StoredMessage(0, "assistant", "", 0.0, extra={"scope": "Q3"}))
+    assert "Answer · in: Q3" in _plain(streaming)

@@ -102,7 +102,7 @@ def format_table(result: EvalResult | Mapping[str, Any]) -> str:
     blocks = [generation_lines(data)] + [level_table(data, level) for level in LEVELS]
     blocks += [context_table(data), answers_table(data)]
     if data["skipped"]:
-        blocks.append([f"Skipped {len(data['skipped'])} question(s) about files not in the library:"]
+        blocks.append([f"Skipped {len(data['skipped'])} question(s), not counted in the metrics:"]
                       + [f"  line {s['line']}: {s['reason']}" for s in data["skipped"]])
     return "\n\n".join("\n".join(b) for b in blocks if b)
 

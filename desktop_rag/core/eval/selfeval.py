@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Generator, Iterator, Sequence
+from typing import Callable, Collection, Generator, Iterator, Sequence
 
 from desktop_rag.core.eval.harness import EvalProgress, EvalResult, EvalTarget, aggregate, run_evaluation
 from desktop_rag.core.eval.questions import EvalQuestion, ResolvedQuestion
@@ -97,11 +97,11 @@ def _askable(text: str) -> bool:
     return len(words) >= MIN_PASSAGE_WORDS and len(words) >= MIN_LETTER_SHARE * len(tokens)
 
 
-def library_passages(store: Store) -> dict[str, list[SampledPassage]]:
-    """Every passage of every indexed document, keyed by path, in chunk order."""
+def library_passages(store: Store, doc_ids: Collection[int] | None = None) -> dict[str, list[SampledPassage]]:
+    """Every passage of every indexed document (or of those of ``doc_ids``), keyed by path, in chunk order."""
     out: dict[str, list[SampledPassage]] = {}
     for doc in store.documents():
-        if doc.status != DocumentStatus.INDEXED:
+        if doc.status != DocumentStatus.INDEXED or (doc_ids is not None and doc.id not in doc_ids):
             continue
         rows = store.chunk_rows(int(i) for i in store.chunk_ids_of([doc.id]))
         out[doc.path] = [SampledPassage(cid, doc.path, doc.name, r["page_start"], r["page_end"], r["text"])
@@ -314,10 +314,12 @@ def generate_questions(
     seed: int = DEFAULT_SEED,
     method: str = "auto",
     should_cancel: Callable[[], bool] = never,
+    doc_ids: Collection[int] | None = None,
 ) -> Generator[EvalProgress, None, GeneratedQuestions]:
-    """Up to ``n`` questions with their source passage's page as gold (see the module docstring)."""
+    """Up to ``n`` questions with their source passage's page as gold (see the module docstring),
+    from the documents of ``doc_ids`` only if given."""
     started = time.perf_counter()
-    passages = library_passages(store)
+    passages = library_passages(store, doc_ids)
     writer = QuestionWriter(chat_model, method, Rarity(passages), should_cancel)
     out = GeneratedQuestions(model=chat_model.name if chat_model is not None and method != "template" else "")
     yield EvalProgress("generating", 0, n)
@@ -347,10 +349,12 @@ def self_evaluate(
     method: str = "auto",
     modes: Sequence[RetrievalMode | str] = tuple(RetrievalMode),
     should_cancel: Callable[[], bool] = never,
+    doc_ids: Collection[int] | None = None,
 ) -> Generator[EvalProgress, None, EvalResult]:
-    """Generate questions from ``store`` and score every target on them (page and document level)."""
+    """Generate questions from ``store`` (from its documents ``doc_ids`` only, if given) and score
+    every target on them (page and document level)."""
     generated = yield from generate_questions(store, n, chat_model, seed=seed, method=method,
-                                              should_cancel=should_cancel)
+                                              should_cancel=should_cancel, doc_ids=doc_ids)
     started = time.perf_counter()
     result = yield from run_evaluation(generated.questions, targets, kind="generated",
                                        source=f"{len(generated.questions)} questions generated (seed {seed})",

@@ -89,8 +89,10 @@ def title_for(question: str) -> str:
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-def answer_details(answer: Answer) -> dict[str, Any]:
-    return {
+def answer_details(answer: Answer, scope: str = "") -> dict[str, Any]:
+    """What is saved beside an answer's text; ``scope`` names the collection or documents it
+    searched (kept only when it did not search everything)."""
+    details = {
         "sentences": [asdict(s) for s in answer.sentences],
         "citations": [asdict(c) for c in answer.citations],
         "quotes": [asdict(q) for q in answer.quotes],
@@ -99,13 +101,14 @@ def answer_details(answer: Answer) -> dict[str, Any]:
         "found_nothing": answer.found_nothing,
         "timings": {k: round(v, 1) for k, v in answer.timings.items()},
     }
+    return {**details, "scope": scope} if scope else details
 
 
-def stored_from_answer(answer: Answer) -> StoredMessage:
+def stored_from_answer(answer: Answer, scope: str = "") -> StoredMessage:
     """A fresh answer as the message it becomes once saved (no id yet), to show it the same way."""
     return StoredMessage(0, "assistant", answer.text, time.time(), tuple(answer.sentences),
                          tuple(answer.citations), answer.stopped, answer.found_nothing,
-                         quotes=tuple(answer.quotes), unsure=answer.unsure)
+                         extra={"scope": scope} if scope else {}, quotes=tuple(answer.quotes), unsure=answer.unsure)
 
 
 _CITATION_FIELDS = frozenset(f.name for f in fields(Citation))
@@ -193,8 +196,8 @@ class ConversationStore:
     def add_question(self, conversation_id: int, question: str) -> int:
         return self._add(conversation_id, "user", question, {})
 
-    def add_answer(self, conversation_id: int, answer: Answer) -> int:
-        return self._add(conversation_id, "assistant", answer.text, answer_details(answer))
+    def add_answer(self, conversation_id: int, answer: Answer, scope: str = "") -> int:
+        return self._add(conversation_id, "assistant", answer.text, answer_details(answer, scope))
 
     def add_error(self, conversation_id: int, text: str, error: str, quotes: Sequence[Quote] = ()) -> int:
         """An answer that failed; what was streamed so far is kept with the reason, and the

@@ -14,11 +14,13 @@ import logging
 import os
 import sqlite3
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from desktop_rag.core.store.collections import Collections
 from desktop_rag.core.store.derived import DerivedFacts
 from desktop_rag.core.store.keyword_index import KeywordIndex
 from desktop_rag.core.store.schema import DOC_COLUMNS, Transaction, create_or_migrate
@@ -76,6 +78,7 @@ class Store:
         self._data_version = -1
         self.keywords = KeywordIndex(self._db)
         self.facts = DerivedFacts(self._db)
+        self.collections = Collections(self._db, self._writing)
 
     # ---------------------------------------------------------- lifecycle
 
@@ -163,6 +166,7 @@ class Store:
         try:
             with self._transaction():
                 self.check_embedder(model_id, int(vectors.shape[1]))  # never mix two models' vectors
+                kept_in = self.collections.ids_of_path(path)  # a changed file stays in its collections
                 old_ids = self._delete_path(path)
                 self._set_meta({"embed_model": model_id, "embed_dim": str(vectors.shape[1])})
                 cur = self._db.execute(
@@ -173,6 +177,7 @@ class Store:
                 )
                 doc_id = int(cur.lastrowid)
                 new_ids = self._insert_content(doc_id, pages, chunks, vectors)
+                self.collections.carry_over(doc_id, kept_in)
         except sqlite3.DatabaseError as exc:
             raise _write_error(self.data_dir, exc) from exc
         self._index_update(remove=old_ids, add_ids=new_ids, add_vectors=vectors)
@@ -239,6 +244,15 @@ class Store:
 
     def _transaction(self) -> Transaction:
         return Transaction(self._db)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction; a failure to write is a :class:`StoreWriteError`."""
+        try:
+            with self._transaction():
+                yield
+        except sqlite3.DatabaseError as exc:
+            raise _write_error(self.data_dir, exc) from exc
 
     # ---------------------------------------------------------- reading chunks and pages
 

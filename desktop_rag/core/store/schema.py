@@ -51,13 +51,25 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
+CREATE TABLE IF NOT EXISTS collections(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS collection_documents(
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    PRIMARY KEY(collection_id, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS collection_documents_doc ON collection_documents(doc_id);
 """
 
 DOC_COLUMNS = "id, path, name, sha256, size, mtime, page_count, chunk_count, status, error, added_at, title"
 
 
 def create_or_migrate(db: sqlite3.Connection) -> None:
-    """Create what is missing, then add the columns earlier versions did not have."""
+    """Create what is missing (tables added later, such as the collections, included), then add
+    the columns earlier versions did not have."""
     db.executescript(SCHEMA)
     columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
     if "title" not in columns:

@@ -154,3 +154,15 @@ def test_a_failed_answer_keeps_the_quotes_found_before_it_failed(tmp_path: Path)
         with_quotes, without = store.messages(cid)
     assert with_quotes.quotes == tuple(_answer().quotes) and with_quotes.error == "the model crashed"
     assert without.quotes == ()
+
+
+def test_the_scope_an_answer_searched_is_kept_with_it(tmp_path: Path) -> None:
+    answer = Answer("What?", "It was 5.", sentences=[AnswerSentence("It was 5.", (), True)])
+    with ConversationStore(tmp_path) as store:
+        conversation = store.create("What?")
+        store.add_answer(conversation, answer, scope="Quarterly reports")
+        store.add_answer(conversation, answer)
+    with ConversationStore(tmp_path) as store:
+        scoped, everything = store.messages(conversation)
+    assert scoped.extra["scope"] == "Quarterly reports" and "scope" not in everything.extra
+    assert stored_from_answer(answer, "Quarterly reports").extra == {"scope": "Quarterly reports"}
