@@ -24,7 +24,7 @@ from desktop_rag.core.types import Passage, Quote
 MAX_QUOTES = 3
 MAX_CANDIDATES = 400
 EMBED_LIMIT = 96  # lines embedded per question, those sharing most words with it
-QUOTE_PAGES = 4  # quotes come from the whole text of the first four pages found
+QUOTE_PAGES = 6  # quotes come from the whole text of the first six pages found
 MIN_WORDS = 3
 MAX_QUOTE_CHARS = 400
 CONTEXT_LINES = 3  # lines above a quoted table row given to the model with it
@@ -47,7 +47,8 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _ASKS_AMOUNT = re.compile(
     r"\b(?:how (?:much|many)|what (?:was|were|is|are) (?:the )?(?:total|amount|number|value|percentage|rate)|"
     r"percentage|percent|amount|total|revenue|sales|income|margin|cost|costs|expenses?|price|rate|ratio|"
-    r"cash|debt|earnings|dividend|eps|figure|number of|how (?:big|large|high|low))\b",
+    r"cash|debt|earnings|dividend|eps|figure|number of|how (?:big|large|high|low)|scale|extent|size|magnitude|"
+    r"how significant|changes? in|increase|decrease|growth|grew|spending|spend)\b",
     re.IGNORECASE,
 )
 
