@@ -39,6 +39,9 @@ FIGURE_BONUS = 0.15
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
 _ROW = re.compile(r"^([A-Za-z][^\d$€£(]{1,80}?)\s*[$€£(]?\s*\(?\d")  # a label, then its first figure
+_PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
+MAX_ROW_WORDS = 3  # words after a table row's first figure ("% of net revenue"); more: a sentence
+WRAP_MIN_CHARS = 80  # a line this long that stops mid-sentence was wrapped
 _STOP_STEMS = {w[:5] for w in STOPWORDS} | {"total", "net"}
 STEM_CHARS = 5  # words compare on their first letters: "expenses" matches "expense"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -124,7 +127,7 @@ def candidates(passages: Sequence[Passage],
     seen: set[str] = set()
     for rank, passage in enumerate(passages):
         repeated = running(passage.doc_id)
-        for unit in split_sentences(_WRAPPED.sub(" ", passage.text)):
+        for unit in split_sentences(unwrap(passage.text)):
             unit = " ".join(unit.split())
             if line_key(unit) in repeated:
                 continue
@@ -191,11 +194,33 @@ def _same_figures(a: str, b: str) -> bool:
     return len(figures) >= 2 and figures == figures_in(b)
 
 
+def unwrap(text: str) -> str:
+    """Lines of a paragraph joined back into sentences: a line that runs on in lower case, or a
+    long line that stops mid-sentence (on a word or a comma) before one that starts with a word."""
+    lines = _WRAPPED.sub(" ", text).split("\n")
+    out = lines[:1]
+    for line in lines[1:]:
+        previous = out[-1].rstrip()
+        if len(previous) >= WRAP_MIN_CHARS and previous[-1:].isalpha() | (previous[-1:] == ",") \
+                and line.lstrip()[:1].isalpha():
+            out[-1] = f"{previous} {line.lstrip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def is_table_row(text: str) -> bool:
+    """A label and then figures ("Total net sales $ 82,959 $ 81,434 2 %"), not a sentence that
+    starts with a figure after a few words ("Total net sales increased 2% or $1.5 billion ...")."""
+    match = _ROW.match(text)
+    return bool(match) and len(_PROSE_WORD.findall(text[match.end(1):])) <= MAX_ROW_WORDS
+
+
 def _quote(cand: _Candidate, page_text: Callable[[int, int], str | None]) -> Quote:
     """The quote with where it sits on its page (character offsets), for highlighting."""
     p = cand.passage
     found = _find(p.text, cand.text) or (0, 0)
-    context = column_headers(p.text, found[0]) if _ROW.match(cand.text) and found[1] else ""
+    context = column_headers(p.text, found[0]) if is_table_row(cand.text) and found[1] else ""
     return Quote(cand.text, p.file, p.path, p.page, p.doc_id, found[0], found[1], p.number, context)
 
 

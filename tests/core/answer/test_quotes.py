@@ -83,3 +83,25 @@ def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:
 
     assert q._same_figures("Total net sales $ 82,959 $ 81,434", "Total net sales 82,959 81,434")
     assert not q._same_figures("Total net sales 82,959", "Services 19,604")
+
+
+def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
+    from desktop_rag.core.answer.quotes import unwrap
+
+    wrapped = ("Total net sales increased 2% or $1.5 billion during the third quarter of 2022 compared to the "
+               "same quarter, driven primarily by higher net sales of\nMac and Services.\n"
+               "Products 63,355 64,809\nSegment Operating Performance\nThe Company reports segments.")
+    lines = unwrap(wrapped).split("\n")
+    assert lines[0].endswith("higher net sales of Mac and Services.")
+    assert lines[1:] == ["Products 63,355 64,809", "Segment Operating Performance", "The Company reports segments."]
+    texts = [c.text for c in candidates([passage(1, 2, 9, wrapped)])]
+    assert texts[0].endswith("Mac and Services.")
+
+
+def test_only_table_rows_carry_column_headers() -> None:
+    from desktop_rag.core.answer.quotes import is_table_row
+
+    assert is_table_row("Total net sales $ 82,959 $ 81,434 2 % $ 304,182")
+    assert is_table_row("Net carrying amount 10,954")
+    assert not is_table_row("Total net sales increased 2% or $1.5 billion during the third quarter of 2022")
+    assert not is_table_row("We repurchased 46.2 million shares of our common stock for $6.0 billion.")
