@@ -38,6 +38,7 @@ DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 384
 DEFAULT_TEMPERATURE = 0.1
 DEFAULT_TOP_K = 10
+MAX_TOP_K = 100  # passages one search returns at most (search --k, ask --k, the top_k setting)
 DEFAULT_RETRIEVAL_MODE = RetrievalMode.HYBRID
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 
@@ -74,7 +75,7 @@ class Settings:
     embedding_model: str = ""
     llm_model: str = ""
     n_gpu_layers: int = 0
-    n_threads: int = 0  # 0 = all physical cores
+    n_threads: int = 0  # 0 = the physical cores other processes leave free, read per question and batch
     n_ctx: int = DEFAULT_N_CTX
     temperature: float = DEFAULT_TEMPERATURE
     max_tokens: int = DEFAULT_MAX_TOKENS
@@ -106,6 +107,8 @@ class Settings:
         for name in ("n_ctx", "max_tokens", "top_k", "embed_batch_size", "extract_memory_mb"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive, not {getattr(self, name)}")
+        if self.top_k > MAX_TOP_K:
+            raise SettingsError(f"top_k must be at most {MAX_TOP_K}, not {self.top_k}")
         if self.n_gpu_layers < -1:
             raise SettingsError("n_gpu_layers must be -1 (all), 0 (CPU only) or a positive count")
 

@@ -4,11 +4,13 @@ The tree::
 
     DesktopRagError
     +-- InputFileError              a file the user gave cannot be indexed (per file; the batch goes on)
-    |   +-- FileAccessError         missing, a directory, or unreadable
+    |   +-- FileAccessError         missing, a folder, a special file (FIFO, device), unreadable, too long a path
     |   +-- NotAPdfError            not a PDF (wrong header), including 0-byte files
     |   +-- CorruptPdfError         damaged or truncated PDF
     |   +-- EncryptedPdfError       needs a password we do not have
-    |   +-- NoTextError             no extractable text (a scan without OCR)
+    |   +-- UnsupportedPdfError     uses a compression or encryption method this program cannot read
+    |   +-- UnreadableDocumentError a .docx, .html, .md or .txt that is damaged, binary, in an unknown encoding
+    |   +-- NoTextError             no text on any page (a scan without OCR, blank or drawn pages)
     |   +-- ExtractionLimitError    parsing exceeded the time or memory limit
     +-- StoreError                  the local index cannot be read or written
     |   +-- StoreWriteError         disk full, read-only data directory, ... (nothing partial is kept)
@@ -57,6 +59,14 @@ class CorruptPdfError(InputFileError):
 
 class EncryptedPdfError(InputFileError):
     pass
+
+
+class UnsupportedPdfError(InputFileError):
+    """Not damaged: the file uses a feature (a compression or encryption method) no parser here reads."""
+
+
+class UnreadableDocumentError(InputFileError):
+    """A document in another format than PDF that cannot be read: damaged, binary, an unknown encoding."""
 
 
 class NoTextError(InputFileError):

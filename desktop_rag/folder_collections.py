@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Generator, Mapping, Sequence
 
+from desktop_rag.core.filenames import display_name, display_path
 from desktop_rag.core.ingest.pipeline import discover_pdfs, file_sha256
 from desktop_rag.core.store.collections import MAX_NAME_CHARS, clean_name
 from desktop_rag.core.store.library import Store
@@ -31,9 +32,9 @@ JOINING = frozenset({Stage.INDEXED, Stage.SKIPPED, Stage.FAILED})
 
 
 def folder_name(folder: Path) -> str:
-    """The collection name a folder gives: its own name (cut to the longest name allowed), or its
-    path when its name is empty or blank (``/``)."""
-    return clean_name((" ".join(folder.name.split()) or str(folder))[:MAX_NAME_CHARS])
+    """The collection name a folder gives: its own name, readable (cut to the longest name allowed),
+    or its path when its name is empty or blank (``/``)."""
+    return clean_name((" ".join(display_name(folder).split()) or display_path(folder))[:MAX_NAME_CHARS])
 
 
 def collection_plan(paths: Sequence[str | os.PathLike[str]], *, into: str | None = None,
@@ -48,12 +49,19 @@ def collection_plan(paths: Sequence[str | os.PathLike[str]], *, into: str | None
         return plan
     for raw in paths:
         folder = Path(raw).expanduser().absolute()
-        if folder.is_dir():
+        if _is_folder(folder):
             name = folder_name(folder)
             for f in discover_pdfs([folder]):
                 names = plan.get(str(f), ())
                 plan[str(f)] = names if name in names else (*names, name)
     return plan
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a path too long, ...: ingestion reports it as that file's failure
+        return False
 
 
 def join_collections(store: Store, events: Generator[IngestProgress, None, IngestReport],
@@ -94,4 +102,4 @@ def _join(store: Store, path: str, collection_ids: Sequence[int]) -> None:
         try:
             store.collections.add(collection_id, [doc.id])
         except CollectionError:  # deleted meanwhile: the user's choice stands
-            log.info("collection %s was deleted while %s was being indexed", collection_id, path)
+            log.info("collection %s was deleted while %s was being indexed", collection_id, display_path(path))

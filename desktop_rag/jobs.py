@@ -33,7 +33,9 @@ StopCheck = Callable[[], bool]
 
 def ingest(settings: Settings, models: ModelCache, batch: Batch, plan: Plan,
            should_stop: StopCheck) -> Generator[IngestProgress, None, IngestReport]:
-    """Index the batch; each file joins the collections ``plan`` names for it as soon as it is done."""
+    """Index the batch; each file joins the collections ``plan`` names for it as soon as it is done.
+    While a question is answered it waits at its cancel points (``models.answering``)."""
+    should_stop = models.answering.gated(should_stop)
     with Services(settings, embedder=models.embedder) as services:
         store, joins = services.store, dict(plan)
         if batch.replace:  # re-index: forget the stored copy first, or ingestion skips unchanged files
@@ -48,8 +50,9 @@ def ingest(settings: Settings, models: ModelCache, batch: Batch, plan: Plan,
 def answer(settings: Settings, models: ModelCache, shared: SharedStore, question: str, scope: Scope,
            should_stop: StopCheck) -> Generator[AnswerEvent, None, Answer]:
     """Answer from the documents ``scope`` holds when the search starts. A scope that holds none
-    now (an empty collection, one deleted since it was picked) is answered with the reason."""
-    with shared.use() as store, \
+    now (an empty collection, one deleted since it was picked) is answered with the reason.
+    Indexing pauses from the first step to the last (``models.answering``)."""
+    with models.answering.held(), shared.use() as store, \
             Services(settings, embedder=models.embedder, chat_model=models.chat_model, store=store) as services:
         try:
             doc_ids = scope_documents(scope, store)
@@ -89,7 +92,7 @@ def render(citation: Citation, page_text: str | None, dpi: float,
     end = citation.end_offset if citation.page_end == citation.page else whole_page
     yield "rendering"
     return render_page(citation.path, citation.page, dpi=dpi, highlight=(citation.start_offset, end),
-                       page_text=page_text)
+                       page_text=page_text, label=citation.label)
 
 
 def check_quality(settings: Settings, models: ModelCache, n: int,

@@ -5,10 +5,16 @@ all of them use these two objects. Neither sentence-transformers nor llama.cpp m
 from two threads at once, so each model sits behind its own lock: indexing embeds between
 questions and a question waits for the embedding batch in flight (one batch, about a second),
 never for the whole ingestion. Plain Python, no Qt, so the locking can be tested on its own.
+
+Beside the locks, :class:`AnswerPause` keeps the CPU for the answer: while a question is being
+answered, indexing waits at its next cancel point (after the embedding batch in flight), and
+carries on when the answer is done. On a 2-core machine the two together left the answer a
+fraction of its speed; paused, it runs as if alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -156,6 +162,56 @@ class LockedChatModel:
                 close()
 
 
+class AnswerPause:
+    """Background work waits at its cancel points while any answer runs; thread-safe.
+
+    An answer job holds it (:meth:`held`) from its first step to its last; indexing passes its
+    stop check through :meth:`gated`, which waits there while any answer holds it (Stop still
+    ends the wait at once).
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._answers = 0
+        self.waiting = 0  # callers waiting it out now (for the status shown, and for tests)
+
+    @property
+    def active(self) -> bool:
+        """Whether an answer holds the pause now."""
+        return self._answers > 0
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._changed:
+            self._answers += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._answers -= 1
+                self._changed.notify_all()
+
+    def wait(self, should_stop: Callable[[], bool] = never) -> None:
+        """Return when no answer holds the pause, or as soon as ``should_stop()``."""
+        with self._changed:
+            if not self._answers:
+                return
+            self.waiting += 1
+            try:
+                while self._answers and not should_stop():
+                    self._changed.wait(LOCK_POLL_S)
+            finally:
+                self.waiting -= 1
+
+    def gated(self, should_stop: Callable[[], bool]) -> Callable[[], bool]:
+        """``should_stop`` that first waits out any answer: background work's cancel check."""
+        def check() -> bool:
+            self.wait(should_stop)
+            return should_stop()
+
+        return check
+
+
 class ModelCache:
     """The embedder and chat model for the current settings, created on demand.
 
@@ -175,6 +231,7 @@ class ModelCache:
         self.settings = settings
         self.embedder = LockedEmbedder(embedder_factory(settings))
         self.chat_model = LockedChatModel(chat_model_factory(settings))
+        self.answering = AnswerPause()  # held by each answer; indexing waits on it
         self.gpu_offload_available: bool | None = None  # known once the chat model has been loaded
 
     def update(self, settings: Settings) -> tuple[bool, bool]:

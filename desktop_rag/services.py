@@ -15,7 +15,6 @@ from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.models.chat import ChatModel, never
 from desktop_rag.core.models.embedder import Embedder, SentenceTransformerEmbedder
-from desktop_rag.core.models.hardware import physical_cores
 from desktop_rag.core.models.llama_cpp import LlamaCppChatModel
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.store.library import Store
@@ -36,8 +35,9 @@ def chat_model_key(s: Settings) -> tuple[Any, ...]:
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     """The embedding model the settings name (not loaded until first used)."""
-    threads = settings.n_threads or physical_cores()
-    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size, threads=threads)
+    # n_threads 0: the cores other processes leave free, read per batch (see core/models/free_cores.py)
+    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size,
+                                       threads=settings.n_threads)
 
 
 def make_chat_model(settings: Settings) -> ChatModel:
@@ -50,7 +50,8 @@ def make_chat_model(settings: Settings) -> ChatModel:
             s.remote_base_url, s.remote_model, api_key_env=s.remote_api_key_env, context_size=s.n_ctx
         )
     copies = default_cache_dir() / "models" if s.fast_prompt_copy else None
-    return LlamaCppChatModel(s.llm_model, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads or physical_cores(),
+    # n_threads 0: the cores other processes leave free, read per question (core/models/free_cores.py)
+    return LlamaCppChatModel(s.llm_model, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads,
                              n_ctx=s.n_ctx, prompt_copy_dir=copies)
 
 

@@ -111,3 +111,73 @@ def encrypt_pdf(source: Path, target: Path, user_password: str, owner_password: 
     with target.open("wb") as fh:
         writer.write(fh)
     return target
+
+
+# ------------------------------------------------------------------ unusual and damaged files
+
+
+def _one_page(content: bytes, resources: bytes = b"", extra: Sequence[bytes] = ()) -> bytes:
+    """One page drawing ``content`` (a whole stream object: dictionary and data), objects 1-4, then ``extra``."""
+    return serialize_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << " + resources + b" >> /Contents 4 0 R >>",
+        content, *extra,
+    ])
+
+
+def _stream(data: bytes, entries: bytes = b"") -> bytes:
+    return b"<< /Length %d %s >>\nstream\n" % (len(data), entries) + data + b"\nendstream"
+
+
+def blank_page_pdf() -> bytes:
+    """A page with an empty content stream: nothing on it at all."""
+    return _one_page(_stream(b""))
+
+
+def shading_pdf() -> bytes:
+    """A page painted with a colour gradient: drawn, but holding neither text nor an image."""
+    shading = (b"<< /ShadingType 2 /ColorSpace /DeviceRGB /Coords [0 0 612 792] /Function << /FunctionType 2 "
+               b"/Domain [0 1] /C0 [1 0 0] /C1 [0 0 1] /N 1 >> >>")
+    return _one_page(_stream(b"/Sh1 sh"), b"/Shading << /Sh1 5 0 R >>", [shading])
+
+
+def brotli_content_pdf() -> bytes:
+    """The page's text is compressed with Brotli (PDF 2.0 extension; neither parser here reads it)."""
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    return _one_page(_stream(b"\x8b\x05\x80Hello\x03", b"/Filter /BrotliDecode"), b"/Font << /F1 5 0 R >>", [font])
+
+
+def brotli_object_stream_pdf() -> bytes:
+    """The page tree sits in a Brotli-compressed object stream, found through a cross-reference stream."""
+    out = io.BytesIO()
+    out.write(b"%PDF-1.5\n")
+    offsets: dict[int, int] = {}
+
+    def obj(number: int, body: bytes) -> None:
+        offsets[number] = out.tell()
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+
+    obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    obj(3, _stream(b"\x8b\x05\x80" * 20, b"/Type /ObjStm /N 1 /First 4 /Filter /BrotliDecode"))
+    xref_at = out.tell()
+    rows = [(0, 0, 65535), (1, offsets[1], 0), (2, 3, 0), (1, offsets[3], 0), (1, xref_at, 0)]
+    table = b"".join(kind.to_bytes(1, "big") + a.to_bytes(4, "big") + b.to_bytes(2, "big") for kind, a, b in rows)
+    obj(4, _stream(table, b"/Type /XRef /Size 5 /W [1 4 2] /Root 1 0 R"))
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref_at)
+    return out.getvalue()
+
+
+def reencrypted(source: Path, target: Path, algorithm: str, replace: tuple[bytes, bytes]) -> Path:
+    """An encrypted copy (empty user password) whose encryption dictionary is then changed: ``replace``
+    is (old bytes, new bytes), e.g. an RC4 key length no cipher library accepts, or an unknown handler."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer.encrypt(user_password="", owner_password="owner", algorithm=algorithm)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = buffer.getvalue()
+    assert replace[0] in data
+    target.write_bytes(data.replace(*replace))
+    return target

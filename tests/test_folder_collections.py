@@ -28,7 +28,7 @@ def folders(tmp_path: Path) -> Path:
     write_pdf(root / "2023" / "q2.pdf", ["Second quarter revenue fell."])
     write_pdf(tmp_path / "Notes" / "garden.pdf", ["Tomatoes need sun."])
     write_pdf(tmp_path / "loose.pdf", ["A loose file."])
-    (root / "readme.txt").write_text("not a PDF")
+    (root / "readme.csv").write_text("a,b")  # a format the library does not read
     return tmp_path
 
 

@@ -13,8 +13,10 @@ from typing import Any, Iterator, Sequence
 from desktop_rag.cli.output import EXIT_INTERRUPTED, EXIT_OK, drive, print_json
 from desktop_rag.config import Settings
 from desktop_rag.core.answer.answerer import UNSURE
+from desktop_rag.core.ingest.formats import place_label
 from desktop_rag.core.search.scope import resolve_scope
 from desktop_rag.core.types import Answer, AnswerEvent, Quote
+from desktop_rag.errors import QuestionError
 from desktop_rag.services import Services
 
 ASK_INTERRUPTED = "\nstopped"
@@ -29,27 +31,44 @@ def _scope(args: argparse.Namespace, services: Services) -> list[int] | None:
     return resolve_scope(args.scope, store.documents(), store.collections.all())
 
 
+def _require_text(text: str, what: str) -> None:
+    """An empty query is refused before anything is opened or loaded."""
+    if not text.strip():
+        raise QuestionError(f"the {what} is empty")
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    _require_text(args.query, "query")
     with Services(settings) as services:
         scope = _scope(args, services)
-        hits = services.retriever().search(args.query, k=args.k or settings.top_k, mode=settings.retrieval_mode,
-                                           scope=scope)
+        k = args.k if args.k is not None else settings.top_k
+        hits = services.retriever().search(args.query, k=k, mode=settings.retrieval_mode, scope=scope)
+        indexed = services.store.stats()["documents"]
     if args.json:
         print_json([
             {"file": h.file, "page": h.page, "score": round(h.score, 6), "text": h.text,
-             "path": h.path, "page_end": h.page_end, "chunk_id": h.chunk_id}
+             "path": h.path, "page_end": h.page_end, "chunk_id": h.chunk_id, "label": h.label}
             for h in hits
         ])
         return EXIT_OK
     if not hits:
-        print("no matching passages (is the library empty? see 'desktop-rag list')", file=sys.stderr)
+        print(_no_hits(indexed, bool(scope)), file=sys.stderr)
     for rank, h in enumerate(hits, 1):
         snippet = " ".join(h.text.split())
-        print(f"{rank}. {h.file}, page {h.page}  (score {h.score:.3f})\n   {snippet[:400]}\n")
+        print(f"{rank}. {h.file}, {place_label(h.path, h.page, h.page_end, h.label)}  (score {h.score:.3f})\n"
+              f"   {snippet[:400]}\n")
     return EXIT_OK
 
 
+def _no_hits(indexed: int, scoped: bool) -> str:
+    if not indexed:
+        return "no matching passages: the library has no indexed documents (add PDFs with: desktop-rag ingest PATH...)"
+    where = "the documents searched" if scoped else f"the {indexed} indexed document{'s' if indexed != 1 else ''}"
+    return f"no passage of {where} matches the query"
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    _require_text(args.question, "question")  # before the models load (seconds)
     with Services(settings) as services:
         scope = _scope(args, services)
         answerer = services.answerer()
@@ -106,7 +125,7 @@ def _print_quotes(quotes: Sequence[Quote]) -> None:
     print("From your documents:")
     for q in quotes:
         columns = f"\n      columns: {q.context}" if q.context else ""
-        print(f"  \u201c{q.text}\u201d{columns}\n      {q.file}, page {q.page}")
+        print(f"  \u201c{q.text}\u201d{columns}\n      {q.file}, {place_label(q.path, q.page, q.page, q.label)}")
     print("\nAnswer: ", end="", flush=True)
 
 
@@ -123,12 +142,12 @@ def answer_to_json(answer: Answer, model_name: str, offload: str) -> dict[str, A
         "answer": answer.text,
         "citations": [
             {"n": c.number, "file": c.file, "page": c.page, "text": c.text, "chunk_id": c.chunk_id,
-             "path": c.path, "start_offset": c.start_offset, "end_offset": c.end_offset}
+             "path": c.path, "start_offset": c.start_offset, "end_offset": c.end_offset, "label": c.label}
             for c in answer.citations
         ],
         "quotes": [
             {"text": q.text, "file": q.file, "page": q.page, "path": q.path, "start_offset": q.start_offset,
-             "end_offset": q.end_offset, "passage": q.passage, "columns": q.context}
+             "end_offset": q.end_offset, "passage": q.passage, "columns": q.context, "label": q.label}
             for q in answer.quotes
         ],
         "unsupported": answer.unsupported,
@@ -149,11 +168,13 @@ def _print_sources(answer: Answer) -> None:
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
-            print(f"  [{c.number}] {c.file}, page {c.page}\n      {' '.join(c.text.split())[:300]}")
+            print(f"  [{c.number}] {c.file}, {place_label(c.path, c.page, c.page_end, c.label)}\n"
+                  f"      {' '.join(c.text.split())[:300]}")
     elif answer.passages:  # nothing the model wrote is backed by a passage: show what it was given
         print("\nNo passage supports this answer. The model was given:")
         for p in answer.passages:
-            print(f"  [{p.number}] {p.file}, page {p.page}\n      {' '.join(p.text.split())[:300]}")
+            print(f"  [{p.number}] {p.file}, {place_label(p.path, p.page, p.page_end, p.label)}\n"
+                  f"      {' '.join(p.text.split())[:300]}")
     if answer.unsupported:
         print("\nNot supported by any source (check these):")
         for sentence in answer.unsupported:

@@ -14,6 +14,7 @@ from typing import Callable
 
 from desktop_rag.cli.output import EXIT_OK, print_json
 from desktop_rag.config import Settings
+from desktop_rag.core.filenames import display_path
 from desktop_rag.core.search.scope import documents_named
 from desktop_rag.core.store.collections import CollectionInfo
 from desktop_rag.core.store.library import Store
@@ -22,13 +23,19 @@ from desktop_rag.errors import CollectionError, ScopeError
 from desktop_rag.services import Services
 
 
+READING = frozenset({"list", "show"})  # the actions a read-only library allows
+
+
 def cmd_collections(args: argparse.Namespace, settings: Settings) -> int:
     actions: dict[str, Callable[[argparse.Namespace, Store], int]] = {
         "list": _list, "show": _show, "create": _create, "add": _add, "remove": _remove, "delete": _delete,
         "rename": _rename,
     }
+    action = args.action or "list"
     with Services(settings) as services:
-        return actions[args.action or "list"](args, services.store)
+        if action not in READING:
+            services.store.require_writable()  # a read-only library: refused before anything is looked at
+        return actions[action](args, services.store)
 
 
 def _documents(store: Store, files: list[str]) -> list[int]:
@@ -72,7 +79,8 @@ def _show(args: argparse.Namespace, store: Store) -> int:
         return EXIT_OK
     print(f"{collection.name}: {_plural(len(docs))}", file=sys.stderr)
     for d in docs:
-        print(d.path if d.status == DocumentStatus.INDEXED else f"{d.path}  ({d.status})")
+        shown = display_path(d.path)
+        print(shown if d.status == DocumentStatus.INDEXED else f"{shown}  ({d.status})")
     return EXIT_OK
 
 

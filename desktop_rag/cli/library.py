@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from desktop_rag.cli.output import EXIT_FAILED, EXIT_OK, BarStyle, drive, print_json
 from desktop_rag.config import Settings
+from desktop_rag.core.filenames import display_name, display_path
 from desktop_rag.core.types import DocumentInfo, DocumentStatus, IngestProgress, IngestReport, Stage
 from desktop_rag.folder_collections import Plan, collection_plan, join_collections
 from desktop_rag.services import Services
@@ -23,6 +24,7 @@ INGEST_INTERRUPTED = "\ninterrupted: documents already indexed are kept; run the
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     plan = collection_plan(args.paths, into=args.collection, by_folder=not args.no_collection)
     with Services(settings) as services:
+        services.store.require_writable()  # a read-only library: refused before any file is looked at
         ingestion = join_collections(services.store, services.ingestion().run(args.paths), plan)
         report = drive(ingestion, _show_ingest_progress, bar=BarStyle(unit="file", leave=True),
                        interrupted=INGEST_INTERRUPTED)
@@ -41,7 +43,7 @@ def _print_collections(services: Services, plan: Plan) -> None:
 
 def _show_ingest_progress(event: IngestProgress, bar: tqdm) -> None:
     bar.total = event.file_count
-    name = Path(event.path).name
+    name = display_name(event.path)
     detail = f"{event.chunks_done}/{event.chunks_total} chunks" if event.chunks_total else ""
     bar.set_description_str(f"{name[:40]} {event.stage.value} {detail}".rstrip())
     if event.is_final:
@@ -59,7 +61,7 @@ def _print_ingest_summary(report: IngestReport) -> None:
         file=sys.stderr,
     )
     for outcome in report.skipped:
-        print(f"  skipped {outcome.path}: {outcome.message}", file=sys.stderr)
+        print(f"  skipped {display_path(outcome.path)}: {outcome.message}", file=sys.stderr)
     for outcome in report.failed:
         print(f"  FAILED  {outcome.message}", file=sys.stderr)
 
@@ -78,7 +80,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         ])
         return EXIT_OK
     if not docs:
-        print("The library is empty. Add PDFs with: desktop-rag ingest PATH...", file=sys.stderr)
+        print("The library is empty. Add documents with: desktop-rag ingest PATH...", file=sys.stderr)
         return EXIT_OK
     names = {d.id: ", ".join(collections.get(d.id, [])) or "-" for d in docs}
     width, in_width = max(len(d.name) for d in docs), max(len("COLLECTIONS"), *(len(n) for n in names.values()))
@@ -94,6 +96,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     status = EXIT_OK
     with Services(settings) as services:
+        services.store.require_writable()
         docs = services.store.documents()
         for given in args.files:
             match = _one_match(given, docs)
@@ -101,20 +104,22 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
                 status = EXIT_FAILED
                 continue
             services.store.remove_document(match.id)
-            print(f"removed {match.path}", file=sys.stderr)
+            print(f"removed {display_path(match.path)}", file=sys.stderr)
     return status
 
 
 def _one_match(given: str, docs: Sequence[DocumentInfo]) -> DocumentInfo | None:
-    """The document named by a path or, failing that, a file name; None (and why, on stderr) if not one."""
+    """The document named by a path or, failing that, a file name, as the file system has them or as
+    'list' shows them (a name that is not UTF-8 with U+FFFD); None (and why, on stderr) if not one."""
     absolute = str(Path(given).expanduser().absolute())
-    matches = [d for d in docs if d.path == absolute] or [d for d in docs if d.name == given]
+    matches = ([d for d in docs if d.path == absolute] or [d for d in docs if display_path(d.path) == absolute]
+               or [d for d in docs if d.name in (given, display_name(given))])
     if not matches:
-        print(f"error: {given}: not in the library (see 'desktop-rag list')", file=sys.stderr)
+        print(f"error: {display_path(given)}: not in the library (see 'desktop-rag list')", file=sys.stderr)
         return None
     if len(matches) > 1:
-        print(f"error: {given}: several documents have this name; give the full path:", file=sys.stderr)
+        print(f"error: {display_path(given)}: several documents have this name; give the full path:", file=sys.stderr)
         for d in matches:
-            print(f"  {d.path}", file=sys.stderr)
+            print(f"  {display_path(d.path)}", file=sys.stderr)
         return None
     return matches[0]

@@ -7,6 +7,7 @@ go to stderr. Exit codes: 0 success, 1 a file or the request failed, 2 usage err
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Generator, TypeVar
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 E = TypeVar("E")
 R = TypeVar("R")
@@ -36,8 +38,11 @@ class BarStyle:
 
 
 def print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    """``value`` as JSON on stdout. A path whose name is not UTF-8 (see
+    :mod:`desktop_rag.core.filenames`) keeps its undecodable bytes as ``\\udcXX`` escapes: valid JSON,
+    and the exact file for a program that reads it back (Python's ``os.fsencode``)."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    sys.stdout.write(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def drive(

@@ -10,10 +10,12 @@ and one function in a module beside this one.
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from desktop_rag.config import MAX_TOP_K
 from desktop_rag.core.types import RETRIEVAL_MODES, RetrievalMode
 
 if TYPE_CHECKING:
@@ -39,6 +41,22 @@ class Subcommand:
         return getattr(importlib.import_module(module), function)
 
 
+def passage_count(text: str) -> int:
+    """``--k`` of every command: a whole number from 1; above MAX_TOP_K it is capped, with a note."""
+    import argparse
+
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of passages, not {text!r}") from None
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {k}")
+    if k > MAX_TOP_K:
+        print(f"note: --k {k} is more than the {MAX_TOP_K} passages a search gives at most; using {MAX_TOP_K}",
+              file=sys.stderr)
+    return min(k, MAX_TOP_K)
+
+
 def _add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
 
@@ -49,7 +67,8 @@ def _add_mode(p: argparse.ArgumentParser) -> None:
 
 
 def _ingest_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files and folders; a folder's .pdf, .docx, .md, .markdown, .html, .htm and .txt files")
     into = p.add_mutually_exclusive_group()
     into.add_argument("--collection", metavar="NAME",
                       help="put every file in this collection (created if needed) instead of one per folder")
@@ -73,7 +92,8 @@ def _add_scope(p: argparse.ArgumentParser) -> None:
 def _search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("query")
     _add_scope(p)
-    p.add_argument("--k", type=int, default=None, help="number of results (default: top_k setting)")
+    p.add_argument("--k", type=passage_count, default=None,
+                   help=f"number of results, 1 to {MAX_TOP_K} (default: the top_k setting)")
     _add_mode(p)
     _add_json(p)
 
@@ -83,11 +103,13 @@ def _ask_arguments(p: argparse.ArgumentParser) -> None:
     _add_scope(p)
     p.add_argument("--model", dest="llm_model", help="GGUF model file (default: the bundled SmolLM2-135M)")
     p.add_argument("--n-gpu-layers", type=int, help="layers to offload to the GPU: 0 = CPU only, -1 = all")
-    p.add_argument("--threads", dest="n_threads", type=int, help="CPU threads (default: all physical cores)")
+    p.add_argument("--threads", dest="n_threads", type=int,
+                   help="CPU threads (default: the physical cores other programs leave free, checked per question)")
     p.add_argument("--n-ctx", type=int, help="context size in tokens")
     p.add_argument("--max-tokens", type=int, help="longest answer in tokens")
     p.add_argument("--temperature", type=float)
-    p.add_argument("--k", dest="top_k", type=int, help="passages to retrieve")
+    p.add_argument("--k", dest="top_k", type=passage_count, metavar="K",
+                   help=f"passages to retrieve, 1 to {MAX_TOP_K} (default: the top_k setting)")
     _add_mode(p)
     p.add_argument("--remote-url", dest="remote_base_url", help="OpenAI-compatible endpoint base URL (.../v1)")
     p.add_argument("--remote-model", help="model name at the remote endpoint")
@@ -146,7 +168,7 @@ _LIBRARY = "desktop_rag.cli.library"
 _ASK = "desktop_rag.cli.ask"
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand("ingest", "index PDF files and folders (recursive)", f"{_LIBRARY}:cmd_ingest", _ingest_arguments),
+    Subcommand("ingest", "index documents (PDF, .docx, .md, .html, .txt) and folders (recursive)", f"{_LIBRARY}:cmd_ingest", _ingest_arguments),
     Subcommand("list", "list indexed documents", f"{_LIBRARY}:cmd_list", _add_json),
     Subcommand("remove", "remove documents from the library", f"{_LIBRARY}:cmd_remove", _remove_arguments),
     Subcommand("collections", "list, make and change collections (named sets of documents)",

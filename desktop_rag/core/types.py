@@ -38,10 +38,13 @@ class DocumentStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Text of one page. ``number`` is 1-based, as the user sees it in a viewer."""
+    """Text of one page. ``number`` is 1-based, as the user sees it in a viewer. A document that has
+    no pages (.docx, .md, .html, .txt) is stored as sections, one per page: ``label`` names the
+    section as the user finds it ("Install > On Linux", "lines 41-80"); "" for a PDF page."""
 
     number: int
     text: str
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ class Hit:
     end_offset: int
     score: float
     text: str
+    label: str = ""  # where its first page is, for documents other than PDFs ("Install > On Linux")
 
 
 class Stage(str, Enum):
@@ -187,6 +191,7 @@ class Passage:
     end_offset: int
     chunk_ids: tuple[int, ...]
     text: str
+    label: str = ""  # the heading path of its first page (section), for documents other than PDFs
 
 
 UNKNOWN_DOC_ID = 0  # no document has it (ids start at 1): a citation saved before ids were kept
@@ -210,6 +215,7 @@ class Citation:
     end_offset: int
     page_end: int
     doc_id: int
+    label: str = ""  # the heading path of its page (section), for documents other than PDFs
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +232,7 @@ class Quote:
     end_offset: int
     passage: int
     context: str = ""  # for a table row: the header lines above it that name its columns
+    label: str = ""  # the heading path of its page (section), for documents other than PDFs
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,10 +39,10 @@ Slot = Callable[..., Any]
 
 class Engine(QObject):
     model_state_changed = Signal(str, str, str)  # model (embedder|llm), ModelState value, detail
-    ingest_queued = Signal(list)  # file paths about to be indexed
+    ingest_queued = Signal(object)  # file paths about to be indexed (a list; object keeps names that are not UTF-8)
     ingest_progressed = Signal(object)  # IngestProgress
     ingest_finished = Signal(object)  # IngestReport (after cancellation too)
-    ingest_dropped = Signal(list, object, str)  # paths that will not be indexed now, their Stage, why
+    ingest_dropped = Signal(object, object, str)  # paths that will not be indexed now, their Stage, why
     library_changed = Signal()
     data_dir_changed = Signal()
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
 
+from desktop_rag.core.filenames import display_name, display_path
 from desktop_rag.core.types import DocumentInfo, DocumentStatus, IngestProgress, Stage
 
 Index = QModelIndex | QPersistentModelIndex
@@ -110,7 +110,7 @@ class DocumentTableModel(QAbstractTableModel):
             return self._display(row, col)
         if role == Qt.ItemDataRole.ToolTipRole and col == NAME:
             names = self.collection_names.get(row.doc_id, []) if row.doc_id is not None else []
-            return row.path + (f"\nCollections: {', '.join(names)}" if names else "")
+            return display_path(row.path) + (f"\nCollections: {', '.join(names)}" if names else "")
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = row.status_text
             return f"{tip}\n{row.message}" if row.message and row.message not in tip else tip
@@ -209,7 +209,7 @@ class DocumentTableModel(QAbstractTableModel):
         self.session.update(paths)
         new: dict[str, DocumentRow] = {}
         for path in paths:  # no doc_id: a re-indexed file is not in the store until it is done
-            row = DocumentRow(path, Path(path).name, Stage.QUEUED)
+            row = DocumentRow(path, display_name(path), Stage.QUEUED)
             if path in self._by_path:
                 self._set(row)
             else:
@@ -224,7 +224,7 @@ class DocumentTableModel(QAbstractTableModel):
                 self._set(replace(old, status=status, message=reason, progress=0.0))
 
     def apply_progress(self, event: IngestProgress) -> None:
-        old = self.row_for(event.path) or DocumentRow(event.path, Path(event.path).name, Stage.QUEUED)
+        old = self.row_for(event.path) or DocumentRow(event.path, display_name(event.path), Stage.QUEUED)
         stage = event.stage
         chunks = event.chunks_total or (old.chunks if stage not in (Stage.INDEXED, Stage.SKIPPED) else 0)
         self._set(replace(old, status=stage, message=event.message, progress=progress_fraction(event),

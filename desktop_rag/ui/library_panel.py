@@ -1,4 +1,4 @@
-"""The library: a drop zone for PDFs and folders, the collections, the document table, progress
+"""The library: a drop zone for documents and folders, the collections, the document table, progress
 and counts."""
 
 from __future__ import annotations
@@ -41,9 +41,18 @@ from desktop_rag.ui.library_model import (
 )
 
 EMPTY_TEXT = ("<h2>Your library is empty</h2>"
-              "<p>Drop PDF files or folders here, or click <b>Add files…</b> (Ctrl+O).</p>"
+              "<p>Drop files or folders here, or click <b>Add files…</b> (Ctrl+O): PDF, Word (.docx), "
+              "Markdown (.md), HTML and plain text (.txt).</p>"
               "<p>Each document is read, split into passages and indexed on this computer; "
-              "nothing leaves it. Then ask questions in the chat: answers cite the page they came from.</p>")
+              "nothing leaves it. Then ask questions in the chat: answers cite the page or section they came from.</p>")
+
+
+# The add-files dialog's filters: every format the library reads, then each alone.
+FILE_FILTERS = ";;".join((
+    "Documents (*.pdf *.PDF *.docx *.md *.markdown *.html *.htm *.txt)", "PDF files (*.pdf *.PDF)",
+    "Word documents (*.docx)", "Markdown (*.md *.markdown)", "Web pages (*.html *.htm)", "Text files (*.txt)",
+    "All files (*)",
+))
 
 
 def pdf_paths_from_mime(mime: QMimeData) -> list[str]:
@@ -54,7 +63,7 @@ def pdf_paths_from_mime(mime: QMimeData) -> list[str]:
 class LibraryPanel(QWidget):
     files_added = Signal(list)  # paths: files and folders, from a drop or the file dialog
     remove_requested = Signal(list)  # DocumentRow
-    reindex_requested = Signal(list)  # paths
+    reindex_requested = Signal(object)  # paths (a list of str, kept as they are: see core.filenames)
     cancel_requested = Signal()
     selection_changed = Signal(list)  # (doc id, file name) of each selected document the library holds
     collection_create_requested = Signal(str, list)  # name, doc ids
@@ -69,10 +78,11 @@ class LibraryPanel(QWidget):
         self.model = DocumentTableModel(self)
         self.filter = self._make_filter()
         self.add_button = QPushButton("Add files…")
-        self.add_button.setToolTip("Add PDF files to the library (Ctrl+O)")
+        self.add_button.setToolTip("Add documents (PDF, .docx, .md, .html, .txt) to the library (Ctrl+O)")
         self.add_button.clicked.connect(self.choose_files)
         self.add_folder_button = QPushButton("Add folder…")
-        self.add_folder_button.setToolTip("Add every PDF in a folder and its subfolders")
+        self.add_folder_button.setToolTip("Add every document (PDF, .docx, .md, .html, .txt) in a folder "
+                                          "and its subfolders")
         self.add_folder_button.clicked.connect(self.choose_folder)
         self.stack = QStackedWidget()
         self.stack.addWidget(self._empty_page())
@@ -173,7 +183,7 @@ class LibraryPanel(QWidget):
         top.addWidget(title)
         top.addStretch()
         self.top_add_button = QPushButton("Add files…")
-        self.top_add_button.setToolTip("Add PDF files (Ctrl+O) - or drop files and folders anywhere on this panel")
+        self.top_add_button.setToolTip("Add documents (Ctrl+O) - or drop files and folders anywhere on this panel")
         self.top_add_button.clicked.connect(self.choose_files)
         top.addWidget(self.top_add_button)
         progress_row = QHBoxLayout()
@@ -213,12 +223,12 @@ class LibraryPanel(QWidget):
     # ------------------------------------------------------------------ actions
 
     def choose_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add PDF files", str(Path.home()), "PDF files (*.pdf *.PDF)")
+        files, _ = QFileDialog.getOpenFileNames(self, "Add documents", str(Path.home()), FILE_FILTERS)
         if files:
             self.files_added.emit(files)
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add every PDF in a folder", str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(self, "Add every document in a folder", str(Path.home()))
         if folder:
             self.files_added.emit([folder])
 

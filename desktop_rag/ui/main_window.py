@@ -17,7 +17,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from desktop_rag.config import Settings, needs_reindex, save_settings
+from desktop_rag.core.filenames import display_name, display_path
 from desktop_rag.core.types import IngestReport
+from desktop_rag.errors import StoreWriteError
 from desktop_rag.model_cache import EMBEDDER, LLM, ModelCache, ModelState
 from desktop_rag.ui.chat_controller import ChatController
 from desktop_rag.ui.chat_panel import ChatPanel
@@ -40,6 +42,9 @@ log = logging.getLogger(__name__)
 TITLE = "Desktop RAG - chat with your PDFs"
 CLOSE_TIMEOUT_MS = 30_000
 RESUME_KEY = "ingest/unfinished"
+READ_ONLY_NOTICE = ("The library in {folder} cannot be changed (the folder is read-only): it is open for reading. "
+                    "Search and ask as usual; adding, removing and re-indexing documents and changing collections "
+                    "are refused, and conversations are kept only until the window closes.")
 
 
 FIRST_RUN_SIZE = QSize(1440, 860)
@@ -77,6 +82,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_state()
         self.refresh_library()
+        self._announce_read_only()
         self._on_engine_model_state_changed()
         if load_models:
             QTimer.singleShot(0, self.engine.load_models)
@@ -170,13 +176,30 @@ class MainWindow(QMainWindow):
         e.ingest_dropped.connect(self.library.model.mark_dropped)
         e.ingest_finished.connect(self._on_engine_ingest_finished)
         e.library_changed.connect(self.refresh_library)
+        e.data_dir_changed.connect(self._announce_read_only)
         e.model_state_changed.connect(self._on_engine_model_state_changed)
         e.pool.activity_changed.connect(self._on_pool_activity_changed)
 
     # ------------------------------------------------------------------ library
 
+    def _announce_read_only(self) -> None:
+        if self.engine.store.read_only:
+            self.notifications.notify(READ_ONLY_NOTICE.format(folder=display_path(self.engine.settings.data_path)),
+                                      Severity.INFO)
+
+    def _writable(self) -> bool:
+        """False, and why in the banner, when the library was opened for reading only."""
+        try:
+            self.engine.store.require_writable()
+        except StoreWriteError as exc:
+            self.notifications.notify(str(exc), Severity.WARNING)
+            return False
+        return True
+
     def add_paths(self, paths: Sequence[str]) -> list[str]:
         """Index files and folders added or dropped; a folder's files join a collection named after it."""
+        if not self._writable():
+            return []
         queued = self.engine.add_paths(paths, collect_folders=True)
         if not queued:
             self.show_status_message("No new PDF files there (folders are searched for *.pdf)")
@@ -198,7 +221,7 @@ class MainWindow(QMainWindow):
 
     def _on_engine_ingest_progressed(self, event: Any) -> None:
         self.library.apply_progress(event)
-        name = Path(event.path).name
+        name = display_name(event.path)
         self.activity_label.setText(f"Indexing {event.file_index + 1}/{event.file_count}: {name} "
                                     f"({event.stage.value})")
 
@@ -208,6 +231,8 @@ class MainWindow(QMainWindow):
                                  f"{len(report.failed)} failed in {report.seconds:.0f} s", 10_000)
 
     def _on_library_remove_requested(self, rows: Sequence[DocumentRow]) -> None:
+        if not self._writable():
+            return
         stored = [r.doc_id for r in rows if r.doc_id is not None]
         self.library.model.drop_rows([r.path for r in rows if r.doc_id is None])
         if stored:
@@ -216,11 +241,12 @@ class MainWindow(QMainWindow):
                                  "(the files stay on disk)")
 
     def _on_library_reindex_requested(self, paths: Sequence[str]) -> None:
-        self.engine.add_paths(paths, replace=True)
+        if self._writable():
+            self.engine.add_paths(paths, replace=True)
 
     def reindex_all(self) -> None:
         paths = [d.path for d in self.engine.documents()]
-        if paths:
+        if paths and self._writable():
             self.engine.add_paths(paths, replace=True)
 
     def _offer_resume(self) -> None:

@@ -92,7 +92,7 @@ class SettingsDialog(QDialog):
         form.addRow("&GPU layers:", _row(self.gpu_layers, self.gpu_note))
         self.threads = QSpinBox()
         self.threads.setRange(0, 512)
-        self.threads.setSpecialValueText(f"Automatic ({physical_cores()} cores)")
+        self.threads.setSpecialValueText(f"Automatic (free cores, up to {physical_cores()})")
         form.addRow("&Threads:", self.threads)
         self.fast_prompt = QCheckBox("Faster prompts for small Q4_1/Q5_1 models")
         self.fast_prompt.setToolTip("Runs them from a Q8_0 copy made once in the cache folder (the bundled model: "

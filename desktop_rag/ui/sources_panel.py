@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_rag.core.ingest.formats import is_pdf, place_label
 from desktop_rag.core.ingest.render import RenderedPage
 from desktop_rag.core.types import Citation
 from desktop_rag.ui.page_view import PageView
@@ -33,11 +34,17 @@ PADDING = 6
 NO_SOURCES = "The passages an answer cites appear here. Ask a question to see them."
 
 
+def citation_place(c: Citation) -> str:
+    """"page 3", or for a document without pages "section 2: Install > On Linux" (the label when the
+    citation carries one)."""
+    return place_label(c.path, c.page, c.page_end, getattr(c, "label", ""))
+
+
 def citation_html(c: Citation, color: str, muted: str) -> str:
     text = " ".join(c.text.split())
     if len(text) > PASSAGE_CHARS:
         text = text[: PASSAGE_CHARS - 1].rstrip() + "…"
-    pages = f"page {c.page}" if c.page_end in (0, c.page) else f"pages {c.page}–{c.page_end}"
+    pages = html.escape(citation_place(c))
     return (f'<div style="color:{color}"><b>[{c.number}] {html.escape(c.file)}</b> '
             f'<span style="color:{muted}">· {pages}</span><br>{html.escape(text)}</div>')
 
@@ -80,7 +87,7 @@ class SourceDelegate(QStyledItemDelegate):
 
 class SourcesPanel(QWidget):
     source_activated = Signal(object)  # Citation
-    open_requested = Signal(str, int)  # path, page
+    open_requested = Signal(object, int)  # path (a str, which Signal(str) would not keep if it is not UTF-8), page
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,7 +154,7 @@ class SourcesPanel(QWidget):
                 item = QListWidgetItem()
                 item.setData(CITATION_ROLE, c)
                 item.setToolTip(c.text[:2000])
-                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Source {c.number}: {c.file}, page {c.page}")
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Source {c.number}: {c.file}, {citation_place(c)}")
                 self.list.addItem(item)
         self.empty.setVisible(not self.citations)
         self.list.setVisible(bool(self.citations))
@@ -174,13 +181,19 @@ class SourcesPanel(QWidget):
         self.source_activated.emit(item.data(CITATION_ROLE))
 
     def show_rendering(self, citation: Citation) -> None:
-        self.page_title.setText(f"{citation.file} · page {citation.page}")
-        self.page_view.show_message(f"Rendering page {citation.page} of {citation.file}…")
+        where = place_label(citation.path, citation.page)
+        self.page_title.setText(f"{citation.file} · {where}")
+        verb = "Rendering" if is_pdf(citation.path) else "Showing"
+        self.page_view.show_message(f"{verb} {where} of {citation.file}…")
         self.open_button.show()
         self._open_target = (citation.path, citation.page)
 
     def show_page(self, page: RenderedPage) -> None:
         self.page_view.show_page(page)
+        if page.is_text:
+            note = "" if page.span else "  (the passage could not be located in the section)"
+            self.page_title.setText(f"{self.page_title.text().split(' · ')[0]} · {page.label}{note}")
+            return
         note = "" if page.highlights else "  (the passage could not be located on the page)"
         self.page_title.setText(f"{self.page_title.text().split(' · ')[0]} · page {page.number} of "
                                 f"{page.page_count}{note}")

@@ -20,6 +20,7 @@ from typing import Sequence
 from PySide6.QtGui import QColor, QPalette
 
 from desktop_rag.core.answer.answerer import UNSURE
+from desktop_rag.core.ingest.formats import place_label
 from desktop_rag.core.answer.citations import strip_markers
 from desktop_rag.core.store.conversations import StoredMessage
 from desktop_rag.core.types import Quote
@@ -106,7 +107,7 @@ def answer_body(message: StoredMessage, index: int, colors: Colors) -> str:
 
 
 def _quote_row(quote: Quote, index: int, i: int, colors: Colors) -> str:
-    where = escape(f"{quote.file}, page {quote.page}")
+    where = escape(f"{quote.file}, {place_label(quote.path, quote.page, quote.page, quote.label)}")
     gap = '<tr><td colspan="2" style="font-size:3pt">&nbsp;</td></tr>' if i else ""  # a break in the bar
     columns = (f'<br><span style="color:{colors.muted}; font-size:small">columns: {escape(quote.context)}</span>'
                if quote.context else "")

@@ -72,7 +72,7 @@ def test_ask_streams_text_then_sources(library: Path) -> None:
         heading = "\nSources:\n" if "\nSources:\n" in result.stdout else "\nNo passage supports this answer."
         answer, _, sources = result.stdout.partition(heading)
         assert answer.strip() and sources, result.stdout
-        assert re.search(r"^  \[\d+\] .+\.pdf, page \d+$", sources, re.MULTILINE), sources
+        assert re.search(r"^  \[\d+\] .+\.pdf, pages? \d+(\u2013\d+)?$", sources, re.MULTILINE), sources
 
 
 @pytest.mark.parametrize("question", ["", "   "])

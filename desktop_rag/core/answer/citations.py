@@ -103,7 +103,8 @@ def _support(i: int, sentence: str, passages: Sequence[Passage], sentence_vector
 def citation_from_passage(p: Passage) -> Citation:
     return Citation(number=p.number, file=p.file, path=p.path, page=p.page,
                     chunk_id=p.chunk_ids[0] if p.chunk_ids else 0, text=p.text,
-                    start_offset=p.start_offset, end_offset=p.end_offset, page_end=p.page_end, doc_id=p.doc_id)
+                    start_offset=p.start_offset, end_offset=p.end_offset, page_end=p.page_end, doc_id=p.doc_id,
+                    label=p.label)
 
 
 def citations_for(sentences: Sequence[AnswerSentence], passages: Sequence[Passage]) -> list[Citation]:

@@ -48,7 +48,7 @@ def merge_hits(hits: Sequence[Hit], page_text: PageText) -> list[Passage]:
         head = group[0]
         passages.append(Passage(len(passages) + 1, head.doc_id, head.file, head.path, head.page, head.page_end,
                                 start, end if len(group) > 1 else head.end_offset,
-                                tuple(h.chunk_id for h in group), text))
+                                tuple(h.chunk_id for h in group), text, head.label))
     return passages
 
 

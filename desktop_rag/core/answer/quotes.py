@@ -115,7 +115,8 @@ def page_passages(passages: Sequence[Passage], page_text: Callable[[int, int], s
                 continue
             seen.add((p.doc_id, number))
             text = page_text(p.doc_id, number) or ""
-            out.append(Passage(p.number, p.doc_id, p.file, p.path, number, number, 0, len(text), p.chunk_ids, text))
+            out.append(Passage(p.number, p.doc_id, p.file, p.path, number, number, 0, len(text), p.chunk_ids, text,
+                               p.label if number == p.page else ""))
     return out
 
 
@@ -221,7 +222,7 @@ def _quote(cand: _Candidate, page_text: Callable[[int, int], str | None]) -> Quo
     p = cand.passage
     found = _find(p.text, cand.text) or (0, 0)
     context = column_headers(p.text, found[0]) if is_table_row(cand.text) and found[1] else ""
-    return Quote(cand.text, p.file, p.path, p.page, p.doc_id, found[0], found[1], p.number, context)
+    return Quote(cand.text, p.file, p.path, p.page, p.doc_id, found[0], found[1], p.number, context, p.label)
 
 
 def _holds_amounts(line: str) -> bool:
@@ -251,7 +252,7 @@ def quoted_passages(quotes: Sequence[Quote], passages: Sequence[Passage],
         text = page_text(q.doc_id, q.page) or ""
         start = _line_start(text, q.start_offset, CONTEXT_LINES)
         extra.append(Passage(0, q.doc_id, q.file, q.path, q.page, q.page, start, q.end_offset, (),
-                             text[start:q.end_offset]))
+                             text[start:q.end_offset], q.label))
     return [*extra, *passages]
 
 

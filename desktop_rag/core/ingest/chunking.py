@@ -5,10 +5,13 @@ embedder's tokenizer, never in characters. The whole document is tokenized once 
 mapping), then cut greedily: each chunk takes at most ``max_tokens`` tokens and ends at the best
 break in its second half - a paragraph, else a sentence end, else a line, else a word. Chunks may
 cross a page break; each records the pages it spans and character offsets in those pages' text.
+The sections of a document without pages are chunked one by one (:func:`chunk_sections`), so that
+a passage, and so its citation, lies in one section, under one heading path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_left, bisect_right
 from typing import Callable, Sequence
@@ -89,6 +92,20 @@ def chunk_pages(
         if j >= n:
             break
         i = _next_start(text, spans, i, j, overlap_tokens)
+    return chunks
+
+
+def chunk_sections(
+    pages: Sequence[Page],
+    token_offsets: TokenOffsets,
+    max_tokens: int,
+    overlap_tokens: int = 0,
+) -> list[Chunk]:
+    """As :func:`chunk_pages`, but no chunk crosses from one page (a section) to the next."""
+    chunks: list[Chunk] = []
+    for page in pages:
+        for chunk in chunk_pages([page], token_offsets, max_tokens, overlap_tokens):
+            chunks.append(dataclasses.replace(chunk, ordinal=len(chunks)))
     return chunks
 
 

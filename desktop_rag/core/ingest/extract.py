@@ -6,14 +6,17 @@ So the parser lives in a child process whose address space is capped with ``RLIM
 parent waits at most ``timeout_s`` per file and kills the child when it overruns, then starts a
 fresh one for the next file. pypdfium2 is the primary parser (about 15x faster than pypdf on
 our corpus, and it reads filings pypdf rejects); pypdf is the fallback when pdfium cannot open
-a file.
+a file (see :mod:`.parse`, the child's side). The parsers' messages go to the log; the user reads a
+plain reason: damaged, a compression or encryption method this program cannot read, a password,
+no text (a scan, when its pages hold images), a limit. Word, Markdown, HTML and plain text files
+go through the same child and limits (see :mod:`.textparse`); their pages are sections with labels
+(see :mod:`.formats`), and a text file over :data:`~.formats.MAX_TEXT_BYTES` is refused unread.
 """
 
 from __future__ import annotations
 
-import errno
-import logging
 import json
+import logging
 import os
 import queue
 import re
@@ -24,44 +27,39 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop_rag.core.filenames import display_name, display_path
+from desktop_rag.core.ingest.files import checked_stat, file_access_error
+from desktop_rag.core.ingest.formats import DOCX_SUFFIX, FORMAT_NAMES, MAX_DOCX_BYTES, MAX_TEXT_BYTES, is_pdf, suffix_of
+from desktop_rag.core.ingest.parse import CIPHER, COMPRESSION, ENCRYPTED, LIMIT, parse_pdf
+from desktop_rag.core.ingest.textparse import REFUSED, parse_document
 from desktop_rag.core.types import Page
 from desktop_rag.errors import (
     CorruptPdfError,
     EncryptedPdfError,
     ExtractionLimitError,
-    FileAccessError,
     InputFileError,
     NoTextError,
     NotAPdfError,
+    UnreadableDocumentError,
+    UnsupportedPdfError,
 )
 
 log = logging.getLogger(__name__)
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Control characters, and unpaired UTF-16 halves a broken text layer leaves (SQLite cannot store them).
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def normalize_page_text(text: str) -> str:
-    """Unify line breaks and drop control characters parsers leave in page text."""
+    """Unify line breaks and drop control characters (and broken UTF-16) parsers leave in page text."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL_CHARS.sub("", text)
 
 
-def file_access_error(path: Path, exc: OSError) -> FileAccessError:
-    """The error for a file that cannot be found or read, worded for the user."""
-    if isinstance(exc, FileNotFoundError):
-        return FileAccessError(str(path), f"{path}: file not found")
-    if isinstance(exc, PermissionError):
-        return FileAccessError(str(path), f"{path}: cannot be read (permission denied)")
-    return FileAccessError(str(path), f"{path}: cannot be read ({exc.strerror or exc})")
-
-
 def check_pdf_file(path: Path) -> None:
-    """Cheap checks in the parent, before any parser sees the file."""
+    """Cheap checks in the parent, before any parser sees the file (a special file is never opened)."""
+    checked_stat(path)
     try:
-        if not path.exists():
-            raise FileNotFoundError(path)
-        if path.is_dir():
-            raise FileAccessError(str(path), f"{path}: is a folder, not a file")
         with path.open("rb") as fh:
             head = fh.read(1024)
             size = fh.seek(0, os.SEEK_END)
@@ -69,14 +67,35 @@ def check_pdf_file(path: Path) -> None:
             tail = fh.read()
     except OSError as exc:
         raise file_access_error(path, exc) from exc
+    name = display_name(path)
     if size == 0:
-        raise NotAPdfError(str(path), f"{path.name}: empty file (0 bytes)")
+        raise NotAPdfError(str(path), f"{name}: empty file (0 bytes)")
+    if b"%PDF-" not in head and suffix_of(path) != ".pdf":
+        raise NotAPdfError(str(path), f"{name}: not a kind of file this program reads ({FORMAT_NAMES})")
     if b"%PDF-" not in head:
-        raise NotAPdfError(str(path), f"{path.name}: not a PDF file (no %PDF header)")
+        raise NotAPdfError(str(path), f"{name}: not a PDF file (no %PDF header)")
     if b"%%EOF" not in tail:
         raise CorruptPdfError(
-            str(path), f"{path.name}: the PDF is truncated (no end-of-file marker); was the download incomplete?"
+            str(path), f"{name}: the PDF is truncated (no end-of-file marker); was the download incomplete?"
         )
+
+
+def check_document_file(path: Path) -> None:
+    """The parent's checks on a file in another format: a regular file, not empty, not over its size limit."""
+    size = checked_stat(path).st_size
+    name = display_name(path)
+    if size == 0:
+        raise UnreadableDocumentError(str(path), f"{name}: empty file (0 bytes)")
+    limit = MAX_DOCX_BYTES if suffix_of(path) == DOCX_SUFFIX else MAX_TEXT_BYTES
+    if size > limit:
+        kind = "Word files" if limit == MAX_DOCX_BYTES else f"{suffix_of(path)} files"
+        raise ExtractionLimitError(str(path), f"{name}: {size / 2**20:,.0f} MB; {kind} over {limit // 2**20} MB "
+                                              "are not indexed (split it, or convert it to PDF)")
+
+
+def parse_file(path: str) -> tuple[str, Any]:
+    """The child's answer for one file: the PDF parsers for a PDF, :mod:`.textparse` for the rest."""
+    return parse_pdf(path) if is_pdf(path) else parse_document(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,66 +105,6 @@ class ExtractedDocument:
 
 
 # ---------------------------------------------------------------- child side
-
-
-def _pages_with_pdfium(path: str) -> tuple[list[tuple[int, str]], str]:
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(path)
-    try:
-        title = str(doc.get_metadata_dict().get("Title", "") or "")
-        pages = []
-        for index in range(len(doc)):
-            page = doc[index]
-            textpage = page.get_textpage()
-            pages.append((index + 1, textpage.get_text_range()))
-            textpage.close()
-            page.close()
-        return pages, title
-    finally:
-        doc.close()
-
-
-def _pages_with_pypdf(path: str) -> tuple[list[tuple[int, str]], str]:
-    from pypdf import PdfReader
-
-    reader = PdfReader(path)
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise PermissionError("password required")
-    title = str((reader.metadata or {}).get("/Title", "") or "")
-    return [(i + 1, page.extract_text() or "") for i, page in enumerate(reader.pages)], title
-
-
-def _out_of_memory(exc: BaseException) -> bool:
-    """MemoryError, or a parser library that could not be loaded under the address-space cap.
-
-    Under a small cap ``dlopen`` fails ("failed to map segment") as ImportError or OSError; that is
-    the limit talking, not a damaged file.
-    """
-    if isinstance(exc, MemoryError):
-        return True
-    return isinstance(exc, (ImportError, OSError)) and (
-        getattr(exc, "errno", None) == errno.ENOMEM or "failed to map segment" in str(exc)
-    )
-
-
-def _extract_in_child(path: str) -> tuple[str, Any]:
-    try:
-        return "ok", _pages_with_pdfium(path)
-    except Exception as exc:  # noqa: BLE001 - any pdfium failure falls back to pypdf
-        if _out_of_memory(exc):
-            return "limit", "memory"
-        first = str(exc)
-    if "password" in first.lower():
-        return "encrypted", first
-    try:
-        return "ok", _pages_with_pypdf(path)
-    except PermissionError:
-        return "encrypted", first
-    except Exception as exc:  # noqa: BLE001 - pypdf raises AssertionError, TypeError, ... on broken files
-        if _out_of_memory(exc):
-            return "limit", "memory"
-        return "corrupt", f"{first}; pypdf: {type(exc).__name__}: {exc}"
 
 
 def serve_worker(memory_mb: int) -> None:
@@ -160,7 +119,7 @@ def serve_worker(memory_mb: int) -> None:
     out = sys.stdout
     sys.stdout = sys.stderr  # a stray print from a parser must not corrupt the protocol
     for line in sys.stdin:
-        kind, payload = _extract_in_child(json.loads(line))
+        kind, payload = parse_file(json.loads(line))
         out.write(json.dumps([kind, payload]) + "\n")
         out.flush()
 
@@ -236,20 +195,21 @@ class PdfExtractor:
 
         Raises an :class:`InputFileError` subclass."""
         path = Path(path)
-        check_pdf_file(path)
+        if is_pdf(path):
+            check_pdf_file(path)
+        else:
+            check_document_file(path)
         kind, payload = self._round_trip(path)
         if kind != "ok":
             raise self._error(path, kind, payload)
-        raw_pages, title = payload
-        pages = [Page(number, normalize_page_text(text)) for number, text in raw_pages]
+        raw_pages, title, image_pages = payload
+        pages = [Page(number, normalize_page_text(text), *label) for number, text, *label in raw_pages]
+        if not is_pdf(path) and not any(p.text.strip() for p in pages):
+            raise NoTextError(str(path), f"{display_name(path)}: no text in it")
         if not pages:
-            raise CorruptPdfError(str(path), f"{path.name}: the PDF has no pages")
+            raise CorruptPdfError(str(path), f"{display_name(path)}: the PDF has no pages")
         if not any(p.text.strip() for p in pages):
-            raise NoTextError(
-                str(path),
-                f"{path.name}: no extractable text in {len(pages)} page(s); "
-                "it is probably scanned images - run OCR on it first",
-            )
+            raise _no_text(path, len(pages), image_pages)
         return ExtractedDocument(pages, normalize_page_text(title).strip())
 
     def _round_trip(self, path: Path) -> tuple[str, Any]:
@@ -261,24 +221,46 @@ class PdfExtractor:
             line = self._replies.get(timeout=self.timeout_s)
         except queue.Empty:
             self._kill()
-            return "limit", f"took longer than the {self.timeout_s:g} s limit"
+            return LIMIT, f"took longer than the {self.timeout_s:g} s limit"
         except OSError:
             line = None
         if line is None:
             code = process.wait(5)
             self._process = None
-            log.warning("extraction child died on %s (exit code %s)", path, code)
-            return "limit", f"the parser ran out of its {self.memory_mb} MB memory limit or crashed (exit code {code})"
+            log.warning("extraction child died on %s (exit code %s)", display_path(path), code)
+            return LIMIT, f"the parser ran out of its {self.memory_mb} MB memory limit or crashed (exit code {code})"
         kind, payload = json.loads(line)
         return kind, payload
 
     def _error(self, path: Path, kind: str, payload: str) -> InputFileError:
-        if kind == "encrypted":
-            return EncryptedPdfError(str(path), f"{path.name}: the PDF is encrypted and needs a password")
-        if kind == "limit":
+        """The plain reason for a failure; what the parsers said goes to the log (see :mod:`.parse`)."""
+        name = display_name(path)
+        if kind == LIMIT:
             detail = f"exceeded the {self.memory_mb} MB memory limit" if payload == "memory" else payload
-            return ExtractionLimitError(str(path), f"{path.name}: parsing stopped: {detail}")
-        return CorruptPdfError(str(path), f"{path.name}: the PDF is damaged and cannot be read ({payload})")
+            return ExtractionLimitError(str(path), f"{name}: parsing stopped: {detail}")
+        error: InputFileError
+        if kind == REFUSED:
+            return UnreadableDocumentError(str(path), f"{name}: {payload}")
+        if kind == ENCRYPTED:
+            error = EncryptedPdfError(str(path), f"{name}: the PDF is encrypted and needs a password")
+        elif kind == CIPHER:
+            error = UnsupportedPdfError(str(path), f"{name}: the PDF is encrypted with an unsupported method")
+        elif kind == COMPRESSION:
+            error = UnsupportedPdfError(str(path), f"{name}: the PDF uses a compression method this program "
+                                                   "cannot read")
+        else:
+            error = CorruptPdfError(str(path), f"{name}: the PDF is damaged and cannot be read")
+        log.info("%s: %s (the parsers said: %s)", display_path(path), error, payload)
+        return error
+
+
+def _no_text(path: Path, page_count: int, image_pages: int) -> NoTextError:
+    """No text on any page: a scan when its pages hold images (OCR would help), else just no text."""
+    where = "on its one page" if page_count == 1 else f"on any of its {page_count} pages"
+    if image_pages:
+        return NoTextError(str(path), f"{display_name(path)}: no text {where}, only images: it is probably "
+                                      "scanned; make it searchable with an OCR program and add it again")
+    return NoTextError(str(path), f"{display_name(path)}: no text {where}")
 
 
 if __name__ == "__main__":

@@ -9,18 +9,20 @@ the same paths skips what is already stored.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Generator, Iterable, Sequence
+from typing import Callable, Generator, Sequence
 
 import numpy as np
 
-from desktop_rag.core.ingest.chunking import chunk_pages
-from desktop_rag.core.ingest.extract import PdfExtractor, file_access_error
+from desktop_rag.core.filenames import display_path
+from desktop_rag.core.ingest.chunking import chunk_pages, chunk_sections
+from desktop_rag.core.ingest.extract import PdfExtractor
+from desktop_rag.core.ingest.files import checked_stat, discover_documents, discover_pdfs, file_sha256
+from desktop_rag.core.ingest.formats import is_pdf
 from desktop_rag.core.models.chat import never
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.store.library import Store
@@ -29,7 +31,9 @@ from desktop_rag.errors import Cancelled, InputFileError, StoreWriteError
 
 log = logging.getLogger(__name__)
 
-PDF_SUFFIX = ".pdf"
+# The last three are from .files; discover_pdfs is the older name of discover_documents.
+__all__ = ["ChunkOptions", "Ingestion", "discover_documents", "discover_pdfs", "file_sha256"]
+
 EMBED_STEP = 64  # chunks per progress event while embedding
 
 
@@ -39,30 +43,6 @@ class ChunkOptions:
 
     max_tokens: int
     overlap_tokens: int
-
-
-def discover_pdfs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files as given, folders expanded recursively to their PDFs, in a stable order, no repeats."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw).expanduser().absolute()
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == PDF_SUFFIX and p.is_file()))
-        else:
-            found.append(path)  # missing or unreadable files are reported when they are reached
-    seen: set[Path] = set()
-    return [p for p in found if not (p in seen or seen.add(p))]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                digest.update(block)
-    except OSError as exc:
-        raise file_access_error(path, exc) from exc
-    return digest.hexdigest()
 
 
 class _FileJob:
@@ -90,7 +70,8 @@ class _FileJob:
         yield self.event(Stage.CHUNKING, pages_total=len(pages))
         embedder = ing.ready_embedder()
         limit = min(ing.chunks.max_tokens, embedder.max_tokens)
-        chunks = chunk_pages(pages, embedder.token_offsets, limit, min(ing.chunks.overlap_tokens, limit // 2 - 1))
+        split = chunk_pages if is_pdf(path) else chunk_sections  # a passage stays under one heading
+        chunks = split(pages, embedder.token_offsets, limit, min(ing.chunks.overlap_tokens, limit // 2 - 1))
         matrix = yield from self._embed(embedder, chunks, len(pages))
         ing.check_cancel()
         yield self.event(Stage.STORING, pages_done=len(pages), pages_total=len(pages),
@@ -105,10 +86,7 @@ class _FileJob:
         """The skip of a file stored unchanged (same size and time) or whose content is stored;
         else None, with the file's hash and stat kept for storing it (or recording its failure)."""
         path, store = self.path, self.ing.store
-        try:
-            stat = path.stat()
-        except OSError as exc:
-            raise file_access_error(path, exc) from exc
+        stat = checked_stat(path)  # a special file or a folder is refused here, before it is opened
         known = store.document_by_path(str(path))
         unchanged = known is not None and (known.size, known.mtime) == (stat.st_size, stat.st_mtime)
         if known is not None and unchanged and known.status == DocumentStatus.INDEXED:
@@ -116,7 +94,8 @@ class _FileJob:
         sha = file_sha256(path)
         same = store.indexed_by_hash(sha)
         if same is not None:
-            why = "already indexed, unchanged" if same.path == str(path) else f"same content as {same.path}"
+            same_file = same.path == str(path)
+            why = "already indexed, unchanged" if same_file else f"same content as {display_path(same.path)}"
             return FileOutcome(str(path), Stage.SKIPPED, why, same.page_count, same.chunk_count)
         self.sha, self.stat = sha, stat
         return None
@@ -161,8 +140,11 @@ class Ingestion:
         return self.embedder
 
     def run(self, paths: Sequence[str | os.PathLike[str]]) -> Generator[IngestProgress, None, IngestReport]:
+        """Index the files and folders (see :func:`discover_documents`). A library opened for reading only is
+        refused at once (StoreWriteError), before any file is looked at."""
+        self.store.require_writable()
         started = time.perf_counter()
-        files = discover_pdfs(paths)
+        files = discover_documents(paths)
         report = IngestReport()
         try:
             for index, path in enumerate(files):
@@ -199,4 +181,4 @@ class Ingestion:
                                       size=stat.st_size if stat else 0, mtime=stat.st_mtime if stat else 0.0,
                                       error=message)
         except StoreWriteError as exc:
-            log.warning("could not record the failure of %s: %s", job.path, exc)
+            log.warning("could not record the failure of %s: %s", display_path(job.path), exc)

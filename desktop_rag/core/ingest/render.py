@@ -10,6 +10,9 @@ ask pdfium for the rectangles covering that char range (``count_rects``/``get_re
 Pages that were extracted by the pypdf fallback have different text; their offsets cannot be
 mapped, and :func:`render_page` then highlights nothing rather than the wrong words.
 
+A document in another format (.docx, .md, .html, .txt) has no page image: its preview is the
+stored text of the cited section with the passage's character span marked (:func:`text_section`).
+
 PDFium is not thread-safe (two renders at once crash the process), so every call into it here
 holds one process-wide lock. Extraction runs pdfium in a child process and needs no lock.
 """
@@ -22,7 +25,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop_rag.core.filenames import display_name, display_path
 from desktop_rag.core.ingest.extract import normalize_page_text
+from desktop_rag.core.ingest.formats import is_pdf, place_label
 from desktop_rag.errors import CorruptPdfError, FileAccessError
 
 log = logging.getLogger(__name__)
@@ -36,7 +41,10 @@ PDFIUM_LOCK = threading.RLock()
 
 @dataclass(frozen=True, slots=True)
 class RenderedPage:
-    """An RGBA image of one page; ``highlights`` are rectangles in image pixels (top-left origin)."""
+    """An RGBA image of one page; ``highlights`` are rectangles in image pixels (top-left origin).
+
+    For a section of a document without pages, ``text`` is its stored text and ``span`` the
+    passage's character offsets in it; there is no image (width and height 0)."""
 
     path: str
     number: int
@@ -46,6 +54,27 @@ class RenderedPage:
     stride: int
     rgba: bytes
     highlights: tuple[Rect, ...] = field(default_factory=tuple)
+    text: str = ""
+    span: tuple[int, int] | None = None
+    label: str = ""
+
+    @property
+    def is_text(self) -> bool:
+        return not self.rgba and self.width == 0
+
+
+def text_section(path: str | os.PathLike[str], number: int, page_text: str | None,
+                 highlight: tuple[int, int] | None = None, label: str = "") -> RenderedPage:
+    """The preview of section ``number`` of a document without pages: its stored text, the passage marked."""
+    if page_text is None:
+        raise FileAccessError(str(path), f"{display_name(path)}: the text of this passage is no longer in the "
+                                         "library (re-index the file)")
+    span = None
+    if highlight is not None:
+        start, end = max(0, highlight[0]), min(len(page_text), highlight[1])
+        span = (start, end) if start < end else None
+    return RenderedPage(str(path), number, 0, 0, 0, 0, b"", (), page_text, span,
+                        place_label(path, number, label=label))
 
 
 def raw_text_indices(raw: str) -> list[int]:
@@ -83,11 +112,12 @@ def _open(path: str | os.PathLike[str]):  # noqa: ANN202 - a pdfium document
 
     p = Path(path)
     if not p.is_file():
-        raise FileAccessError(str(p), f"{p}: file not found (was it moved or deleted?)")
+        raise FileAccessError(str(p), f"{display_path(p)}: file not found (was it moved or deleted?)")
     try:
         return pdfium.PdfDocument(str(p))
     except pdfium.PdfiumError as exc:
-        raise CorruptPdfError(str(p), f"{p.name}: cannot be opened for preview ({exc})") from exc
+        log.info("cannot open %s for preview: %s", display_path(p), exc)
+        raise CorruptPdfError(str(p), f"{display_name(p)}: cannot be opened for preview") from exc
 
 
 def _char_range(textpage, raw: str, start: int, end: int) -> tuple[int, int] | None:  # noqa: ANN001
@@ -133,8 +163,12 @@ def render_page(
     dpi: float = DEFAULT_DPI,
     highlight: tuple[int, int] | None = None,
     page_text: str | None = None,
+    label: str = "",
 ) -> RenderedPage:
-    """Render page ``page_number`` (1-based) to RGBA, with the passage ``highlight`` located on it."""
+    """Render page ``page_number`` (1-based) to RGBA, with the passage ``highlight`` located on it; for a
+    file in another format, the stored section text instead (see :func:`text_section`)."""
+    if not is_pdf(path):
+        return text_section(path, page_number, page_text, highlight, label)
     with PDFIUM_LOCK:
         return _render(path, page_number, dpi, highlight, page_text)
 
@@ -147,7 +181,7 @@ def _render(path: str | os.PathLike[str], page_number: int, dpi: float, highligh
     try:
         count = len(doc)
         if not 1 <= page_number <= count:
-            raise CorruptPdfError(str(path), f"{Path(path).name} has {count} pages; page {page_number} is gone "
+            raise CorruptPdfError(str(path), f"{display_name(path)} has {count} pages; page {page_number} is gone "
                                   "(the file changed since it was indexed - re-index it)")
         page = doc[page_number - 1]
         try:

@@ -16,12 +16,16 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from desktop_rag.core.models.free_cores import ThreadChooser
 from desktop_rag.core.models.hardware import native_bf16, physical_cores
 from desktop_rag.errors import ModelLoadError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
 
 SINGLE_THREAD_MAX_TEXTS = 2
+# A choice made while the previous batch ran stands for the next one if it is this recent;
+# older (the first batch of a file, after its extraction), the free cores are read afresh.
+THREADS_FRESH_S = 3.0
 
 
 @runtime_checkable
@@ -56,11 +60,12 @@ class SentenceTransformerEmbedder:
     def __init__(
         self, model_path: str | os.PathLike[str] = "", *, batch_size: int, threads: int = 0, bf16: bool | None = None
     ) -> None:
-        """``model_path`` "" is the bundled model; ``threads`` 0 is every physical core; ``bf16`` None
-        is bfloat16 where the CPU computes it natively."""
+        """``model_path`` "" is the bundled model; ``threads`` 0 is the physical cores other processes
+        leave free, read per batch; ``bf16`` None is bfloat16 where the CPU computes it natively."""
         self.model_path = Path(model_path) if model_path else bundled_embedding_model_dir()
         self.batch_size = batch_size
-        self.threads = threads or physical_cores()
+        self.threads = threads or physical_cores()  # the most a batch uses
+        self.thread_chooser = ThreadChooser(self.threads) if threads == 0 else None
         self._model = None
         self._specials = 2
         self._offsets_tokenizer = None
@@ -134,7 +139,7 @@ class SentenceTransformerEmbedder:
 
         # One short query is faster on one thread: the second only adds synchronisation.
         small = len(texts) <= SINGLE_THREAD_MAX_TEXTS
-        threads = 1 if small else self.threads
+        threads = 1 if small else self._batch_threads()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
         # Batches run in bfloat16 where the CPU computes it natively: 16% less CPU time per chunk
@@ -148,4 +153,17 @@ class SentenceTransformerEmbedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
+        if not small and self.thread_chooser is not None:
+            self.thread_chooser.update()  # what others used while this batch ran: the next batch's count
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _batch_threads(self) -> int:
+        """Torch threads for a batch: every core allowed, or those free (torch's threads, like
+        llama.cpp's, wait for each other, and collapse when one of them is not running)."""
+        chooser = self.thread_chooser
+        if chooser is None:
+            return self.threads
+        if chooser.age() > THREADS_FRESH_S:
+            return chooser.measure()
+        chooser.begin()
+        return chooser.threads

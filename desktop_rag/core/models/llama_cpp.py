@@ -4,6 +4,11 @@ Any GGUF file works; the default is SmolLM2-135M-Instruct shipped inside the ``l
 wheel. The chat template embedded in the GGUF is used (llama-cpp-python renders it in a Jinja2
 sandbox). Generation streams token by token and checks ``should_stop`` between tokens, and
 during prompt processing through llama.cpp's abort callback, so Stop takes effect quickly.
+
+With ``n_threads`` 0 the thread count follows the cores other processes leave free
+(:mod:`~desktop_rag.core.models.free_cores`): measured before each prompt, and again before a
+llama_decode (a prompt batch or a token) once ``RECHECK_S`` have passed, so an answer started
+beside a busy process does not crawl, and one that outlives the other process speeds up again.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from desktop_rag.core.models.chat import Message, never
+from desktop_rag.core.models.chat_formats import fallback_chat_format
+from desktop_rag.core.models.free_cores import ThreadChooser
 from desktop_rag.core.models.hardware import physical_cores
 from desktop_rag.core.models.model_prep import prompt_fast_model
 from desktop_rag.core.models.offload import OffloadReport, llama_log_captured, offload_from_log
@@ -26,6 +33,7 @@ log = logging.getLogger(__name__)
 
 GGUF_MAGIC = b"GGUF"
 BUNDLED_LLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+RECHECK_S = 0.5  # while the prompt is read and the answer written: how often the free cores are read again
 
 
 def bundled_llm_path() -> Path:
@@ -88,12 +96,16 @@ class LlamaCppChatModel:
         seed: int = 0,
         prompt_copy_dir: Path | None = None,
     ) -> None:
-        """``model_path`` "" is the bundled model; ``n_threads`` 0 is every physical core."""
+        """``model_path`` "" is the bundled model; ``n_threads`` 0 is the physical cores other
+        processes leave free, chosen per question (at most every physical core)."""
         self.model_path = Path(model_path) if model_path else bundled_llm_path()
         self.prompt_copy_dir = prompt_copy_dir  # where Q8_0 copies of small Q4_1/Q5_1 models go (None: off)
         self.loaded_path: Path | None = None
         self.n_gpu_layers = n_gpu_layers
-        self.n_threads = n_threads or physical_cores()
+        self.n_threads = n_threads or physical_cores()  # the most; the threads it loads with
+        # Offloaded to a GPU, the CPU threads matter less than the 0.1 s the choice takes.
+        self.thread_chooser = ThreadChooser(self.n_threads) if n_threads == 0 and n_gpu_layers == 0 else None
+        self.threads_now = self.n_threads  # what llama.cpp runs with at present
         self.n_ctx = n_ctx
         self.seed = seed
         self._llm = None
@@ -133,8 +145,10 @@ class LlamaCppChatModel:
                 path = self.model_path
                 lines.clear()
                 self._llm = self._open(path)
-        self.loaded_path = path
+        self._use_family_format()
+        self.loaded_path, self.threads_now = path, self.n_threads
         self._install_abort_callback()
+        self._install_thread_checks()
         self.offload = offload_from_log("".join(lines), supported=supported, requested=self.n_gpu_layers,
                                         blocks=self._layer_count())
         log.info("loaded %s in %.1f s: %s", self.name, time.perf_counter() - started, self.offload.describe())
@@ -151,6 +165,13 @@ class LlamaCppChatModel:
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(f"llama.cpp could not load {self.model_path.name}: {exc}") from exc
+
+    def _use_family_format(self) -> None:
+        """A GGUF without a chat template gets its model family's prompt format (see chat_formats)."""
+        fmt = fallback_chat_format(getattr(self._llm, "metadata", None) or {})
+        if fmt is not None:
+            log.warning("%s has no chat template; using the %s prompt format of its model family", self.name, fmt)
+            self._llm.chat_format = fmt
 
     def _layer_count(self) -> int:
         meta = self._llm.metadata if self._llm is not None else {}
@@ -185,6 +206,8 @@ class LlamaCppChatModel:
     ) -> Iterator[str]:
         llm = self.load()
         self._stop_requested = should_stop
+        if self.thread_chooser is not None:
+            self._use_threads(self.thread_chooser.measure())
         try:
             stream = llm.create_chat_completion(
                 messages=list(messages), max_tokens=max_tokens, temperature=temperature, stream=True, seed=self.seed,
@@ -202,6 +225,47 @@ class LlamaCppChatModel:
             raise ModelLoadError(f"llama.cpp failed while generating: {exc}") from exc
         finally:
             self._stop_requested = never
+
+    def _install_thread_checks(self) -> None:
+        """Follow the free cores before each llama_decode: each prompt batch (512 tokens, a second
+        or two) and each token, at most every ``RECHECK_S``. An answer started while another
+        process was busy speeds up when it ends, in the prompt as well as in the answer."""
+        if self.thread_chooser is None:
+            return
+        try:
+            context = self._llm._ctx
+            decode = context.decode
+        except AttributeError as exc:  # another llama-cpp-python: the count chosen per question stays
+            log.debug("cannot check the free cores between decodes: %s", exc)
+            return
+
+        def checked_decode(batch):  # noqa: ANN001, ANN202 - llama_cpp's LlamaBatch
+            self._recheck_threads()
+            return decode(batch)
+
+        context.decode = checked_decode
+
+    def _recheck_threads(self) -> None:
+        """Follow the free cores (the window since the last check is read) if it is time to."""
+        chooser = self.thread_chooser
+        if chooser is not None and chooser.age() >= RECHECK_S:
+            self._use_threads(chooser.update())
+
+    def _use_threads(self, threads: int) -> None:
+        """Run llama.cpp with ``threads`` from the next decode on (prompt and token alike)."""
+        if threads == self.threads_now or self._llm is None:
+            return
+        try:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(self._llm._ctx.ctx, threads, threads)
+        except Exception as exc:  # noqa: BLE001 - optional: the load-time count stays in use
+            log.debug("cannot change llama.cpp's thread count: %s", exc)
+            return
+        elsewhere = self.thread_chooser.elsewhere if self.thread_chooser else None
+        log.info("llama.cpp threads %d -> %d (%s cores busy elsewhere)", self.threads_now, threads,
+                 "?" if elsewhere is None else f"{elsewhere:.1f}")
+        self.threads_now = threads
 
     def _recover_after_abort(self) -> None:
         """An aborted decode leaves the KV cache partial: forget it so the next prompt starts clean."""

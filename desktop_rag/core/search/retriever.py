@@ -207,7 +207,7 @@ class Retriever:
             hits.append(
                 Hit(chunk_id=cid, doc_id=row["doc_id"], file=row["name"], path=row["path"],
                     page=row["page_start"], page_end=row["page_end"], start_offset=row["start_offset"],
-                    end_offset=row["end_offset"], score=score, text=row["text"])
+                    end_offset=row["end_offset"], score=score, text=row["text"], label=row["label"])
             )
         return hits
 

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
+from desktop_rag.core.store.schema import path_to_db
 from desktop_rag.errors import CollectionError
 
 MAX_NAME_CHARS = 100
@@ -196,7 +197,7 @@ class Collections:
     def ids_of_path(self, path: str) -> list[int]:
         """The collections of the document stored at ``path`` (none if there is none)."""
         rows = self._db.execute("SELECT m.collection_id FROM collection_documents m JOIN documents d ON "
-                                "d.id = m.doc_id WHERE d.path=?", (path,))
+                                "d.id = m.doc_id WHERE d.path=?", (path_to_db(path),))
         return [r[0] for r in rows]
 
     # ---------------------------------------------------------- helpers

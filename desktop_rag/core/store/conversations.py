@@ -14,10 +14,12 @@ import json
 import os
 import sqlite3
 import time
+from contextlib import closing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Sequence
 
+from desktop_rag.core.store.opening import can_write, connect_read_only
 from desktop_rag.core.types import UNKNOWN_DOC_ID, Answer, AnswerSentence, Citation, Quote
 from desktop_rag.errors import StoreError, StoreWriteError
 
@@ -80,7 +82,8 @@ def quote_citation(q: Quote, citations: Sequence[Citation]) -> Citation:
     the passage's chunk is taken from ``citations`` (of passages) when one is that passage, else 0."""
     chunk_id = next((c.chunk_id for c in citations if c.number == q.passage), 0)
     return Citation(number=q.passage, file=q.file, path=q.path, page=q.page, chunk_id=chunk_id, text=q.text,
-                    start_offset=q.start_offset, end_offset=q.end_offset, page_end=q.page, doc_id=q.doc_id)
+                    start_offset=q.start_offset, end_offset=q.end_offset, page_end=q.page, doc_id=q.doc_id,
+                    label=q.label)
 
 
 def title_for(question: str) -> str:
@@ -144,10 +147,16 @@ class ConversationStore:
     """Conversations of one data directory. One instance per thread (sqlite3 connections are not shared)."""
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        """Open the history of ``data_dir``. In a folder that cannot be written (a library opened
+        for reading only), the saved conversations are read into memory and the new ones live
+        there until the window closes: ``saved`` is False."""
         self.path = Path(data_dir) / DB_NAME
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self.saved = can_write(self.path.parent, self.path, None)
+            self._db = sqlite3.connect(self.path if self.saved else ":memory:", isolation_level=None)
+            if not self.saved and self.path.exists():
+                with closing(connect_read_only(self.path)) as on_disk:
+                    on_disk.backup(self._db)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -6,6 +6,8 @@ is either fully present or absent whatever happens to the process. FAISS (inner 
 normalized vectors, ids = chunk row ids) is kept in memory, saved atomically with ``os.replace``,
 and rebuilt from SQLite whenever its id count or checksum disagrees with the chunks table.
 Chunk ids come from AUTOINCREMENT and are never reused, so an id checksum identifies the content.
+A library whose folder cannot be written opens for reading only (:mod:`.opening`): it is listed and
+searched as usual, and every change is refused.
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from desktop_rag.core.filenames import display_name, display_text
 from desktop_rag.core.store.collections import Collections
 from desktop_rag.core.store.derived import DerivedFacts
 from desktop_rag.core.store.keyword_index import KeywordIndex
-from desktop_rag.core.store.schema import DOC_COLUMNS, Transaction, create_or_migrate
+from desktop_rag.core.store.opening import can_write, connect, write_error
+from desktop_rag.core.store.schema import (DOC_COLUMNS, Transaction, adapt_for_reading, create_or_migrate, path_from_db,
+                                           path_to_db)
 from desktop_rag.core.store.vector_index import CHECKSUM_SQL, VectorCache
 from desktop_rag.core.types import Chunk, DocumentInfo, DocumentProfile, DocumentStatus, Page
-from desktop_rag.errors import StoreError, StoreIncompatibleError, StoreWriteError
+from desktop_rag.errors import StoreError, StoreIncompatibleError
 
 log = logging.getLogger(__name__)
 
@@ -35,44 +40,31 @@ INDEX_NAME = "vectors.faiss"
 INDEXED, FAILED = DocumentStatus.INDEXED.value, DocumentStatus.FAILED.value  # as SQL parameters
 
 
-def _writable(data_dir: Path) -> bool:
-    # SQLite says only "unable to open database file" when it cannot create its -wal/-shm files.
-    db = data_dir / DB_NAME
-    return os.access(data_dir, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
-
-
-def _write_error(data_dir: Path, exc: BaseException) -> StoreWriteError:
-    text = str(exc).lower()
-    if "full" in text or getattr(exc, "errno", None) == 28:
-        why = "the disk is full"
-    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError) or not _writable(data_dir):
-        why = "the data folder is read-only"
-    else:
-        why = str(exc)
-    return StoreWriteError(f"cannot write to the library in {data_dir}: {why}; nothing was changed")
+def _chunk_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    named = {column[0]: value for column, value in zip(cursor.description, row)}
+    named["path"] = path_from_db(named["path"])
+    return named
 
 
 class Store:
     """Documents, chunks, vectors and keyword index under one data directory."""
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], *, read_only: bool | None = None) -> None:
+        """Open the library in ``data_dir``: for reading only when ``read_only``; when it is None (the
+        default), for writing if the folder may be written, else for reading only (see ``read_only``
+        after opening). ``read_only=False`` on a folder that cannot be written is a StoreWriteError."""
         self.data_dir = Path(data_dir)
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise _write_error(self.data_dir, exc) from exc
         self.db_path = self.data_dir / DB_NAME
         self.index_path = self.data_dir / INDEX_NAME
+        self.read_only = not can_write(self.data_dir, self.db_path, read_only)
         try:
-            self._db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
+            self._db = connect(self.db_path, not self.read_only)
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            create_or_migrate(self._db)
+            self._prepare()
         except sqlite3.DatabaseError as exc:
-            if "readonly" in str(exc).lower() or "unable to open" in str(exc).lower():
-                raise _write_error(self.data_dir, exc) from exc
+            if not self.read_only and any(w in str(exc).lower() for w in ("readonly", "unable to open")):
+                raise write_error(self.data_dir, exc, self.db_path) from exc
             raise StoreError(f"the library {self.db_path} cannot be opened: {exc}") from exc
         self._vectors = VectorCache(self.index_path)
         self._data_version = -1
@@ -80,10 +72,24 @@ class Store:
         self.facts = DerivedFacts(self._db)
         self.collections = Collections(self._db, self._writing)
 
+    def _prepare(self) -> None:
+        if self.read_only:
+            adapt_for_reading(self._db)  # before query_only, which forbids even TEMP tables
+            self._db.execute("PRAGMA query_only=ON")
+            return
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        create_or_migrate(self._db)
+
+    def require_writable(self) -> None:
+        """Refuse, before any work, a change to a library opened for reading only."""
+        if self.read_only:
+            raise write_error(self.data_dir)
+
     # ---------------------------------------------------------- lifecycle
 
     def close(self) -> None:
-        if self._vectors.dirty:
+        if self._vectors.dirty and not self.read_only:
             self._vectors.save()
         self._db.close()
 
@@ -115,7 +121,8 @@ class Store:
 
     def _docs(self, where: str = "", args: Sequence[object] = ()) -> list[DocumentInfo]:
         rows = self._db.execute(f"SELECT {DOC_COLUMNS} FROM documents {where}", args).fetchall()
-        return [DocumentInfo(*row[:8], DocumentStatus(row[8]), *row[9:]) for row in rows]
+        return [DocumentInfo(row[0], path_from_db(row[1]), *row[2:8], DocumentStatus(row[8]), *row[9:])
+                for row in rows]
 
     def documents(self) -> list[DocumentInfo]:
         return self._docs("ORDER BY name COLLATE NOCASE, id")
@@ -125,7 +132,7 @@ class Store:
         return found[0] if found else None
 
     def document_by_path(self, path: str) -> DocumentInfo | None:
-        found = self._docs("WHERE path=?", (path,))
+        found = self._docs("WHERE path=?", (path_to_db(path),))
         return found[0] if found else None
 
     def indexed_by_hash(self, sha256: str) -> DocumentInfo | None:
@@ -172,14 +179,14 @@ class Store:
                 cur = self._db.execute(
                     "INSERT INTO documents(path, name, sha256, size, mtime, page_count, chunk_count, "
                     "status, added_at, title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (path, Path(path).name, sha256, size, mtime, len(pages), len(chunks), INDEXED, time.time(),
-                     title),
+                    (path_to_db(path), display_name(path), sha256, size, mtime, len(pages), len(chunks), INDEXED,
+                     time.time(), display_text(title)),
                 )
                 doc_id = int(cur.lastrowid)
                 new_ids = self._insert_content(doc_id, pages, chunks, vectors)
                 self.collections.carry_over(doc_id, kept_in)
         except sqlite3.DatabaseError as exc:
-            raise _write_error(self.data_dir, exc) from exc
+            raise write_error(self.data_dir, exc, self.db_path) from exc
         self._index_update(remove=old_ids, add_ids=new_ids, add_vectors=vectors)
         return doc_id
 
@@ -187,8 +194,8 @@ class Store:
                         vectors: np.ndarray) -> list[int]:
         """A new document's pages and chunks (inside the caller's transaction); the chunks' new ids."""
         self._db.executemany(
-            "INSERT INTO pages(doc_id, number, text) VALUES (?, ?, ?)",
-            [(doc_id, p.number, p.text) for p in pages],
+            "INSERT INTO pages(doc_id, number, text, label) VALUES (?, ?, ?, ?)",
+            [(doc_id, p.number, p.text, p.label) for p in pages],
         )
         self._db.executemany(
             "INSERT INTO chunks(doc_id, ordinal, text, page_start, page_end, start_offset, "
@@ -213,10 +220,11 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
                     "sha256=excluded.sha256, size=excluded.size, mtime=excluded.mtime, "
                     "error=excluded.error, added_at=excluded.added_at",
-                    (path, Path(path).name, sha256, size, mtime, FAILED, error, time.time()),
+                    (path_to_db(path), display_name(path), sha256, size, mtime, FAILED, display_text(error),
+                     time.time()),
                 )
         except sqlite3.DatabaseError as exc:
-            raise _write_error(self.data_dir, exc) from exc
+            raise write_error(self.data_dir, exc, self.db_path) from exc
 
     def remove_document(self, doc_id: int) -> None:
         doc = self.document(doc_id)
@@ -226,11 +234,11 @@ class Store:
             with self._transaction():
                 removed = self._delete_path(doc.path)
         except sqlite3.DatabaseError as exc:
-            raise _write_error(self.data_dir, exc) from exc
+            raise write_error(self.data_dir, exc, self.db_path) from exc
         self._index_update(remove=removed)
 
     def _delete_path(self, path: str) -> list[int]:
-        row = self._db.execute("SELECT id FROM documents WHERE path=?", (path,)).fetchone()
+        row = self._db.execute("SELECT id FROM documents WHERE path=?", (path_to_db(path),)).fetchone()
         if row is None:
             return []
         ids = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id=?", (row[0],))]
@@ -252,20 +260,23 @@ class Store:
             with self._transaction():
                 yield
         except sqlite3.DatabaseError as exc:
-            raise _write_error(self.data_dir, exc) from exc
+            raise write_error(self.data_dir, exc, self.db_path) from exc
 
     # ---------------------------------------------------------- reading chunks and pages
 
-    def chunk_rows(self, ids: Iterable[int]) -> dict[int, sqlite3.Row]:
+    def chunk_rows(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """{chunk id: its row (id, doc_id, ordinal, text, page_start, page_end, start_offset, end_offset,
+        its document's name and path, and the label of its first page)} for those of the chunks that exist."""
         ids = list(ids)
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         cursor = self._db.cursor()
-        cursor.row_factory = sqlite3.Row  # on this cursor only: the connection is shared by threads
+        cursor.row_factory = _chunk_row  # on this cursor only: the connection is shared by threads
         rows = cursor.execute(
             "SELECT c.id, c.doc_id, c.ordinal, c.text, c.page_start, c.page_end, c.start_offset, "
-            "c.end_offset, d.name, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            "c.end_offset, d.name, d.path, coalesce(p.label, '') AS label FROM chunks c "
+            "JOIN documents d ON d.id = c.doc_id LEFT JOIN pages p ON p.doc_id = c.doc_id AND p.number = c.page_start "
             f"WHERE c.id IN ({marks})",
             ids,
         ).fetchall()
@@ -359,7 +370,8 @@ class Store:
                 yield ids, np.frombuffer(b"".join(r[1] for r in batch), dtype=np.float32).reshape(len(batch), dim)
 
         self._vectors.rebuild(dim, batches())
-        self._vectors.save()
+        if not self.read_only:  # read-only: the rebuilt index lives in memory only
+            self._vectors.save()
 
     def _index_update(
         self, remove: Sequence[int] = (), add_ids: Sequence[int] = (), add_vectors: np.ndarray | None = None
@@ -371,6 +383,8 @@ class Store:
     def save_index(self) -> None:
         """Leave the FAISS file equal to SQLite, written atomically; a failure only costs a rebuild
         later. A file that already matches is not rewritten, and a rebuild saves itself."""
+        if self.read_only:
+            return
         if self._vectors.index is None:
             self._ensure_index()
         if self._vectors.dirty:

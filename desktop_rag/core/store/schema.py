@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 
 SCHEMA_VERSION = "1"
@@ -27,6 +29,7 @@ CREATE TABLE IF NOT EXISTS pages(
     doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     number INTEGER NOT NULL,
     text TEXT NOT NULL,
+    label TEXT NOT NULL DEFAULT '',
     PRIMARY KEY(doc_id, number)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS chunks(
@@ -74,6 +77,8 @@ def create_or_migrate(db: sqlite3.Connection) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
     if "title" not in columns:
         db.execute("ALTER TABLE documents ADD COLUMN title TEXT NOT NULL DEFAULT ''")
+    if "label" not in {row[1] for row in db.execute("PRAGMA table_info(pages)")}:  # sections of non-PDF files
+        db.execute("ALTER TABLE pages ADD COLUMN label TEXT NOT NULL DEFAULT ''")
     db.execute("INSERT OR IGNORE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
 
 
@@ -91,3 +96,40 @@ class Transaction:
             self.db.execute("COMMIT")
         elif self.db.in_transaction:
             self.db.execute("ROLLBACK")
+
+
+_TABLE = re.compile(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)")
+
+
+def adapt_for_reading(db: sqlite3.Connection) -> None:
+    """A library opened for reading only, written by an earlier version (or not yet at all): what it
+    lacks is made up in the connection's TEMP schema, which shadows the file's, and nothing is
+    written to the file: empty tables for those it has not, ``documents`` and ``pages`` views with
+    the columns added since."""
+    present = {row[0] for row in db.execute("SELECT name FROM main.sqlite_master WHERE type='table'")}
+    for statement in SCHEMA.split(";\n"):
+        found = _TABLE.search(statement)
+        if found and found.group(1) not in present:
+            db.execute(statement.replace(f"EXISTS {found.group(1)}", f"EXISTS temp.{found.group(1)}", 1))
+    columns = {row[1] for row in db.execute("PRAGMA main.table_info(documents)")}
+    if columns and "title" not in columns:
+        db.execute("CREATE TEMP VIEW documents AS SELECT *, '' AS title FROM main.documents")
+    page_columns = {row[1] for row in db.execute("PRAGMA main.table_info(pages)")}
+    if page_columns and "label" not in page_columns:
+        db.execute("CREATE TEMP VIEW pages AS SELECT *, '' AS label FROM main.pages")
+
+
+def path_to_db(path: str) -> str | bytes:
+    """A file's path as the documents table keeps it: text, or the name's bytes (a BLOB, which SQLite
+    keeps as it is in a TEXT column) when it is not valid UTF-8 (see :mod:`desktop_rag.core.filenames`).
+    Either way the path is the file's own, and unique."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def path_from_db(value: str | bytes) -> str:
+    """The path ``path_to_db`` kept, as Python opens it."""
+    return os.fsdecode(value) if isinstance(value, bytes) else value

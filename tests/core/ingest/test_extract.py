@@ -123,7 +123,7 @@ def test_password_protected_pdf_is_encrypted(extractor: PdfExtractor, good_pdf: 
 def test_scanned_pdf_without_text_layer_has_no_text(extractor: PdfExtractor, tmp_path: Path) -> None:
     path = write_pdf(tmp_path / "scan.pdf", ["ignored", "ignored"], scanned=True)
     message = str(_raises(extractor, path, NoTextError))
-    assert "no extractable text" in message and "2 page(s)" in message
+    assert "no text on any of its 2 pages, only images" in message and "OCR" in message
 
 
 def test_missing_file_is_a_file_access_error(extractor: PdfExtractor, tmp_path: Path) -> None:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
+import sqlite3
 from pathlib import Path
 from typing import Callable, Iterator
 
 import faiss
 import pytest
 from fakes import HashEmbedder
+from read_only_paths import ReadOnly, read_only  # noqa: F401 - the fixture
 
 from desktop_rag.core.ingest.chunking import chunk_pages
 from desktop_rag.core.store.library import DB_NAME, INDEX_NAME, Store
 from desktop_rag.core.types import DocumentStatus, Page
-from desktop_rag.errors import StoreIncompatibleError, StoreWriteError
+from desktop_rag.errors import StoreError, StoreIncompatibleError, StoreWriteError
 
 EMB = HashEmbedder()
 
@@ -252,69 +252,95 @@ def test_disk_full_fails_the_write_and_keeps_the_library_as_it_was(store: Store)
     assert_consistent(store)
 
 
-class ReadOnly:
-    """Makes paths really read-only, root included: ``chattr +i`` as root (chmod does not stop root)."""
-
-    def __init__(self) -> None:
-        self.applied: list[Path] = []
-
-    def _set(self, paths: list[Path], on: bool) -> None:
-        if os.geteuid() == 0:
-            subprocess.run(["chattr", "+i" if on else "-i", *map(str, paths)], check=True, capture_output=True)
-        else:
-            for path in paths:
-                path.chmod((0o555 if path.is_dir() else 0o444) if on else (0o755 if path.is_dir() else 0o644))
-
-    def apply(self, *paths: Path) -> None:
-        if os.geteuid() == 0 and shutil.which("chattr") is None:
-            pytest.skip("running as root without chattr: nothing can make a folder read-only for root")
-        try:
-            self._set(list(paths), True)
-        except subprocess.CalledProcessError as exc:
-            pytest.skip(f"this file system does not support chattr +i: {exc.stderr!r}")
-        self.applied.extend(paths)
-        for path in paths:  # prove it: a write that the test relies on failing must fail
-            probe = path / "probe" if path.is_dir() else path
-            with pytest.raises(OSError):
-                probe.touch() if path.is_dir() else probe.open("ab").close()
-
-    def restore(self) -> None:
-        if self.applied:
-            self._set(self.applied, False)
-            self.applied = []
-
-
-@pytest.fixture
-def read_only() -> Iterator[ReadOnly]:
-    guard = ReadOnly()
-    yield guard
-    guard.restore()
-
-
-def test_read_only_data_folder_is_a_store_write_error_and_loses_nothing(tmp_path: Path, read_only: ReadOnly) -> None:
+def test_a_read_only_data_folder_is_read_and_refuses_every_change(tmp_path: Path, read_only: ReadOnly) -> None:
     folder = tmp_path / "lib"
     with Store(folder) as s:
-        add(s, "/a.pdf", "apple")
-        expected = (s.documents(), chunk_ids(s))
-    read_only.apply(folder, *folder.iterdir())
-    with pytest.raises(StoreWriteError) as info:
-        Store(folder)
-    assert "read-only" in str(info.value) and str(folder) in str(info.value)
+        a = add(s, "/a.pdf", "apple")
+        s.collections.create("Fruit", [a])
+        s.record_failure(path="/scan.pdf", sha256="", size=1, mtime=1.0, error="no text")
+        expected = (s.documents(), chunk_ids(s), s.collections.all())
+    files = sorted(p.name for p in folder.iterdir())
+    read_only.apply_tree(folder)
+    with Store(folder) as s:
+        assert s.read_only
+        assert (s.documents(), chunk_ids(s), s.collections.all()) == expected
+        assert top_doc(s, "apple report") == "/a.pdf"
+        assert s.keyword_search('"apple"', 5) and s.page_text(a, 1) == doc_pages("apple")[0].text
+        for change in (lambda: add(s, "/b.pdf", "banana"), lambda: s.remove_document(a), s.require_writable,
+                       lambda: s.record_failure(path="/c.pdf", sha256="", size=1, mtime=1.0, error="x"),
+                       lambda: s.collections.create("Other", [a]), lambda: s.collections.delete(1)):
+            with pytest.raises(StoreWriteError, match="the data folder is read-only; nothing was changed") as info:
+                change()
+            assert str(folder) in str(info.value)
+    assert sorted(p.name for p in folder.iterdir()) == files  # nothing written beside them
     with pytest.raises(StoreWriteError, match="read-only"):
-        Store(folder / "new-library")  # a library folder that cannot even be created
+        Store(folder, read_only=False)  # a writer is refused at once
     read_only.restore()
     with Store(folder) as s:
-        assert (s.documents(), chunk_ids(s)) == expected
+        assert not s.read_only and (s.documents(), chunk_ids(s), s.collections.all()) == expected
         assert_consistent(s)
 
 
-def test_read_only_library_file_is_a_store_write_error(tmp_path: Path, read_only: ReadOnly) -> None:
+def test_a_library_that_cannot_be_made_reads_as_empty_and_refuses_changes(tmp_path: Path, read_only: ReadOnly) -> None:
+    read_only.apply(tmp_path)
+    with Store(tmp_path / "new-library") as s:
+        assert s.read_only and s.documents() == [] and s.collections.all() == [] and s.stats()["documents"] == 0
+        with pytest.raises(StoreWriteError, match="read-only"):
+            s.require_writable()
+    with pytest.raises(StoreWriteError, match="read-only"):
+        Store(tmp_path / "new-library", read_only=False)
+
+
+def test_a_read_only_library_file_is_opened_for_reading(tmp_path: Path, read_only: ReadOnly) -> None:
     folder = tmp_path / "lib"
     with Store(folder) as s:
         add(s, "/a.pdf", "apple")
     read_only.apply(folder / DB_NAME)
-    with pytest.raises(StoreWriteError, match="read-only"):
-        Store(folder)
+    with Store(folder) as s:
+        assert s.read_only and [d.path for d in s.documents()] == ["/a.pdf"]
+        with pytest.raises(StoreWriteError, match="read-only"):
+            add(s, "/b.pdf", "banana")
     read_only.restore()
     with Store(folder) as s:
         assert [d.path for d in s.documents()] == ["/a.pdf"]
+
+
+def test_a_read_only_library_of_an_earlier_version_is_read_without_changing_it(tmp_path: Path,
+                                                                               read_only: ReadOnly) -> None:
+    folder = tmp_path / "lib"
+    with Store(folder) as s:
+        add(s, "/a.pdf", "apple")
+    db = sqlite3.connect(folder / DB_NAME)  # as an early version left it: no collections, no titles
+    db.executescript("DROP TABLE collection_documents; DROP TABLE collections; "
+                     "ALTER TABLE documents DROP COLUMN title;")
+    db.close()
+    before = (folder / DB_NAME).read_bytes()
+    read_only.apply_tree(folder)
+    with Store(folder) as s:
+        assert [(d.path, d.title) for d in s.documents()] == [("/a.pdf", "")]
+        assert s.collections.all() == [] and top_doc(s, "apple") == "/a.pdf"
+    assert (folder / DB_NAME).read_bytes() == before
+
+
+def test_a_data_folder_that_is_a_file_says_so(tmp_path: Path) -> None:
+    (tmp_path / "lib").write_text("not a folder")
+    for mode in (None, True, False):
+        with pytest.raises(StoreError, match="is a file, not a folder") as info:
+            Store(tmp_path / "lib", read_only=mode)
+        assert "Errno" not in str(info.value)
+
+
+def test_a_path_that_is_not_utf8_is_stored_as_its_own_bytes(store: Store) -> None:
+    latin1 = os.fsdecode(b"/docs/caf\xe9.pdf")  # how Python gives a Latin-1 name from the disk
+    other = os.fsdecode(b"/docs/caf\xe8.pdf")  # shown the same, and still another file
+    a, b = add(store, latin1, "coffee"), add(store, other, "tea")
+    store.record_failure(path=os.fsdecode(b"/docs/\xff.pdf"), sha256="", size=1, mtime=1.0,
+                         error=os.fsdecode(b"\xff.pdf: no text"))
+    docs = {d.path: d for d in store.documents()}
+    assert docs[latin1].id == a and docs[other].id == b
+    assert docs[latin1].name == docs[other].name == "caf\ufffd.pdf"
+    assert docs[os.fsdecode(b"/docs/\xff.pdf")].error == "\ufffd.pdf: no text"
+    assert store.document_by_path(latin1).id == a and top_doc(store, "coffee report") == latin1
+    store.remove_document(a)
+    assert store.document_by_path(latin1) is None and store.document_by_path(other).id == b
+    assert_consistent(store)
