@@ -36,7 +36,7 @@ def test_empty_first_run_explains_what_to_do(make_window) -> None:
     assert window.library.stack.currentIndex() == 0
     empty_text = window.library.stack.currentWidget().findChildren(type(window.library.counts_label))
     assert any("Drop files or folders here" in label.text() for label in empty_text)
-    assert "Start by adding a PDF" in window.chat.rendered_text()
+    assert "Start by adding documents" in window.chat.rendered_text()
     assert "Ask a question" in window.sources.empty.text()
 
 
