@@ -11,6 +11,7 @@ order while they fit the model's context, so more of them fit a larger context.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Callable, Sequence
 
 from desktop_rag.core.types import Hit, Passage
@@ -75,6 +76,20 @@ def widen(passages: Sequence[Passage], page_text: PageText, chars: int = WIDEN_C
     return [dataclasses.replace(p, number=n) for n, p in enumerate(out, 1)]
 
 
+_MID_SENTENCE_LINE = re.compile(r"[a-z]")  # a line that starts in lower case continues a sentence
+_SENTENCE_BREAK = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[A-Z“\"(])")
+
+
+def _sentence_start(text: str, start: int) -> int:
+    """``start`` (a line start) moved to the next sentence when the line carries on a sentence from
+    the line above ("region. Further information ..." starts at "Further"); else unchanged."""
+    if start == 0 or not _MID_SENTENCE_LINE.match(text, start):
+        return start
+    line_end = text.find("\n", start)
+    found = _SENTENCE_BREAK.search(text, start, len(text) if line_end < 0 else line_end)
+    return found.end() if found else start
+
+
 def _window(text: str, start: int, end: int, chars: int) -> tuple[int, int]:
     """``[start, end)`` of ``text`` grown to about ``chars`` characters, whole lines."""
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
@@ -85,6 +100,7 @@ def _window(text: str, start: int, end: int, chars: int) -> tuple[int, int]:
     if end > len(text):
         start, end = max(0, start - (end - len(text))), len(text)
     start = text.rfind("\n", 0, start) + 1 if start > 0 else 0
+    start = _sentence_start(text, start)
     line_end = text.find("\n", end)
     end = len(text) if line_end < 0 or end >= len(text) else line_end
     return start, end

@@ -63,3 +63,16 @@ def test_widen_leaves_passages_across_a_page_break_and_unknown_pages_alone() -> 
     across = Passage(1, 1, "f.pdf", "/f.pdf", 3, 4, 100, 5, (1,), "across two pages")
     gone = Passage(2, 9, "g.pdf", "/g.pdf", 1, 1, 0, 4, (2,), "gone")
     assert widen([across, gone], page_text, chars=480) == [across, gone]
+
+
+def test_a_widened_passage_starts_at_a_sentence_not_in_the_middle_of_one() -> None:
+    page = ("The Company reports four segments across the Americas and the Rest of Asia Pacific\n"
+            "region. Further information is in Note 9.\nTotal net sales $ 82,959 $ 81,434\n")
+    at = page.index("Total")
+
+    def text(doc_id: int, number: int) -> str:
+        return page
+
+    [wide] = widen([Passage(1, 1, "f.pdf", "/f.pdf", 1, 1, at, at + 20, (1,), page[at:at + 20])], text, chars=60)
+    assert wide.text.startswith("Further information is in Note 9.")
+    assert wide.text == page[wide.start_offset:wide.end_offset]
