@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Generator, Mapping, Sequence
 
 from desktop_rag.core.filenames import display_name, display_path
-from desktop_rag.core.ingest.pipeline import discover_pdfs, file_sha256
+from desktop_rag.core.ingest.pipeline import discover_documents, file_sha256
 from desktop_rag.core.store.collections import MAX_NAME_CHARS, clean_name
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import DocumentInfo, IngestProgress, IngestReport, Stage
@@ -43,7 +43,7 @@ def collection_plan(paths: Sequence[str | os.PathLike[str]], *, into: str | None
     :class:`CollectionError` if ``into`` is not a valid name."""
     if into is not None:
         name = clean_name(into)
-        return {str(f): (name,) for f in discover_pdfs(paths)}
+        return {str(f): (name,) for f in discover_documents(paths)}
     plan: dict[str, tuple[str, ...]] = {}
     if not by_folder:
         return plan
@@ -51,7 +51,7 @@ def collection_plan(paths: Sequence[str | os.PathLike[str]], *, into: str | None
         folder = Path(raw).expanduser().absolute()
         if _is_folder(folder):
             name = folder_name(folder)
-            for f in discover_pdfs([folder]):
+            for f in discover_documents([folder]):
                 names = plan.get(str(f), ())
                 plan[str(f)] = names if name in names else (*names, name)
     return plan

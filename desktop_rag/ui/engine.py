@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_rag import jobs
 from desktop_rag.config import Settings
-from desktop_rag.core.ingest.pipeline import discover_pdfs
+from desktop_rag.core.ingest.pipeline import discover_documents
 from desktop_rag.core.search.scope import EVERYTHING, Scope
 from desktop_rag.core.store.collections import CollectionInfo
 from desktop_rag.core.store.library import Store
@@ -100,7 +100,7 @@ class Engine(QObject):
         if collect_folders:
             for path, names in collection_plan(paths).items():
                 self._joins[path] = tuple(dict.fromkeys((*self._joins.get(path, ()), *names)))
-        new = self.queue.add([str(p) for p in discover_pdfs(paths)], replace=replace)
+        new = self.queue.add([str(p) for p in discover_documents(paths)], replace=replace)
         if new:
             self.ingest_queued.emit(new)
             self._start_next_batch()

@@ -156,10 +156,7 @@ class Answerer:
             yield AnswerEvent("token", NOTHING_FOUND)
             answer.sentences = [AnswerSentence(NOTHING_FOUND, (), True)]
             return answer
-        passages = merge_hits(hits, self.store.page_text)
-        quotes = self.quotes(question, query, passages, named.words)
-        passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
-                    for p in widen(quoted_passages(quotes, passages, self.store.page_text), self.store.page_text)]
+        quotes, passages = self._quotes_and_passages(question, query, hits, named.words)
         messages, answer.passages = self.pack(question, passages)
         answer.quotes = [dataclasses.replace(q, passage=passage_of(q, answer.passages)) for q in quotes]
         answer.unsure = not answer.quotes
@@ -171,13 +168,31 @@ class Answerer:
         answer.timings["total_ms"] = (time.perf_counter() - started) * 1000
         return answer
 
+    def _quotes_and_passages(self, question: str, query: np.ndarray | None, hits: Sequence[Hit],
+                             naming_words: frozenset[str]) -> tuple[list[Quote], list[Passage]]:
+        """The quotes, and the passages for the model (widened, quotes' passages first, without
+        running headers). Their pages are the hits' pages, read in one query."""
+        page_text = self._page_reader(hits)
+        passages = merge_hits(hits, page_text)
+        quotes = self.quotes(question, query, passages, naming_words, page_text)
+        passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
+                    for p in widen(quoted_passages(quotes, passages, page_text), page_text)]
+        return quotes, passages
+
+    def _page_reader(self, hits: Sequence[Hit]) -> Callable[[int, int], str | None]:
+        """The text of a (doc id, page): the hits' pages read at once, any other from the store."""
+        texts = self.store.page_texts({(h.doc_id, n) for h in hits for n in range(h.page, h.page_end + 1)})
+        return lambda doc_id, page: (texts[(doc_id, page)] if (doc_id, page) in texts
+                                     else self.store.page_text(doc_id, page))
+
     def quotes(self, question: str, query: np.ndarray | None, passages: Sequence[Passage],
-               naming_words: frozenset[str] = frozenset()) -> list[Quote]:
+               naming_words: frozenset[str] = frozenset(),
+               page_text: Callable[[int, int], str | None] | None = None) -> list[Quote]:
         """The sentences or table rows of ``passages`` that best answer the question (whose
         embedding is ``query``), verbatim; ``naming_words`` only named the documents."""
         if query is None:
             return []
-        return select_quotes(question, query, passages, self.embedder.embed, self.store.page_text,
+        return select_quotes(question, query, passages, self.embedder.embed, page_text or self.store.page_text,
                              leave_out=naming_words, running=self._running_lines)
 
     def _running_lines(self, doc_id: int) -> frozenset[str]:

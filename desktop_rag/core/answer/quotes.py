@@ -177,6 +177,12 @@ def select_quotes(
             score += FIGURE_BONUS
         scored.append((score, cand))
     scored.sort(key=lambda sc: sc[0], reverse=True)
+    return [_quote(c, page_text) for c in _best(scored)]
+
+
+def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
+    """Up to :data:`MAX_QUOTES` of the candidates (best first), none stating the same figures as
+    one before it, each within :data:`KEEP_SHARE` of the best; none when the best is too weak."""
     best = scored[0][0]
     if best < MIN_SCORE:
         return []
@@ -186,7 +192,7 @@ def select_quotes(
             break
         if not any(_same_figures(cand.text, c.text) for c in chosen):
             chosen.append(cand)
-    return [_quote(c, page_text) for c in chosen]
+    return chosen
 
 
 def _same_figures(a: str, b: str) -> bool:

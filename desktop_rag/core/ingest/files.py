@@ -40,9 +40,6 @@ def discover_documents(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return [p for p in found if not (p in seen or seen.add(p))]
 
 
-discover_pdfs = discover_documents  # the name it had when only PDFs were read (ui/engine.py still uses it)
-
-
 def _is_folder(path: Path) -> bool:
     try:
         return path.is_dir()

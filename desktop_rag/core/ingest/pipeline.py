@@ -21,7 +21,7 @@ import numpy as np
 from desktop_rag.core.filenames import display_path
 from desktop_rag.core.ingest.chunking import chunk_pages, chunk_sections
 from desktop_rag.core.ingest.extract import PdfExtractor
-from desktop_rag.core.ingest.files import checked_stat, discover_documents, discover_pdfs, file_sha256
+from desktop_rag.core.ingest.files import checked_stat, discover_documents, file_sha256
 from desktop_rag.core.ingest.formats import is_pdf
 from desktop_rag.core.models.chat import never
 from desktop_rag.core.models.embedder import Embedder
@@ -31,8 +31,8 @@ from desktop_rag.errors import Cancelled, InputFileError, StoreWriteError
 
 log = logging.getLogger(__name__)
 
-# The last three are from .files; discover_pdfs is the older name of discover_documents.
-__all__ = ["ChunkOptions", "Ingestion", "discover_documents", "discover_pdfs", "file_sha256"]
+# The last two are from .files.
+__all__ = ["ChunkOptions", "Ingestion", "discover_documents", "file_sha256"]
 
 EMBED_STEP = 64  # chunks per progress event while embedding
 

@@ -14,7 +14,7 @@ from fakes import HashEmbedder
 from pdfs import write_pdf
 
 from desktop_rag.core.ingest.extract import PdfExtractor
-from desktop_rag.core.ingest.files import discover_pdfs
+from desktop_rag.core.ingest.files import discover_documents
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import Events, IngestProgress, IngestReport, Stage
@@ -127,7 +127,7 @@ def test_discovery_opens_nothing_and_keeps_what_it_cannot_read(tmp_path: Path) -
     write_pdf(tmp_path / "b.PDF", ["x"])
     (tmp_path / "notes.csv").write_text("a,b")  # a format the library does not read
     deepest = nested_too_deep(tmp_path)
-    found = discover_pdfs([tmp_path, tmp_path / "b.PDF", tmp_path / ("y" * 300)])
+    found = discover_documents([tmp_path, tmp_path / "b.PDF", tmp_path / ("y" * 300)])
     assert len(found) == 4 and found[0] == tmp_path / "b.PDF" and found[2:] == [tmp_path / "pipe.pdf",
                                                                                  tmp_path / ("y" * 300)]
     assert str(found[1]).startswith(str(tmp_path / "d")) and str(deepest).startswith(str(found[1]))  # unreadable
