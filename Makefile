@@ -13,7 +13,7 @@ LLAMA_WHEEL_STAMP := $(WHEEL_DIR)/.llama-cpp-python-$(LLAMA_VERSION)-portable
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip
 
-.PHONY: setup run test test-fast bench clean
+.PHONY: setup run test test-fast bench clean bundle bundle-test
 
 setup: $(STAMP)
 
@@ -44,6 +44,17 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
+
+# The desktop bundle (packaging/README.md): dist/desktop-rag-<version>-linux-<arch>.tar.gz, about
+# 2 minutes. PyInstaller goes into the build venv only; the app never imports it.
+PYINSTALLER_VERSION := 6.22.3
+bundle: setup
+	$(PIP) install --quiet pyinstaller==$(PYINSTALLER_VERSION)
+	nice -n 5 packaging/build-bundle.sh $(BIN)/python
+
+# Unpacks the newest bundle and runs it end to end in a clean environment (needs `make bundle` first).
+bundle-test:
+	PYTHON=$(BIN)/python packaging/bundle-test.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -44,7 +44,10 @@ DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 
 # The settings that shape the index: change one and the stored passages and vectors no longer
 # match it (re-index, or give each value a store of its own, as the evaluation's variants do).
-INDEX_SETTINGS: tuple[str, ...] = ("chunk_tokens", "chunk_overlap", "embedding_model")
+INDEX_SETTINGS: tuple[str, ...] = ("chunk_tokens", "chunk_overlap", "embedding_model", "embedding_backend")
+# How the embedding model runs: "onnx" (its int8 ONNX copy: ~4x faster, no torch on the question
+# path), "torch" (PyTorch, as before), "auto" (onnx, except for a library indexed with torch).
+EMBEDDING_BACKENDS: tuple[str, ...] = ("auto", "onnx", "torch")
 
 
 def default_data_dir() -> Path:
@@ -64,6 +67,11 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
+def default_models_dir() -> Path:
+    """Where downloaded models go (listed with the models found elsewhere)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "models"
+
+
 def default_log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
@@ -73,6 +81,7 @@ class Settings:
     data_dir: str = ""
     # Models. "" = the bundled default (all-MiniLM-L6-v2 / SmolLM2-135M-Instruct).
     embedding_model: str = ""
+    embedding_backend: str = "auto"  # one of EMBEDDING_BACKENDS
     llm_model: str = ""
     n_gpu_layers: int = 0
     n_threads: int = 0  # 0 = the physical cores other processes leave free, read per question and batch
@@ -81,6 +90,10 @@ class Settings:
     max_tokens: int = DEFAULT_MAX_TOKENS
     # Run small Q4_1/Q5_1 models from a Q8_0 copy in the cache dir: prompts ~1.5x faster on CPUs.
     fast_prompt_copy: bool = True
+    # Folders searched for GGUF models besides the other apps' (LM Studio, Ollama, ...) and downloads.
+    model_folders: tuple[str, ...] = ()
+    # Choose the GPU layers from the free video memory (when llama.cpp can offload); off: n_gpu_layers.
+    auto_gpu_layers: bool = True
     # Remote OpenAI-compatible endpoint; used instead of the local model when base URL is set.
     remote_base_url: str = ""
     remote_model: str = ""
@@ -93,6 +106,8 @@ class Settings:
     embed_batch_size: int = DEFAULT_EMBED_BATCH_SIZE
     extract_timeout_s: float = DEFAULT_EXTRACT_TIMEOUT_S
     extract_memory_mb: int = DEFAULT_EXTRACT_MEMORY_MB
+    # Read scanned pages (no text layer, only images) by OCR, with the models in the RapidOCR package.
+    ocr: bool = True
 
     def __post_init__(self) -> None:
         if self.retrieval_mode not in RETRIEVAL_MODES:
@@ -104,6 +119,9 @@ class Settings:
             raise SettingsError(f"chunk_tokens must be at least 16, not {self.chunk_tokens}")
         if not 0 <= self.chunk_overlap < self.chunk_tokens // 2:
             raise SettingsError("chunk_overlap must be between 0 and half of chunk_tokens")
+        if self.embedding_backend not in EMBEDDING_BACKENDS:
+            raise SettingsError(f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)}, "
+                                f"not {self.embedding_backend!r}")
         for name in ("n_ctx", "max_tokens", "top_k", "embed_batch_size", "extract_memory_mb"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive, not {getattr(self, name)}")
@@ -132,6 +150,11 @@ def _coerce(values: Mapping[str, Any], source: str) -> dict[str, Any]:
         default = getattr(Settings(), key)
         if isinstance(default, bool) and not isinstance(value, bool):
             raise SettingsError(f"{source}: {key} must be true or false, got {value!r}")
+        if isinstance(default, tuple):  # a list of folders: a TOML array of strings
+            if isinstance(value, str) or not isinstance(value, (list, tuple)):
+                raise SettingsError(f"{source}: {key} must be a list of strings, got {value!r}")
+            out[key] = tuple(str(v) for v in value)
+            continue
         kind = str if isinstance(default, RetrievalMode) else type(default)  # __post_init__ checks the mode
         try:
             out[key] = kind(value)

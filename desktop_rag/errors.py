@@ -12,6 +12,7 @@ The tree::
     |   +-- UnreadableDocumentError a .docx, .html, .md or .txt that is damaged, binary, in an unknown encoding
     |   +-- NoTextError             no text on any page (a scan without OCR, blank or drawn pages)
     |   +-- ExtractionLimitError    parsing exceeded the time or memory limit
+    |   +-- OcrError                scanned pages, and the OCR engine is missing or cannot be loaded
     +-- StoreError                  the local index cannot be read or written
     |   +-- StoreWriteError         disk full, read-only data directory, ... (nothing partial is kept)
     |   +-- StoreIncompatibleError  index built with another embedding model
@@ -20,7 +21,9 @@ The tree::
     |   +-- ModelLoadError          not a GGUF, too large for memory, ...
     |   +-- GpuOffloadError         GPU layers requested but this build cannot offload
     |   +-- RemoteModelError        an OpenAI-compatible endpoint refused, timed out or sent garbage
+    |   +-- ModelDownloadError      the URL, the network, the checksum, the disk, or what arrived
     +-- CollectionError             a collection name that is empty, too long or taken, or names no collection
+    +-- WatchError                  a folder that cannot be watched (missing, not a folder, already watched)
     +-- QuestionError               empty question, question too long for the context, ...
     |   +-- ScopeError              a question limited to documents the library does not hold
     |       +-- EmptyScopeError     ... or to a collection or selection with no indexed document
@@ -77,6 +80,10 @@ class ExtractionLimitError(InputFileError):
     pass
 
 
+class OcrError(InputFileError):
+    """A file with scanned pages, and an OCR engine that is not installed or cannot be loaded."""
+
+
 class StoreError(DesktopRagError):
     pass
 
@@ -109,8 +116,16 @@ class RemoteModelError(ModelError):
     pass
 
 
+class ModelDownloadError(ModelError):
+    """A model download failed: the URL, the network, the checksum, the disk, or what arrived."""
+
+
 class CollectionError(DesktopRagError):
     """A collection name that is empty, too long or already taken, or one that names no collection."""
+
+
+class WatchError(DesktopRagError):
+    pass
 
 
 class QuestionError(DesktopRagError):

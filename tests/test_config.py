@@ -200,7 +200,8 @@ def test_a_retrieval_mode_given_as_text_becomes_the_enum_and_is_saved_as_text(se
 @pytest.mark.parametrize("name", config.INDEX_SETTINGS)
 def test_changing_a_setting_that_shapes_the_index_needs_a_reindex(name: str, tmp_path: Path) -> None:
     old = Settings(data_dir=str(tmp_path))
-    new = old.replace(**{name: {"chunk_tokens": 100, "chunk_overlap": 8, "embedding_model": "/models/other"}[name]})
+    new = old.replace(**{name: {"chunk_tokens": 100, "chunk_overlap": 8, "embedding_model": "/models/other",
+                                 "embedding_backend": "torch"}[name]})
     assert needs_reindex(old, new)
     assert not needs_reindex(old, new.replace(data_dir=str(tmp_path / "another-library")))  # a new library
 

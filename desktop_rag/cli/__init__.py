@@ -41,6 +41,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         overrides[name] = getattr(args, name, None)
     if getattr(args, "mode", None):
         overrides["retrieval_mode"] = args.mode
+    if getattr(args, "n_gpu_layers", None) is not None:  # a count given by hand replaces the automatic choice
+        overrides["auto_gpu_layers"] = False
     return load_settings(args.config, overrides)
 
 

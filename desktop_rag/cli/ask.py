@@ -158,6 +158,7 @@ def answer_to_json(answer: Answer, model_name: str, offload: str) -> dict[str, A
         "timings": timings,
         "model": model_name,
         "offload": offload,
+        **({"thinking": answer.thinking} if answer.thinking else {}),
     }
 
 

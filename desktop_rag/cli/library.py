@@ -45,6 +45,8 @@ def _show_ingest_progress(event: IngestProgress, bar: tqdm) -> None:
     bar.total = event.file_count
     name = display_name(event.path)
     detail = f"{event.chunks_done}/{event.chunks_total} chunks" if event.chunks_total else ""
+    if event.stage == Stage.EXTRACTING and event.message:  # reading page 3 of 40 (OCR)
+        detail = event.message
     bar.set_description_str(f"{name[:40]} {event.stage.value} {detail}".rstrip())
     if event.is_final:
         bar.update(1)
@@ -75,7 +77,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         print_json([
             {"file": d.name, "path": d.path, "pages": d.page_count, "chunks": d.chunk_count,
              "status": d.status, "error": d.error, "sha256": d.sha256, "size": d.size,
-             "collections": collections.get(d.id, [])}
+             "collections": collections.get(d.id, []), "ocr_pages": d.ocr_pages}
             for d in docs
         ])
         return EXIT_OK
@@ -86,11 +88,20 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     width, in_width = max(len(d.name) for d in docs), max(len("COLLECTIONS"), *(len(n) for n in names.values()))
     print(f"{'FILE':<{width}}  {'PAGES':>5}  {'CHUNKS':>6}  {'COLLECTIONS':<{in_width}}  STATUS")
     for d in docs:
-        status = d.status if d.status == DocumentStatus.INDEXED else f"{d.status}: {d.error}"
+        status = _ocr_status(d) if d.status == DocumentStatus.INDEXED else f"{d.status}: {d.error}"
         print(f"{d.name:<{width}}  {d.page_count:>5}  {d.chunk_count:>6}  {names[d.id]:<{in_width}}  {status}")
     print(f"{stats['documents']} documents, {stats['pages']} pages, {stats['chunks']} chunks"
           + (f", {stats['failed']} failed" if stats["failed"] else ""))
     return EXIT_OK
+
+
+def _ocr_status(doc: DocumentInfo) -> str:
+    """'indexed', and which of its pages were read by OCR (scans)."""
+    if not doc.ocr_pages:
+        return str(doc.status)
+    if doc.ocr_pages >= doc.page_count:
+        return f"{doc.status} (OCR)"
+    return f"{doc.status} (OCR: {doc.ocr_pages} page{'s' if doc.ocr_pages != 1 else ''})"
 
 
 def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:

@@ -68,7 +68,8 @@ def _add_mode(p: argparse.ArgumentParser) -> None:
 
 def _ingest_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="files and folders; a folder's .pdf, .docx, .md, .markdown, .html, .htm and .txt files")
+                   help="files and folders; a folder's .pdf, .docx, .pptx, .epub, .md, .markdown, .html, .htm "
+                        "and .txt files")
     into = p.add_mutually_exclusive_group()
     into.add_argument("--collection", metavar="NAME",
                       help="put every file in this collection (created if needed) instead of one per folder")
@@ -164,20 +165,48 @@ def _collections_arguments(p: argparse.ArgumentParser) -> None:
     rename.add_argument("new_name", metavar="NEW")
 
 
+def _watch_arguments(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    _add_json(actions.add_parser("list", help="list the watched folders (the default)"))
+    add = actions.add_parser("add", help="watch a folder, and index what it holds now")
+    add.add_argument("folder", metavar="FOLDER")
+    add.add_argument("--no-index", action="store_true", help="only record it (the app indexes it when it starts)")
+    remove = actions.add_parser("remove", help="stop watching a folder (its documents stay in the library)")
+    remove.add_argument("folder", metavar="FOLDER")
+    run = actions.add_parser("run", help="keep the watched folders indexed until Ctrl+C (what the app does)")
+    run.add_argument("--quiet", type=float, default=1.5, metavar="SECONDS",
+                     help="act on a file once it has not changed for this long (default %(default)s)")
+
+
+def _models_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--folder", dest="folders", action="append", default=[], metavar="DIR",
+                   help="also search this folder (repeatable; the model_folders setting keeps folders)")
+    _add_json(p)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    download = actions.add_parser("download", help="download a GGUF model from a URL (resumable, checked)")
+    download.add_argument("url", metavar="URL", help="link to a .gguf file, e.g. a Hugging Face file link")
+    download.add_argument("--sha256", metavar="HEX", help="expected SHA-256 (default: the one the server publishes)")
+    download.add_argument("--dir", type=Path, metavar="DIR", help="where to save it (default: the app's models folder)")
+
+
 _LIBRARY = "desktop_rag.cli.library"
 _ASK = "desktop_rag.cli.ask"
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
-    Subcommand("ingest", "index documents (PDF, .docx, .md, .html, .txt) and folders (recursive)", f"{_LIBRARY}:cmd_ingest", _ingest_arguments),
+    Subcommand("ingest", "index documents (PDF, .docx, .pptx, .epub, .md, .html, .txt) and folders (recursive)", f"{_LIBRARY}:cmd_ingest", _ingest_arguments),
     Subcommand("list", "list indexed documents", f"{_LIBRARY}:cmd_list", _add_json),
     Subcommand("remove", "remove documents from the library", f"{_LIBRARY}:cmd_remove", _remove_arguments),
     Subcommand("collections", "list, make and change collections (named sets of documents)",
                "desktop_rag.cli.collections:cmd_collections", _collections_arguments),
+    Subcommand("watch", "folders kept indexed by themselves: list, add, remove, run",
+               "desktop_rag.cli.watch:cmd_watch", _watch_arguments),
     Subcommand("search", "show the passages that best match a query", f"{_ASK}:cmd_search", _search_arguments),
     Subcommand("ask", "answer a question from your documents, with cited sources", f"{_ASK}:cmd_ask",
                _ask_arguments),
     Subcommand("eval", "measure retrieval (and answer) quality on labelled or generated questions",
                "desktop_rag.cli.eval:cmd_eval", _eval_arguments),
+    Subcommand("models", "list the GGUF models on this machine (other apps' too), or download one",
+               "desktop_rag.cli.models:cmd_models", _models_arguments),
 )
 
 NAMES: frozenset[str] = frozenset(s.name for s in SUBCOMMANDS)

@@ -36,15 +36,22 @@ class DocumentStatus(StrEnum):
     FAILED = "failed"
 
 
+# A word a page was read by OCR: its character span in the page text (start, end) and its box on the
+# page in PDF points from the top-left corner (left, top, right, bottom).
+WordBox = tuple[int, int, float, float, float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """Text of one page. ``number`` is 1-based, as the user sees it in a viewer. A document that has
     no pages (.docx, .md, .html, .txt) is stored as sections, one per page: ``label`` names the
-    section as the user finds it ("Install > On Linux", "lines 41-80"); "" for a PDF page."""
+    section as the user finds it ("Install > On Linux", "lines 41-80"); "" for a PDF page.
+    ``ocr_words`` is None for text from a text layer, the words' boxes for a page read by OCR."""
 
     number: int
     text: str
     label: str = ""
+    ocr_words: tuple[WordBox, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,7 @@ class DocumentInfo:
     error: str
     added_at: float
     title: str = ""
+    ocr_pages: int = 0  # pages read by OCR (scans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +263,7 @@ class Answer:
     unsure: bool = False  # passages were found, but no line of them answers the question well
     stopped: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    thinking: str = ""  # a reasoning model's <think> part, kept apart from the answer
 
     @property
     def unsupported(self) -> list[str]:

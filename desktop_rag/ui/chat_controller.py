@@ -125,6 +125,8 @@ class ChatController(QObject):
                 self.chat.set_status("Writing the answer… (Esc to stop)")
         elif event.kind == "token":
             self.chat.append_token(event.text)
+        elif event.kind == "thinking":  # a reasoning model's <think> part: shown folded away
+            self.chat.append_thinking(event.text)
 
     def _on_ask_worker_returned(self, answer: Answer) -> None:
         if self.current is not None:

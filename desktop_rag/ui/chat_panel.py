@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from desktop_rag.core.store.conversations import ConversationInfo, StoredMessage
 from desktop_rag.core.types import Citation, Quote
 from desktop_rag.ui.scope_selector import ScopeSelector
-from desktop_rag.ui.transcript import QUOTE_TIP, UNSUPPORTED_TIP, Colors, parse_link, transcript_html
+from desktop_rag.ui.transcript import QUOTE_TIP, THINKING_TIP, UNSUPPORTED_TIP, Colors, parse_link, transcript_html
 
 WELCOME = ('<div align="center"><br><br><h2>Ask your documents</h2><p>Type a question below and press '
            "<b>Ctrl+Enter</b>.<br>The lines of your documents that answer come first, quoted as they are;<br>"
@@ -51,6 +51,8 @@ class ChatPanel(QWidget):
         self.messages: list[StoredMessage] = []
         self.streaming = StoredMessage(0, "assistant", "", 0.0)  # the answer being written: its quotes
         self.streamed_text = ""
+        self.streamed_thinking = ""  # a reasoning model's <think> part of the answer being written
+        self.expanded_thinking: set[int] = set()  # messages whose thinking is unfolded
         self.answering = False
         self.stopping = False
         self.has_documents = False
@@ -194,6 +196,7 @@ class ChatPanel(QWidget):
 
     def show_messages(self, messages: Sequence[StoredMessage]) -> None:
         self.messages = list(messages)
+        self.expanded_thinking.clear()
         self._render()
         for message in reversed(self.messages):
             if message.role == "assistant":
@@ -213,8 +216,9 @@ class ChatPanel(QWidget):
         if not self.messages and not self.answering:
             self.transcript.setHtml(WELCOME if self.has_documents else NO_DOCUMENTS)
             return
-        self.transcript.setHtml(transcript_html(self.messages, colors,
-                                                streaming=self.streaming if self.answering else None))
+        streaming = self.streaming if self.answering else None
+        self.transcript.setHtml(transcript_html(self.messages, colors, streaming=streaming,
+                                                expanded=self.expanded_thinking))
         if self.answering and self.streamed_text:
             self._insert_streamed(self.streamed_text)
         self.transcript.moveCursor(QTextCursor.MoveOperation.End)
@@ -245,7 +249,10 @@ class ChatPanel(QWidget):
         if link is None or message is None:
             return
         kind, number, citations = link[0], link[2], list(message.citations)
-        if kind == "cite":
+        if kind == "thinking":  # fold or unfold the model's thinking
+            self.expanded_thinking ^= {link[1]}
+            self._render()
+        elif kind == "cite":
             self.citation_activated.emit(citations, number)
         elif kind == "quote":
             if 0 <= number < len(message.quotes):
@@ -256,7 +263,7 @@ class ChatPanel(QWidget):
 
     def _on_transcript_highlighted(self, url: QUrl) -> None:
         link = parse_link(url.toString())
-        tips = {"unsupported": UNSUPPORTED_TIP, "quote": QUOTE_TIP}
+        tips = {"unsupported": UNSUPPORTED_TIP, "quote": QUOTE_TIP, "thinking": THINKING_TIP}
         if link and link[0] in tips:
             QToolTip.showText(self.cursor().pos(), tips[link[0]], self.transcript)
         elif link and link[0] == "cite":
@@ -279,7 +286,7 @@ class ChatPanel(QWidget):
         it searches (empty: everything)."""
         self.question.clear()
         self.messages.append(StoredMessage(0, "user", question, time.time()))
-        self.answering, self.stopping, self.streamed_text = True, False, ""
+        self.answering, self.stopping, self.streamed_text, self.streamed_thinking = True, False, "", ""
         self.streaming = StoredMessage(0, "assistant", "", time.time(), extra={"scope": scope} if scope else {})
         self.status.setText(status)
         self._render()
@@ -311,8 +318,20 @@ class ChatPanel(QWidget):
         self.streamed_text += text
         self._insert_streamed(text)
 
+    def append_thinking(self, text: str) -> None:
+        """A piece of a reasoning model's thinking: kept, shown folded (one redraw when it starts)."""
+        if not self.answering or self.stopping:
+            return
+        if not self.streamed_thinking:
+            self.status.setText("The model is thinking… (Esc to stop)")
+            self.streaming.extra["thinking"] = True
+            self._render()
+        self.streamed_thinking += text
+
     def end_answer(self, message: StoredMessage) -> None:
         """Replace the streamed text by the finished answer (markers, unsupported sentences)."""
+        if self.streamed_thinking.strip():
+            message.extra["thinking"] = self.streamed_thinking.strip()
         self.answering = self.stopping = False
         self.messages.append(message)
         self.status.setText("Stopped." if message.stopped else "")

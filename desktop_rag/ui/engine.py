@@ -23,7 +23,7 @@ from desktop_rag.core.ingest.pipeline import discover_documents
 from desktop_rag.core.search.scope import EVERYTHING, Scope
 from desktop_rag.core.store.collections import CollectionInfo
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.types import UNKNOWN_DOC_ID, Citation, DocumentInfo, IngestProgress, IngestReport, Stage
+from desktop_rag.core.types import UNKNOWN_DOC_ID, Citation, DocumentInfo, IngestProgress, IngestReport, Stage, WordBox
 from desktop_rag.folder_collections import collection_plan
 from desktop_rag.ingest_queue import IngestQueue
 from desktop_rag.model_cache import EMBEDDER, LLM, ModelCache, ModelEvent, ModelState
@@ -191,16 +191,20 @@ class Engine(QObject):
 
     def render_page(self, citation: Citation, dpi: float = jobs.DEFAULT_RENDER_DPI, **slots: Slot) -> GeneratorWorker:
         """Render the citation's page with the passage highlighted; ``slots`` as for :meth:`WorkerPool.start`."""
-        job = partial(jobs.render, citation, self._cited_page_text(citation), dpi)
+        text, words = self._cited_page(citation)
+        job = partial(jobs.render, citation, text, dpi, words=words)
         return self.pool.start(job, "Rendering page", **slots)
 
-    def _cited_page_text(self, citation: Citation) -> str | None:
-        """The stored text of the cited page (one indexed row: quick enough for this thread)."""
+    def _cited_page(self, citation: Citation) -> tuple[str | None, tuple[WordBox, ...] | None]:
+        """The stored text of the cited page, and its word boxes if it was read by OCR (indexed rows: quick
+        enough for this thread)."""
         doc_id = citation.doc_id
         if doc_id == UNKNOWN_DOC_ID:  # a conversation saved by an earlier version: ask the chunk
             row = self.store.chunk_rows([citation.chunk_id]).get(citation.chunk_id)
             doc_id = row["doc_id"] if row is not None else UNKNOWN_DOC_ID
-        return self.store.page_text(doc_id, citation.page) if doc_id != UNKNOWN_DOC_ID else None
+        if doc_id == UNKNOWN_DOC_ID:
+            return None, None
+        return self.store.page_text(doc_id, citation.page), self.store.page_words.of(doc_id, citation.page)
 
     def check_quality(self, **slots: Slot) -> GeneratorWorker:
         """Score retrieval on questions written from the library; returns (table, chart file)."""

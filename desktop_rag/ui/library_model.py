@@ -36,6 +36,8 @@ def progress_fraction(event: IngestProgress) -> float:
     if event.stage == Stage.EMBEDDING:
         done = event.chunks_done / event.chunks_total if event.chunks_total else 0.0
         return 0.25 + 0.7 * done
+    if event.stage == Stage.EXTRACTING and event.pages_total:  # scanned pages read by OCR, one by one
+        return 0.02 + 0.18 * event.pages_done / event.pages_total
     return _STAGE_FRACTION.get(event.stage, 0.0)
 
 
@@ -50,6 +52,7 @@ class DocumentRow:
     chunks: int = 0
     doc_id: int | None = None
     chunks_done: int = 0
+    ocr_pages: int = 0  # pages read by OCR (scans)
 
     @property
     def status_text(self) -> str:
@@ -58,6 +61,11 @@ class DocumentRow:
             return f"{label} {self.chunks_done}/{self.chunks} chunks"
         if self.status == Stage.SKIPPED:
             return f"Skipped: {self.message}" if self.message else label
+        if self.status == Stage.EXTRACTING and self.message:  # "reading page 3 of 40 (OCR)"
+            return self.message[:1].upper() + self.message[1:] + "…"
+        if self.status == Stage.INDEXED and self.ocr_pages:
+            some = f"{self.ocr_pages} page{'s' if self.ocr_pages != 1 else ''}"
+            return f"{label} (OCR)" if self.ocr_pages >= self.pages else f"{label} (OCR: {some})"
         if self.status in (Stage.FAILED, Stage.CANCELLED) and self.message:
             return f"{label}: {_short_reason(self.message, self.name)}"
         return label + ("…" if self.status in IN_PROGRESS else "")
@@ -76,7 +84,7 @@ def _short_reason(message: str, name: str) -> str:
 def row_from_document(doc: DocumentInfo) -> DocumentRow:
     indexed = doc.status == DocumentStatus.INDEXED
     return DocumentRow(doc.path, doc.name, Stage.INDEXED if indexed else Stage.FAILED, doc.error,
-                       1.0 if indexed else 0.0, doc.page_count, doc.chunk_count, doc.id)
+                       1.0 if indexed else 0.0, doc.page_count, doc.chunk_count, doc.id, ocr_pages=doc.ocr_pages)
 
 
 class DocumentTableModel(QAbstractTableModel):

@@ -39,18 +39,20 @@ from desktop_rag.ui.library_model import (
     DocumentTableModel,
     ProgressDelegate,
 )
+from desktop_rag.ui.watch_list import WatchedFoldersView
 
 EMPTY_TEXT = ("<h2>Your library is empty</h2>"
               "<p>Drop files or folders here, or click <b>Add files…</b> (Ctrl+O): PDF, Word (.docx), "
-              "Markdown (.md), HTML and plain text (.txt).</p>"
+              "PowerPoint (.pptx), e-books (.epub), Markdown (.md), HTML and plain text (.txt).</p>"
               "<p>Each document is read, split into passages and indexed on this computer; "
               "nothing leaves it. Then ask questions in the chat: answers cite the page or section they came from.</p>")
 
 
 # The add-files dialog's filters: every format the library reads, then each alone.
 FILE_FILTERS = ";;".join((
-    "Documents (*.pdf *.PDF *.docx *.md *.markdown *.html *.htm *.txt)", "PDF files (*.pdf *.PDF)",
-    "Word documents (*.docx)", "Markdown (*.md *.markdown)", "Web pages (*.html *.htm)", "Text files (*.txt)",
+    "Documents (*.pdf *.PDF *.docx *.pptx *.epub *.md *.markdown *.html *.htm *.txt)", "PDF files (*.pdf *.PDF)",
+    "Word documents (*.docx)", "PowerPoint slides (*.pptx)", "E-books (*.epub)", "Markdown (*.md *.markdown)",
+    "Web pages (*.html *.htm)", "Text files (*.txt)",
     "All files (*)",
 ))
 
@@ -78,10 +80,10 @@ class LibraryPanel(QWidget):
         self.model = DocumentTableModel(self)
         self.filter = self._make_filter()
         self.add_button = QPushButton("Add files…")
-        self.add_button.setToolTip("Add documents (PDF, .docx, .md, .html, .txt) to the library (Ctrl+O)")
+        self.add_button.setToolTip("Add documents (PDF, .docx, .pptx, .epub, .md, .html, .txt) to the library (Ctrl+O)")
         self.add_button.clicked.connect(self.choose_files)
         self.add_folder_button = QPushButton("Add folder…")
-        self.add_folder_button.setToolTip("Add every document (PDF, .docx, .md, .html, .txt) in a folder "
+        self.add_folder_button.setToolTip("Add every document (PDF, .docx, .pptx, .epub, .md, .html, .txt) in a folder "
                                           "and its subfolders")
         self.add_folder_button.clicked.connect(self.choose_folder)
         self.stack = QStackedWidget()
@@ -107,6 +109,7 @@ class LibraryPanel(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.counts_label = QLabel()
         self.counts_label.setAccessibleName("Library counts")
+        self.watched = WatchedFoldersView()  # driven by the window's WatchController
         self._build_layout()
         self.model.modelReset.connect(self._on_model_changed)
         self.model.rowsInserted.connect(self._on_model_changed)
@@ -203,6 +206,7 @@ class LibraryPanel(QWidget):
         layout.addWidget(self.details)
         layout.addLayout(progress_row)
         layout.addLayout(buttons)
+        layout.addWidget(self.watched)
 
     # ------------------------------------------------------------------ drag and drop
 

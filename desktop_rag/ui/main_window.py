@@ -32,6 +32,7 @@ from desktop_rag.ui.quality_dialog import QualityDialog
 from desktop_rag.ui.settings_dialog import SettingsDialog
 from desktop_rag.ui.sources_panel import SourcesPanel
 from desktop_rag.ui.theme import scale_font
+from desktop_rag.ui.watch_controller import WatchController
 from desktop_rag.ui.workers import GeneratorWorker
 
 if TYPE_CHECKING:  # the evaluation is imported when the check runs, not at start-up
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.banner = NotificationBanner()
         self.chats = ChatController(self.engine, self.chat, self.sources, self.show_status_message, self)
         self.collections = CollectionsController(self.engine, self.library, self.chat, self.show_status_message, self)
+        self.watching = WatchController(self.engine, self.library.watched, self)
         self._closing = self._close_now = self._closed = False
         self.error_dialogs: list[QMessageBox] = []
         self._base_point_size = QApplication.font().pointSizeF()
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&File")
         self.add_files_action = self._action(m, "&Add files…", self.library.choose_files, QKeySequence.StandardKey.Open)
         self._action(m, "Add &folder…", self.library.choose_folder, "Ctrl+Shift+O")
+        self._action(m, "&Watch a folder…", self.library.watched.choose_folder, tip="Keep a folder's documents indexed")
         m.addSeparator()
         self.settings_action = self._action(m, "&Settings…", self.open_settings, "Ctrl+,")
         m.addSeparator()
@@ -384,6 +387,7 @@ class MainWindow(QMainWindow):
             self._closed = True
             self._save_state()
             self.chats.close()
+            self.watching.close()
             self.engine.close()
         event.accept()
 

@@ -22,11 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_rag.config import DEFAULT_API_KEY_ENV, Settings, default_data_dir
+from desktop_rag.config import DEFAULT_API_KEY_ENV, Settings, default_data_dir, default_models_dir
 from desktop_rag.core.models.hardware import physical_cores
-from desktop_rag.core.models.llama_cpp import BUNDLED_LLM_FILE
+from desktop_rag.core.models.gguf_info import available_memory, check_model_file
+from desktop_rag.core.models.gpu_layers import choose_gpu_layers, gpu_memory
+from desktop_rag.core.models.llama_cpp import BUNDLED_LLM_FILE, bundled_llm_path
 from desktop_rag.core.types import RetrievalMode
-from desktop_rag.errors import SettingsError
+from desktop_rag.errors import ModelError, SettingsError
+from desktop_rag.ui.download_dialog import DownloadDialog
+from desktop_rag.ui.model_picker import ModelPicker
 
 BUNDLED_LLM_LABEL = f"Bundled: {Path(BUNDLED_LLM_FILE).stem} (default)"
 MODE_LABELS = {RetrievalMode.HYBRID: "Hybrid: meaning + keywords (recommended)",
@@ -80,16 +84,7 @@ class SettingsDialog(QDialog):
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._choose_llm)
         form.addRow("&Model file:", _row(self.llm_model, browse))
-        self.gpu_layers = QSpinBox()
-        self.gpu_layers.setRange(-1, 1000)
-        self.gpu_layers.setSpecialValueText("All layers")
-        if gpu_offload is None:
-            gpu_text = "GPU offload: checking…"
-        else:
-            gpu_text = ("GPU offload is available" if gpu_offload
-                        else "This build has no GPU support: keep 0 (CPU only)")
-        self.gpu_note = QLabel(gpu_text)
-        form.addRow("&GPU layers:", _row(self.gpu_layers, self.gpu_note))
+        self._add_model_picker(form, gpu_offload)  # the models found on this machine; the GPU layers
         self.threads = QSpinBox()
         self.threads.setRange(0, 512)
         self.threads.setSpecialValueText(f"Automatic (free cores, up to {physical_cores()})")
@@ -110,6 +105,54 @@ class SettingsDialog(QDialog):
         self.temperature.setToolTip("0 = always the most likely words; higher = more varied answers")
         form.addRow("T&emperature:", self.temperature)
         return group
+
+    def _add_model_picker(self, form: QFormLayout, gpu_offload: bool | None) -> None:
+        """The models found on this machine (picking one sets the model file), Download…, and the
+        GPU layers: automatic (from the free video memory) or a count."""
+        self.gpu_offload = gpu_offload
+        self.model_picker = ModelPicker(self.original, self)
+        self.model_picker.model_chosen.connect(self._on_model_picker_model_chosen)
+        self.model_picker.download_button.clicked.connect(self.open_download)
+        self.llm_model.currentIndexChanged.connect(self._on_llm_model_current_index_changed)
+        form.addRow(self.model_picker)
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-1, 1000)
+        self.gpu_layers.setSpecialValueText("All layers")
+        self.gpu_auto = QCheckBox("Automatic")
+        self.gpu_auto.setToolTip("Choose the layers from the free video memory each time the model loads")
+        self.gpu_auto.toggled.connect(self.gpu_layers.setDisabled)
+        if gpu_offload is None:
+            gpu_text = "GPU offload: checking…"
+        else:
+            gpu_text = ("GPU offload is available" if gpu_offload
+                        else "This build has no GPU support: CPU only")
+        self.gpu_note = QLabel(gpu_text)
+        self.gpu_note.setWordWrap(True)
+        form.addRow("&GPU layers:", _row(self.gpu_auto, self.gpu_layers, self.gpu_note))
+
+    def _on_model_picker_model_chosen(self, path: str) -> None:
+        if path == str(bundled_llm_path()):
+            self.llm_model.setCurrentIndex(0)
+        else:
+            self.set_llm_model(path)
+        found = self.model_picker.found_model(path)
+        if found is not None and found.info is not None and self.gpu_offload:
+            choice = choose_gpu_layers(found.info, self.n_ctx.value(), supported=True, gpus=gpu_memory())
+            self.gpu_note.setText(f"Automatic would choose: {choice.reason}")
+
+    def _on_llm_model_current_index_changed(self, _index: int) -> None:
+        """The list shows the model file chosen (by Browse… too), or nothing when it is not listed."""
+        path = str(self.llm_model.currentData() or "") or str(bundled_llm_path())
+        if path != self.model_picker.current_path():
+            self.model_picker.select_path(path, emit=False)
+
+    def open_download(self) -> DownloadDialog:
+        """The download dialog; a model it brings is listed and picked."""
+        dialog = DownloadDialog(default_models_dir(), self)
+        dialog.downloaded.connect(lambda path: self.model_picker.refresh(select=path))
+        dialog.open()
+        self.download_dialog = dialog
+        return dialog
 
     def _remote_group(self) -> QGroupBox:
         group = QGroupBox("Use a remote OpenAI-compatible endpoint instead of the local model")
@@ -146,6 +189,10 @@ class SettingsDialog(QDialog):
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._choose_embedding_folder)
         form.addRow("Embedding &model folder:", _row(self.embedding_model, browse))
+        self.ocr = QCheckBox("Read scanned pages (OCR)")
+        self.ocr.setToolTip("Pages that hold only images are read by text recognition when they are indexed: "
+                            "a few seconds a page. Off: such pages are left out, and a wholly scanned PDF is refused")
+        form.addRow("", self.ocr)
         note = QLabel("Changing the passage size, overlap or embedding model offers to re-index your documents.")
         note.setWordWrap(True)
         note.setEnabled(False)
@@ -193,6 +240,8 @@ class SettingsDialog(QDialog):
     def _load(self, s: Settings) -> None:
         self.llm_model.setCurrentIndex(0) if not s.llm_model else self.set_llm_model(s.llm_model)
         self.gpu_layers.setValue(s.n_gpu_layers)
+        self.gpu_auto.setChecked(s.auto_gpu_layers)
+        self.gpu_layers.setDisabled(s.auto_gpu_layers)
         self.threads.setValue(s.n_threads)
         self.fast_prompt.setChecked(s.fast_prompt_copy)
         self.n_ctx.setValue(s.n_ctx)
@@ -205,6 +254,7 @@ class SettingsDialog(QDialog):
         self.chunk_tokens.setValue(s.chunk_tokens)
         self.chunk_overlap.setValue(s.chunk_overlap)
         self.embedding_model.setText(s.embedding_model)
+        self.ocr.setChecked(s.ocr)
 
     # ------------------------------------------------------------------ result
 
@@ -214,6 +264,8 @@ class SettingsDialog(QDialog):
         return self.original.replace(
             llm_model=str(self.llm_model.currentData() or ""),
             n_gpu_layers=self.gpu_layers.value(),
+            auto_gpu_layers=self.gpu_auto.isChecked(),
+            model_folders=tuple(self.model_picker.folders),
             n_threads=self.threads.value(),
             fast_prompt_copy=self.fast_prompt.isChecked(),
             n_ctx=self.n_ctx.value(),
@@ -225,6 +277,7 @@ class SettingsDialog(QDialog):
             chunk_tokens=self.chunk_tokens.value(),
             chunk_overlap=self.chunk_overlap.value(),
             embedding_model=self.embedding_model.text().strip(),
+            ocr=self.ocr.isChecked(),
             data_dir=self.data_dir.text().strip(),
         )
 
@@ -239,7 +292,24 @@ class SettingsDialog(QDialog):
             self.error.setText("Give the model name the remote endpoint should use.")
             self.error.show()
             return
+        problem = self._model_problem(self._result)
+        if problem:  # before anything changes: the model in use now stays in use
+            self.error.setText(f"The language model was not changed: {problem}")
+            self.error.show()
+            return
         super().accept()
+
+    def _model_problem(self, s: Settings) -> str:
+        """Why the model file chosen cannot be used (not a GGUF, truncated, a vision projector, too
+        large for the free memory), read from its header; "" when it can, or was not changed."""
+        if s.remote_base_url or not s.llm_model or s.llm_model == self.original.llm_model:
+            return ""
+        on_gpu = bool(self.gpu_offload) and (s.auto_gpu_layers or s.n_gpu_layers != 0)
+        try:
+            check_model_file(Path(s.llm_model), s.n_ctx, available_memory(), on_gpu=on_gpu)
+        except ModelError as exc:
+            return str(exc)
+        return ""
 
     def result_settings(self) -> Settings:
         return self._result

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Collection, Sequence
 
 from PySide6.QtGui import QColor, QPalette
 
@@ -30,7 +30,8 @@ UNSUPPORTED_TIP = "No retrieved passage supports this sentence. Check it against
 LEGEND = "Underlined sentences are not supported by any source: check them."
 QUOTES_TITLE = "From your documents"
 QUOTE_TIP = "Show this line highlighted on its page"
-LINK_KINDS = ("cite", "unsupported", "quote")
+LINK_KINDS = ("cite", "unsupported", "quote", "thinking")
+THINKING_TIP = "The model's reasoning before it answered: not checked against your documents"
 # Quotes wear the page preview's highlighter colours (faintly behind, a bar beside): the same
 # colours mark them on their page.
 QUOTE_TINT_SHARE = (0.10, 0.16)  # how much of the highlighter's yellow: dark, light palettes
@@ -129,6 +130,21 @@ def quotes_html(message: StoredMessage, index: int, colors: Colors) -> str:
             f"</td></tr>{rows}</table>")
 
 
+def thinking_html(message: StoredMessage, index: int, colors: Colors, expanded: bool) -> str:
+    """A reasoning model's thinking, folded to one line (a link that unfolds it); "" if none."""
+    thinking = message.extra.get("thinking") if message.role == "assistant" else None
+    if not isinstance(thinking, str) or not thinking.strip():
+        return ""
+    words = len(thinking.split())
+    label = f"{'▾' if expanded else '▸'} Thinking ({words} word{'s' if words != 1 else ''})"
+    head = (f'<a href="thinking:{index}:0" style="color:{colors.muted}; font-size:small; text-decoration:none">'
+            f"{label}</a>")
+    if not expanded:
+        return f"<p>{head}</p>"
+    return (f'<p>{head}<br><span style="color:{colors.muted}; font-size:small; font-style:italic">'
+            f"{escape(thinking.strip())}</span></p>")
+
+
 def scope_note(message: StoredMessage, colors: Colors) -> str:
     """" · in: <collection or documents>" after an answer's label, when it did not search everything."""
     scope = message.extra.get("scope") if message.role == "assistant" else None
@@ -137,25 +153,30 @@ def scope_note(message: StoredMessage, colors: Colors) -> str:
     return f'<span style="color:{colors.muted}; font-size:small; font-weight:normal"> · in: {escape(scope)}</span>'
 
 
-def message_html(message: StoredMessage, index: int, colors: Colors) -> str:
+def message_html(message: StoredMessage, index: int, colors: Colors, expanded: bool = False) -> str:
+    """One turn; ``expanded``: its thinking (if any) is shown unfolded."""
     if message.role == "user":
         label, body, background = "You", escape(message.text), colors.user_background
     else:
         label, background = "Answer", colors.answer_background
-        body = quotes_html(message, index, colors) + answer_body(message, index, colors)
+        body = (quotes_html(message, index, colors) + thinking_html(message, index, colors, expanded)
+                + answer_body(message, index, colors))
     return (f'<table width="100%" cellpadding="8" cellspacing="0" style="background-color:{background}; '
             f'margin-bottom:6px"><tr><td><span style="color:{colors.muted}; font-weight:600">{label}</span>'
             f"{scope_note(message, colors)}<br>{body}</td></tr></table>")
 
 
 def transcript_html(messages: Sequence[StoredMessage], colors: Colors,
-                    streaming: StoredMessage | None = None) -> str:
+                    streaming: StoredMessage | None = None, expanded: Collection[int] = ()) -> str:
     """The whole conversation; with ``streaming`` (the answer being written: its quotes so far, no
-    text) the last block is that answer's quotes over an empty paragraph to append tokens to."""
-    blocks = [message_html(m, i, colors) for i, m in enumerate(messages)]
+    text) the last block is that answer's quotes over an empty paragraph to append tokens to.
+    ``expanded``: the messages whose thinking is shown unfolded."""
+    blocks = [message_html(m, i, colors, i in expanded) for i, m in enumerate(messages)]
     if streaming is not None:
+        thinking = (f'<p style="color:{colors.muted}; font-size:small">▸ Thinking…</p>'
+                    if streaming.extra.get("thinking") else "")
         blocks.append(f'<p style="color:{colors.muted}; font-weight:600">Answer{scope_note(streaming, colors)}</p>'
-                      f"{quotes_html(streaming, len(messages), colors)}<p></p>")
+                      f"{quotes_html(streaming, len(messages), colors)}{thinking}<p></p>")
     return f'<div style="color:{colors.text}">' + "".join(blocks) + "</div>"
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from gui_helpers import data_dir, docs, make_window, settings  # noqa: F401 - the fixtures
 from gui_helpers import WAIT_MS, close_window, index_docs, wait_idle
 from desktop_rag.config import load_settings
+from gguf_files import write_gguf
 
 
 def _ok(dialog) -> None:  # noqa: ANN001
@@ -18,8 +19,7 @@ def _ok(dialog) -> None:  # noqa: ANN001
 
 
 def test_settings_round_trip_through_restart(qtbot, make_window, tmp_path: Path) -> None:
-    gguf = tmp_path / "my-model.gguf"
-    gguf.write_bytes(b"GGUF" + b"\0" * 16)
+    gguf = write_gguf(tmp_path / "my-model.gguf")  # a model file is checked before it is accepted
     window = make_window(load_models=False)
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     dialog = window.settings_dialog

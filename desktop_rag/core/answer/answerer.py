@@ -20,6 +20,7 @@ from desktop_rag.core.answer.citations import attribute, citations_for
 from desktop_rag.core.answer.context import merge_hits, widen
 from desktop_rag.core.answer.running import running_lines, without_running_lines
 from desktop_rag.core.answer.quotes import passage_of, quoted_passages, select_quotes
+from desktop_rag.core.answer.thinking import ANSWER, THINKING_CUT_OFF, THINKING_TOKENS, ThinkingStream, thinking_of
 from desktop_rag.core.answer.tidy import has_enough, tidy_answer
 from desktop_rag.core.text import split_sentences
 from desktop_rag.core.models.embedder import Embedder
@@ -79,6 +80,9 @@ class Answerer:
         self.store, self.retriever, self.embedder, self.chat_model = store, retriever, embedder, chat_model
         self.k, self.mode, self.max_tokens, self.temperature = k, RetrievalMode(mode), max_tokens, temperature
         self.min_relevance = min_relevance
+        self.thinking = thinking_of(chat_model)
+        if self.thinking.reasoning:  # room to think before the answer, in the prompt's budget too
+            self.max_tokens += THINKING_TOKENS
         self._fixed: tuple[ChatModel, int] | None = None
 
     def warm_up(self) -> None:
@@ -207,19 +211,14 @@ class Answerer:
                   should_stop: Callable[[], bool]) -> Generator[AnswerEvent, None, None]:
         """Stream the model's answer; stop asking for more once it has said enough (three
         sentences, or a repeat), then keep a tidy copy (see :mod:`desktop_rag.core.answer.tidy`)."""
-        pieces: list[str] = []
         gen_start = time.perf_counter()
-        first = None
         stream = self.chat_model.stream_chat(messages, max_tokens=self.max_tokens,
                                              temperature=self.temperature, should_stop=should_stop)
+        parts = ThinkingStream(stream, self.thinking.starts_inside)  # see core/answer/thinking.py
         try:
-            for piece in stream:
-                if first is None:
-                    first = time.perf_counter()
-                    answer.timings["first_token_ms"] = (first - started) * 1000
-                pieces.append(piece)
-                yield AnswerEvent("token", piece)
-                if has_enough("".join(pieces)):
+            for kind, piece in parts:
+                yield AnswerEvent(kind, piece)
+                if kind == ANSWER and has_enough(parts.answer_text):
                     break
         except Cancelled:
             answer.stopped = True
@@ -227,16 +226,24 @@ class Answerer:
             close = getattr(stream, "close", None)
             if close is not None:  # a generator: end it now (llama.cpp frees its batch state)
                 close()
-        answer.text = tidy_answer("".join(pieces), cut_off=len(pieces) >= self.max_tokens)
-        end = time.perf_counter()
+        answer.text = tidy_answer(parts.answer_text, cut_off=parts.tokens >= self.max_tokens)
+        answer.thinking = parts.thinking_text.strip()
+        if not answer.text and parts.unterminated and not answer.stopped:
+            answer.text = THINKING_CUT_OFF
+        end, first = time.perf_counter(), parts.first_at
         answer.timings["generate_ms"] = (end - gen_start) * 1000
-        if first is not None and len(pieces) > 1 and end > first:
-            answer.timings["tokens_per_s"] = (len(pieces) - 1) / (end - first)
+        if first is not None:
+            answer.timings["first_token_ms"] = (first - started) * 1000
+        if parts.first_answer_at is not None:  # after the thinking, if the model thinks
+            answer.timings["first_answer_token_ms"] = (parts.first_answer_at - started) * 1000
+        if first is not None and parts.tokens > 1 and end > first:
+            answer.timings["tokens_per_s"] = (parts.tokens - 1) / (end - first)
 
     def _attribute(self, answer: Answer, chunk_vectors: dict[int, np.ndarray]) -> None:
         """``chunk_vectors``: the stored vectors of the hits, which hold every passage's chunks."""
         sentences = split_sentences(answer.text)
-        if not sentences:
+        if not sentences or answer.text == THINKING_CUT_OFF:
+            answer.sentences = [AnswerSentence(answer.text, (), True)] if sentences else []
             return
         sentence_vectors = self.embedder.embed(sentences)
         passage_vectors = []

@@ -11,6 +11,16 @@ plain reason: damaged, a compression or encryption method this program cannot re
 no text (a scan, when its pages hold images), a limit. Word, Markdown, HTML and plain text files
 go through the same child and limits (see :mod:`.textparse`); their pages are sections with labels
 (see :mod:`.formats`), and a text file over :data:`~.formats.MAX_TEXT_BYTES` is refused unread.
+
+Pages whose text layer is empty or nearly so but that draw images (scans) are read by OCR in the
+same child (see :mod:`.ocr`), page by page: the child sends a progress line before each such page and
+the parent yields it (:meth:`PdfExtractor.extract_steps`). OCR is slow (4.1 s a page measured on a
+busy 2-core machine, benchmarks/bench_ocr.py), so once the child starts reading scans the time limit
+changes: each page must be read within :data:`OCR_PAGE_LIMIT_S` of the one before (a hung page is
+caught within a minute) and all of them within :data:`OCR_FILE_LIMIT_S` (about 800 pages at 4 s),
+instead of the parse limit, which would fail any scan over ~25 pages. The memory cap stays as it is:
+the engine and a dense page peak at ~1.45 GB of address space (0.5 GB resident), inside the default
+2 GB; under a smaller cap OCR stops with the limit as its reason.
 """
 
 from __future__ import annotations
@@ -19,41 +29,41 @@ import json
 import logging
 import os
 import queue
-import re
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Generator
 
 from desktop_rag.core.filenames import display_name, display_path
+from desktop_rag.core.ingest.document import ExtractedDocument, ProgressEvent, document_from, normalize_page_text, ocr_event
 from desktop_rag.core.ingest.files import checked_stat, file_access_error
 from desktop_rag.core.ingest.formats import DOCX_SUFFIX, FORMAT_NAMES, MAX_DOCX_BYTES, MAX_TEXT_BYTES, is_pdf, suffix_of
-from desktop_rag.core.ingest.parse import CIPHER, COMPRESSION, ENCRYPTED, LIMIT, parse_pdf
+from desktop_rag.core.ingest.ocr import OcrUnavailable, Report, out_of_memory, read_scanned_pages
+from desktop_rag.core.ingest.parse import CIPHER, COMPRESSION, ENCRYPTED, LIMIT, OK, parse_pdf
 from desktop_rag.core.ingest.textparse import REFUSED, parse_document
-from desktop_rag.core.types import Page
+from desktop_rag.core.types import IngestProgress, run_to_end
 from desktop_rag.errors import (
     CorruptPdfError,
     EncryptedPdfError,
     ExtractionLimitError,
     InputFileError,
-    NoTextError,
     NotAPdfError,
+    OcrError,
     UnreadableDocumentError,
     UnsupportedPdfError,
 )
 
 log = logging.getLogger(__name__)
 
-# Control characters, and unpaired UTF-16 halves a broken text layer leaves (SQLite cannot store them).
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Re-exported: what callers of this module have always imported from it.
+__all__ = ["ExtractedDocument", "PdfExtractor", "normalize_page_text", "parse_file", "serve_worker"]
 
-
-def normalize_page_text(text: str) -> str:
-    """Unify line breaks and drop control characters (and broken UTF-16) parsers leave in page text."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL_CHARS.sub("", text)
+PROGRESS, OCR_FAILED = "progress", "ocr"  # a child's line before each OCR page; OCR could not start
+OCR_MEMORY = "ocr-memory"  # the detail of a LIMIT: OCR needed more than the memory limit
+OCR_PAGE_LIMIT_S = 60.0  # one page read by OCR (~4 s here): more means a hung engine
+OCR_FILE_LIMIT_S = 3600.0  # all the OCR pages of one file
 
 
 def check_pdf_file(path: Path) -> None:
@@ -93,22 +103,33 @@ def check_document_file(path: Path) -> None:
                                               "are not indexed (split it, or convert it to PDF)")
 
 
-def parse_file(path: str) -> tuple[str, Any]:
-    """The child's answer for one file: the PDF parsers for a PDF, :mod:`.textparse` for the rest."""
-    return parse_pdf(path) if is_pdf(path) else parse_document(path)
-
-
-@dataclass(frozen=True, slots=True)
-class ExtractedDocument:
-    pages: list[Page]
-    title: str
+def parse_file(path: str, ocr: bool = False, report: Report = lambda *progress: None) -> tuple[str, Any]:
+    """The child's answer for one file: the PDF parsers for a PDF (then OCR of its scanned pages, when
+    ``ocr``), :mod:`.textparse` for the rest."""
+    if not is_pdf(path):
+        return parse_document(path)
+    kind, payload = parse_pdf(path)
+    if kind != OK or not ocr or not payload[2]:
+        return kind, payload
+    try:
+        return kind, [*payload, read_scanned_pages(path, payload[2], report)]
+    except OcrUnavailable as exc:
+        return OCR_FAILED, str(exc)
+    except MemoryError:
+        return LIMIT, OCR_MEMORY
+    except Exception as exc:  # noqa: BLE001 - pdfium cannot open what pypdf read, a render error, ...
+        if out_of_memory(exc):
+            return LIMIT, OCR_MEMORY
+        log.info("OCR of %s failed: %s: %s", path, type(exc).__name__, exc)
+        return kind, [*payload, {"skipped": {str(n): "OCR could not read it" for n in payload[2]}}]
 
 
 # ---------------------------------------------------------------- child side
 
 
 def serve_worker(memory_mb: int) -> None:
-    """Child main loop: read a JSON path per line on stdin, answer one JSON line on stdout."""
+    """Child main loop: read a request per line on stdin (a JSON path, or ``[path, ocr]``), answer one
+    JSON line ``[kind, payload]`` on stdout, after a ``["progress", [i, n, page, pages]]`` line per OCR page."""
     try:
         import resource
 
@@ -118,10 +139,15 @@ def serve_worker(memory_mb: int) -> None:
         pass
     out = sys.stdout
     sys.stdout = sys.stderr  # a stray print from a parser must not corrupt the protocol
-    for line in sys.stdin:
-        kind, payload = parse_file(json.loads(line))
+
+    def send(kind: str, payload: Any) -> None:
         out.write(json.dumps([kind, payload]) + "\n")
         out.flush()
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        path, ocr = (request, False) if isinstance(request, str) else request
+        send(*parse_file(path, ocr, lambda *progress: send(PROGRESS, progress)))
 
 
 # ---------------------------------------------------------------- parent side
@@ -142,9 +168,10 @@ class PdfExtractor:
     output into a queue so the parent can wait with a timeout on every platform.
     """
 
-    def __init__(self, timeout_s: float, memory_mb: int) -> None:
+    def __init__(self, timeout_s: float, memory_mb: int, ocr: bool = True) -> None:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
+        self.ocr = ocr  # read scanned pages by OCR (the setting ``ocr``)
         self._process: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[str | None] = queue.Queue()
 
@@ -194,53 +221,67 @@ class PdfExtractor:
         """Pages with text (1-based numbers) and the title from the PDF's metadata.
 
         Raises an :class:`InputFileError` subclass."""
+        return run_to_end(self.extract_steps(path))
+
+    def extract_steps(self, path: str | os.PathLike[str], event: ProgressEvent | None = None
+                      ) -> Generator[IngestProgress, None, ExtractedDocument]:
+        """:meth:`extract_document` as a generator: before each page it reads by OCR it yields
+        ``event(pages_done=, pages_total=, message="reading page 3 of 40 (OCR)")`` (nothing without ``event``).
+        Closing it while the child works kills the child. Raises an :class:`InputFileError` subclass."""
         path = Path(path)
         if is_pdf(path):
             check_pdf_file(path)
         else:
             check_document_file(path)
-        kind, payload = self._round_trip(path)
-        if kind != "ok":
+        kind, payload = yield from self._round_trip(path, event)
+        if kind != OK:
             raise self._error(path, kind, payload)
-        raw_pages, title, image_pages = payload
-        pages = [Page(number, normalize_page_text(text), *label) for number, text, *label in raw_pages]
-        if not is_pdf(path) and not any(p.text.strip() for p in pages):
-            raise NoTextError(str(path), f"{display_name(path)}: no text in it")
-        if not pages:
-            raise CorruptPdfError(str(path), f"{display_name(path)}: the PDF has no pages")
-        if not any(p.text.strip() for p in pages):
-            raise _no_text(path, len(pages), image_pages)
-        return ExtractedDocument(pages, normalize_page_text(title).strip())
+        return document_from(path, payload, self.ocr)
 
-    def _round_trip(self, path: Path) -> tuple[str, Any]:
+    def _round_trip(self, path: Path, event: ProgressEvent | None) -> Generator[IngestProgress, None, tuple[str, Any]]:
         process = self._start()
+        deadline = _Deadline(self.timeout_s)
         try:
             assert process.stdin is not None
-            process.stdin.write(json.dumps(str(path)) + "\n")
+            process.stdin.write(json.dumps([str(path), self.ocr]) + "\n")
             process.stdin.flush()
-            line = self._replies.get(timeout=self.timeout_s)
+            while (line := self._replies.get(timeout=deadline.left())) is not None:
+                kind, payload = json.loads(line)
+                if kind != PROGRESS:
+                    return kind, payload
+                deadline.page_started()
+                if event is not None:
+                    yield ocr_event(event, *payload)
         except queue.Empty:
             self._kill()
-            return LIMIT, f"took longer than the {self.timeout_s:g} s limit"
+            return LIMIT, deadline.reason()
         except OSError:
-            line = None
-        if line is None:
-            code = process.wait(5)
-            self._process = None
-            log.warning("extraction child died on %s (exit code %s)", display_path(path), code)
-            return LIMIT, f"the parser ran out of its {self.memory_mb} MB memory limit or crashed (exit code {code})"
-        kind, payload = json.loads(line)
-        return kind, payload
+            pass
+        except BaseException:  # closed (cancelled) mid-file: its late answer must not pass for the next file's
+            self._kill()
+            raise
+        return self._died(process, path)
+
+    def _died(self, process: subprocess.Popen[str], path: Path) -> tuple[str, str]:
+        code = process.wait(5)
+        self._process = None
+        log.warning("extraction child died on %s (exit code %s)", display_path(path), code)
+        return LIMIT, f"the parser ran out of its {self.memory_mb} MB memory limit or crashed (exit code {code})"
 
     def _error(self, path: Path, kind: str, payload: str) -> InputFileError:
         """The plain reason for a failure; what the parsers said goes to the log (see :mod:`.parse`)."""
         name = display_name(path)
         if kind == LIMIT:
             detail = f"exceeded the {self.memory_mb} MB memory limit" if payload == "memory" else payload
+            if payload == OCR_MEMORY:
+                detail = f"reading its scanned pages by OCR needs more than the {self.memory_mb} MB memory limit"
             return ExtractionLimitError(str(path), f"{name}: parsing stopped: {detail}")
         error: InputFileError
         if kind == REFUSED:
             return UnreadableDocumentError(str(path), f"{name}: {payload}")
+        if kind == OCR_FAILED:
+            return OcrError(str(path), f"{name}: it has scanned pages, and {payload}; turn OCR off in Settings to "
+                                       "index only its text pages")
         if kind == ENCRYPTED:
             error = EncryptedPdfError(str(path), f"{name}: the PDF is encrypted and needs a password")
         elif kind == CIPHER:
@@ -254,13 +295,30 @@ class PdfExtractor:
         return error
 
 
-def _no_text(path: Path, page_count: int, image_pages: int) -> NoTextError:
-    """No text on any page: a scan when its pages hold images (OCR would help), else just no text."""
-    where = "on its one page" if page_count == 1 else f"on any of its {page_count} pages"
-    if image_pages:
-        return NoTextError(str(path), f"{display_name(path)}: no text {where}, only images: it is probably "
-                                      "scanned; make it searchable with an OCR program and add it again")
-    return NoTextError(str(path), f"{display_name(path)}: no text {where}")
+class _Deadline:
+    """When the parent stops waiting for the child: the parse limit, then a minute per OCR page within
+    an hour for all of them (see the module's docstring)."""
+
+    def __init__(self, parse_s: float) -> None:
+        self.parse_s = parse_s
+        self.at = time.monotonic() + parse_s
+        self.ocr_end: float | None = None
+
+    def page_started(self) -> None:
+        now = time.monotonic()
+        if self.ocr_end is None:
+            self.ocr_end = now + OCR_FILE_LIMIT_S
+        self.at = min(now + OCR_PAGE_LIMIT_S, self.ocr_end)
+
+    def left(self) -> float:
+        return max(0.0, self.at - time.monotonic())
+
+    def reason(self) -> str:
+        if self.ocr_end is None:
+            return f"took longer than the {self.parse_s:g} s limit"
+        if self.at >= self.ocr_end:
+            return f"reading its scanned pages by OCR took longer than the {OCR_FILE_LIMIT_S / 60:g} min limit"
+        return f"reading one page by OCR took longer than the {OCR_PAGE_LIMIT_S:g} s limit"
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ A PDF's unit is its page. Other formats have no pages, so their text is cut into
 stored as one page row: a .docx, .md or .html section runs from one heading to the next (a long
 one is cut into parts at paragraph breaks), and a .txt file, which has no headings, is cut into
 parts of whole paragraphs. Each section keeps a label the user can find in the file: its heading
-path ("Install > On Linux") or, for plain text, its line range ("lines 41-80").
+path ("Install > On Linux") or, for plain text, its line range ("lines 41-80"). A .pptx slide is one
+page, labelled with its title ("slide 3: Results"); an .epub is cut chapter by chapter, each label
+starting with the chapter's heading.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ DOCX_SUFFIX = ".docx"
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
 TEXT_SUFFIX = ".txt"
-SUPPORTED_SUFFIXES = (PDF_SUFFIX, DOCX_SUFFIX, *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, TEXT_SUFFIX)
-FORMAT_NAMES = "PDF, Word (.docx), Markdown (.md), HTML (.html, .htm) and plain text (.txt)"
+PPTX_SUFFIX = ".pptx"
+EPUB_SUFFIX = ".epub"
+PACKAGE_SUFFIXES = (DOCX_SUFFIX, PPTX_SUFFIX, EPUB_SUFFIX)  # zip packages: the Word size limits apply
+SUPPORTED_SUFFIXES = (PDF_SUFFIX, DOCX_SUFFIX, *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, TEXT_SUFFIX, PPTX_SUFFIX,
+                      EPUB_SUFFIX)
+FORMAT_NAMES = ("PDF, Word (.docx), PowerPoint (.pptx), e-books (.epub), Markdown (.md), HTML (.html, .htm) "
+                "and plain text (.txt)")
 
 # A .txt, .md or .html file larger than this is refused before it is read: 32 MB of text is about
 # 10,000 printed pages; a larger "text" file is almost always a log or a data dump.
@@ -45,11 +52,18 @@ def is_pdf(path: str | os.PathLike[str]) -> bool:
     return suffix_of(path) not in SUPPORTED_SUFFIXES[1:]
 
 
+def size_limit(path: str | os.PathLike[str]) -> int:
+    """The largest file of this format that is read: a zip package (.docx, .pptx, .epub) or text."""
+    return MAX_DOCX_BYTES if suffix_of(path) in PACKAGE_SUFFIXES else MAX_TEXT_BYTES
+
+
 def unit_name(path: str | os.PathLike[str]) -> str:
-    """What one stored page of this file is called: "page", "section", or "part" (plain text)."""
+    """What one stored page of this file is called: "page", "slide", "section", or "part" (plain text)."""
     suffix = suffix_of(path)
     if suffix == TEXT_SUFFIX:
         return "part"
+    if suffix == PPTX_SUFFIX:
+        return "slide"
     return "page" if is_pdf(path) else "section"
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import errno
 from typing import Any
 
+from desktop_rag.core.ingest.ocr import draws_image, nearly_empty
+
 OK, ENCRYPTED, CIPHER, COMPRESSION, DAMAGED, LIMIT = "ok", "encrypted", "cipher", "compression", "corrupt", "limit"
 KINDS = (OK, ENCRYPTED, CIPHER, COMPRESSION, DAMAGED, LIMIT)
 
@@ -20,7 +22,9 @@ PDFIUM_PASSWORD, PDFIUM_SECURITY = 4, 5  # FPDF_ERR_PASSWORD, FPDF_ERR_SECURITY
 _CIPHER_WORDS = ("encrypt", "decrypt", "crypt", "rc4", "aes", "key size", "security")
 _COMPRESSION_WORDS = ("filter", "decode", "brotli", "jbig2")
 
-Parsed = tuple[list[tuple[int, str]], str, int]  # (page number, text) pairs, title, pages without text but with images
+# (page number, text) pairs, title, the numbers of the pages whose text layer is (nearly) empty but that draw
+# images: scans, which OCR may read (see :mod:`.ocr`).
+Parsed = tuple[list[tuple[int, str]], str, list[int]]
 
 
 def parse_pdf(path: str) -> tuple[str, Any]:
@@ -86,21 +90,20 @@ def _out_of_memory(exc: BaseException) -> bool:
 
 def _pages_with_pdfium(path: str) -> Parsed:
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
 
     doc = pdfium.PdfDocument(path)
     try:
         title = str(doc.get_metadata_dict().get("Title", "") or "")
-        pages, images = [], 0
+        pages, scanned = [], []
         for index in range(len(doc)):
             page = doc[index]
             textpage = page.get_textpage()
             pages.append((index + 1, textpage.get_text_range()))
             textpage.close()
-            if not pages[-1][1].strip():  # a scan? (only blank pages are looked at: cheap)
-                images += any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4))
+            if nearly_empty(pages[-1][1]) and draws_image(page):  # a scan? (only near-blank pages are looked at)
+                scanned.append(index + 1)
             page.close()
-        return pages, title, images
+        return pages, title, scanned
     finally:
         doc.close()
 
@@ -112,12 +115,12 @@ def _pages_with_pypdf(path: str) -> Parsed:
     if reader.is_encrypted and not reader.decrypt(""):
         raise PermissionError("password required")
     title = str((reader.metadata or {}).get("/Title", "") or "")
-    pages, images = [], 0
+    pages, scanned = [], []
     for number, page in enumerate(reader.pages, 1):
         pages.append((number, page.extract_text() or ""))
-        if not pages[-1][1].strip():
-            images += _holds_image(page)
-    return pages, title, images
+        if nearly_empty(pages[-1][1]) and _holds_image(page):
+            scanned.append(number)
+    return pages, title, scanned
 
 
 def _holds_image(page: Any) -> bool:

@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Generator, Sequence
 
@@ -64,7 +65,7 @@ class _FileJob:
             return skipped
         ing.check_cancel()
         yield self.event(Stage.EXTRACTING)
-        extracted = ing.extractor.extract_document(path)
+        extracted = yield from ing.extractor.extract_steps(path, partial(self.event, Stage.EXTRACTING))  # OCR pages
         pages = extracted.pages
         ing.check_cancel()
         yield self.event(Stage.CHUNKING, pages_total=len(pages))
@@ -102,13 +103,16 @@ class _FileJob:
 
     def _embed(self, embedder: Embedder, chunks: Sequence[Chunk], page_count: int
                ) -> Generator[IngestProgress, None, np.ndarray]:
-        """The chunks' vectors, EMBED_STEP chunks at a time (each step a progress and cancel point)."""
+        """The chunks' vectors, EMBED_STEP chunks at a time (each step a progress and cancel point).
+        An embedder with a faster path for stored passages (``embed_documents``: the ONNX one's int8
+        copy) is given them there."""
+        embed = getattr(embedder, "embed_documents", embedder.embed)
         vectors = []
         for start in range(0, len(chunks), EMBED_STEP):
             self.ing.check_cancel()
             yield self.event(Stage.EMBEDDING, pages_done=page_count, pages_total=page_count,
                              chunks_done=start, chunks_total=len(chunks))
-            vectors.append(embedder.embed([c.text for c in chunks[start:start + EMBED_STEP]]))
+            vectors.append(embed([c.text for c in chunks[start:start + EMBED_STEP]]))
         return np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32)
 
 

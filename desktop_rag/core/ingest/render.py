@@ -10,6 +10,10 @@ ask pdfium for the rectangles covering that char range (``count_rects``/``get_re
 Pages that were extracted by the pypdf fallback have different text; their offsets cannot be
 mapped, and :func:`render_page` then highlights nothing rather than the wrong words.
 
+A page read by OCR (a scan) has no text layer: its words' boxes, stored with it (see
+:mod:`desktop_rag.core.ingest.ocr`), are passed in as ``words``, and the passage is highlighted
+over the words it covers, one rectangle per line (:func:`word_rects`).
+
 A document in another format (.docx, .md, .html, .txt) has no page image: its preview is the
 stored text of the cited section with the passage's character span marked (:func:`text_section`).
 
@@ -24,10 +28,12 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from desktop_rag.core.filenames import display_name, display_path
 from desktop_rag.core.ingest.extract import normalize_page_text
 from desktop_rag.core.ingest.formats import is_pdf, place_label
+from desktop_rag.core.types import WordBox
 from desktop_rag.errors import CorruptPdfError, FileAccessError
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ DEFAULT_DPI = 120.0
 
 Rect = tuple[float, float, float, float]  # left, top, right, bottom
 PDFIUM_LOCK = threading.RLock()
+OCR_BOX_TRIM = 0.15  # of an OCR word box's height, off its top and its bottom (see word_rects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,17 +171,45 @@ def render_page(
     highlight: tuple[int, int] | None = None,
     page_text: str | None = None,
     label: str = "",
+    words: Sequence[WordBox] | None = None,
 ) -> RenderedPage:
-    """Render page ``page_number`` (1-based) to RGBA, with the passage ``highlight`` located on it; for a
-    file in another format, the stored section text instead (see :func:`text_section`)."""
+    """Render page ``page_number`` (1-based) to RGBA, with the passage ``highlight`` located on it (from
+    ``words``, the stored word boxes, on a page read by OCR); for a file in another format, the stored
+    section text instead (see :func:`text_section`)."""
     if not is_pdf(path):
         return text_section(path, page_number, page_text, highlight, label)
     with PDFIUM_LOCK:
-        return _render(path, page_number, dpi, highlight, page_text)
+        return _render(path, page_number, dpi, highlight, page_text, words)
+
+
+def word_rects(words: Sequence[WordBox], start: int, end: int) -> list[Rect]:
+    """Rectangles in PDF points covering the OCR words that overlap offsets [start, end): the words of a
+    line merged into one rectangle, as pdfium merges the characters of a line. The detector's boxes are
+    padded (about 1.5 line heights on a 10-point line), so each loses :data:`OCR_BOX_TRIM` of its height
+    at the top and at the bottom: the highlights of two lines then no longer overlap."""
+    rects: list[Rect] = []
+    last_end = -2
+    for word_start, word_end, left, top, right, bottom in words:
+        if word_end <= start or word_start >= end:
+            continue
+        trim = (bottom - top) * OCR_BOX_TRIM
+        top, bottom = top + trim, bottom - trim
+        if rects and word_start <= last_end + 1 and _same_line(rects[-1], top, bottom):
+            x0, y0, x1, y1 = rects[-1]
+            rects[-1] = (min(x0, left), min(y0, top), max(x1, right), max(y1, bottom))
+        else:
+            rects.append((left, top, right, bottom))
+        last_end = word_end
+    return rects
+
+
+def _same_line(rect: Rect, top: float, bottom: float) -> bool:
+    """Whether a word's vertical middle lies within a rectangle's height (the next word on its line)."""
+    return rect[1] <= (top + bottom) / 2 <= rect[3]
 
 
 def _render(path: str | os.PathLike[str], page_number: int, dpi: float, highlight: tuple[int, int] | None,
-            page_text: str | None) -> RenderedPage:
+            page_text: str | None, words: Sequence[WordBox] | None = None) -> RenderedPage:
     import pypdfium2.raw as pdfium_c
 
     doc = _open(path)
@@ -189,7 +224,9 @@ def _render(path: str | os.PathLike[str], page_number: int, dpi: float, highligh
             bitmap = page.render(scale=scale, force_bitmap_format=pdfium_c.FPDFBitmap_BGRA, rev_byteorder=True,
                                  may_draw_forms=True)  # BGRA with reversed byte order = RGBA8888
             rects: list[Rect] = []
-            if highlight is not None:
+            if highlight is not None and words is not None:  # a scanned page read by OCR
+                rects = word_rects(words, highlight[0], highlight[1])
+            elif highlight is not None:
                 textpage = page.get_textpage()
                 try:
                     rects = _rects_on(textpage, page.get_height(), highlight[0], highlight[1], page_text)

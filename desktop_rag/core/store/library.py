@@ -27,9 +27,11 @@ from desktop_rag.core.store.collections import Collections
 from desktop_rag.core.store.derived import DerivedFacts
 from desktop_rag.core.store.keyword_index import KeywordIndex
 from desktop_rag.core.store.opening import can_write, connect, write_error
+from desktop_rag.core.store.page_words import PageWords
 from desktop_rag.core.store.schema import (DOC_COLUMNS, Transaction, adapt_for_reading, create_or_migrate, path_from_db,
                                            path_to_db)
 from desktop_rag.core.store.vector_index import CHECKSUM_SQL, VectorCache
+from desktop_rag.core.store.watched import WatchedFolders
 from desktop_rag.core.types import Chunk, DocumentInfo, DocumentProfile, DocumentStatus, Page
 from desktop_rag.errors import StoreError, StoreIncompatibleError
 
@@ -71,6 +73,8 @@ class Store:
         self.keywords = KeywordIndex(self._db)
         self.facts = DerivedFacts(self._db)
         self.collections = Collections(self._db, self._writing)
+        self.page_words = PageWords(self._db)  # the word boxes of pages read by OCR
+        self.watched = WatchedFolders(self._db, self._writing)
 
     def _prepare(self) -> None:
         if self.read_only:
@@ -197,6 +201,7 @@ class Store:
             "INSERT INTO pages(doc_id, number, text, label) VALUES (?, ?, ?, ?)",
             [(doc_id, p.number, p.text, p.label) for p in pages],
         )
+        self.page_words.insert(doc_id, pages)
         self._db.executemany(
             "INSERT INTO chunks(doc_id, ordinal, text, page_start, page_end, start_offset, "
             "end_offset, token_count, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -65,13 +65,26 @@ CREATE TABLE IF NOT EXISTS collection_documents(
     PRIMARY KEY(collection_id, doc_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS collection_documents_doc ON collection_documents(doc_id);
+CREATE TABLE IF NOT EXISTS page_words(
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    words TEXT NOT NULL,
+    PRIMARY KEY(doc_id, number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS watched_folders(
+    path TEXT PRIMARY KEY,
+    added_at REAL NOT NULL
+);
 """
 
-DOC_COLUMNS = "id, path, name, sha256, size, mtime, page_count, chunk_count, status, error, added_at, title"
+# The last is how many of its pages were read by OCR (page_words, added with OCR: an existing library gets
+# the empty table when it is next opened for writing, or a TEMP one when read only).
+DOC_COLUMNS = ("id, path, name, sha256, size, mtime, page_count, chunk_count, status, error, added_at, title, "
+               "(SELECT count(*) FROM page_words w WHERE w.doc_id = documents.id) AS ocr_pages")
 
 
 def create_or_migrate(db: sqlite3.Connection) -> None:
-    """Create what is missing (tables added later, such as the collections, included), then add
+    """Create what is missing (tables added later, such as the collections and watched folders, included), then add
     the columns earlier versions did not have."""
     db.executescript(SCHEMA)
     columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}

@@ -25,7 +25,7 @@ DAMAGED = "the PDF is damaged and cannot be read"
 COMPRESSION = "the PDF uses a compression method this program cannot read"
 CIPHER = "the PDF is encrypted with an unsupported method"
 NO_TEXT = "no text on its one page"
-SCAN = ", only images: it is probably scanned; make it searchable with an OCR program and add it again"
+SCAN = ", only images, and OCR found no readable text in them"  # a grey picture: OCR reads nothing in it
 # what a parser says, which a desktop user must never read
 PARSER_WORDS = ("pip", "install", "PDFium", "pdfium", "pypdf", "Error", "Success", "(", "assert")
 

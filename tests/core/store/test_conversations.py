@@ -166,3 +166,18 @@ def test_the_scope_an_answer_searched_is_kept_with_it(tmp_path: Path) -> None:
         scoped, everything = store.messages(conversation)
     assert scoped.extra["scope"] == "Quarterly reports" and "scope" not in everything.extra
     assert stored_from_answer(answer, "Quarterly reports").extra == {"scope": "Quarterly reports"}
+
+
+def test_a_reasoning_models_thinking_is_kept_apart_from_its_answer(tmp_path: Path) -> None:
+    answer = Answer("What?", "It was 5.", sentences=[AnswerSentence("It was 5.", (), True)],
+                    thinking="The table says 5 in the first column.")
+    with ConversationStore(tmp_path) as store:
+        conversation = store.create("What?")
+        store.add_answer(conversation, answer, scope="Reports")
+        store.add_answer(conversation, dataclasses.replace(answer, thinking=""))
+    with ConversationStore(tmp_path) as store:
+        thought, plain = store.messages(conversation)
+    assert thought.text == "It was 5."
+    assert (thought.extra["scope"], thought.extra["thinking"]) == ("Reports", "The table says 5 in the first column.")
+    assert "thinking" not in plain.extra
+    assert stored_from_answer(answer).extra == {"thinking": "The table says 5 in the first column."}
