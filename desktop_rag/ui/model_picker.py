@@ -89,7 +89,8 @@ class ModelPicker(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setMinimumHeight(120)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # publisher/…/file-Q4_K_M.gguf: the end matters
-        self.table.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # facts: as wide as they are
+        self.table.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name gets the rest
         self.table.header().setStretchLastSection(False)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         layout.addWidget(self.table)

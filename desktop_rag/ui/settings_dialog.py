@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -12,11 +14,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -46,18 +50,42 @@ def _row(*widgets: QWidget) -> QWidget:
     return box
 
 
+def _scrolled(outer: QVBoxLayout) -> tuple[QScrollArea, QVBoxLayout]:
+    """A scroll area added to ``outer`` (vertical scrolling only), and the layout inside it."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    content = QWidget()
+    inner = QVBoxLayout(content)
+    inner.setContentsMargins(0, 0, 0, 0)
+    area.setWidget(content)
+    outer.addWidget(area, 1)
+    return area, inner
+
+
+def _fit(area: QScrollArea) -> None:
+    """As tall as the content where the screen has room (less its title bar and the buttons), else
+    as tall as the screen allows, scrolling the rest: the OK button never falls off a small screen."""
+    screen = QGuiApplication.primaryScreen()
+    room = screen.availableGeometry().height() - 170 if screen is not None else 600
+    area.setMinimumHeight(max(200, min(area.widget().sizeHint().height(), room)))
+
+
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, gpu_offload: bool | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(780)  # the model list shows seven facts beside each name
         self.original = settings
         self._result = settings
         layout = QVBoxLayout(self)
-        layout.addWidget(self._model_group(gpu_offload))
-        layout.addWidget(self._remote_group())
-        layout.addWidget(self._retrieval_group())
-        layout.addWidget(self._storage_group(settings))
+        area, groups = _scrolled(layout)  # the groups scroll on a small screen; the buttons stay in view
+        groups.addWidget(self._model_group(gpu_offload))
+        groups.addWidget(self._remote_group())
+        groups.addWidget(self._retrieval_group())
+        groups.addWidget(self._storage_group(settings))
+        _fit(area)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d64541")

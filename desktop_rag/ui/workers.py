@@ -139,6 +139,14 @@ class WorkerPool(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._running: list[GeneratorWorker] = []
+        alive = self._alive = [True]  # False once this pool (and so its owner, a dialog say) is deleted
+        self.destroyed.connect(lambda *_: alive.__setitem__(0, False))
+
+    def _while_alive(self, slot: Callable[..., Any]) -> Callable[..., Any]:
+        """``slot``, skipped once the pool is deleted: a worker that outlives a closed dialog must
+        not call into the dialog's deleted widgets."""
+        alive = self._alive
+        return lambda *args: slot(*args) if alive[0] else None
 
     def start(self, job: Job, name: str, *, background: bool = True,
               **slots: Callable[..., Any]) -> GeneratorWorker:
@@ -154,10 +162,10 @@ class WorkerPool(QObject):
             raise TypeError(f"no worker signal named {', '.join(unknown)}")
         worker = GeneratorWorker(job, name, background=background)
         for signal, slot in slots.items():
-            getattr(worker, signal).connect(slot)
+            getattr(worker, signal).connect(self._while_alive(slot))
         if "errored" not in slots:
-            worker.errored.connect(lambda exc: self._report_error(exc, name))
-        worker.finished.connect(lambda: self._on_worker_finished(worker))
+            worker.errored.connect(self._while_alive(lambda exc: self._report_error(exc, name)))
+        worker.finished.connect(self._while_alive(lambda: self._on_worker_finished(worker)))
         self._running.append(worker)
         self.activity_changed.emit(self.activity())
         self._pool.start(worker)

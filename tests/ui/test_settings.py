@@ -99,3 +99,18 @@ def test_the_first_window_fits_a_small_screen() -> None:
     assert first_run_size(QRect(0, 0, 1280, 800)) == QSize(1216, 760)
     assert first_run_size(QRect(0, 0, 2560, 1440)) == QSize(1440, 860)
     assert first_run_size(None) == QSize(1440, 860)
+
+
+def test_the_dialog_fits_a_small_screen_with_its_buttons_in_view(qtbot, settings) -> None:  # noqa: F811
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QScrollArea
+
+    from desktop_rag.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    area = dialog.findChild(QScrollArea)
+    assert dialog.sizeHint().height() <= screen.height()  # the groups scroll; OK and Cancel stay on screen
+    assert area is not None and area.widget().isAncestorOf(dialog.llm_model)
+    assert not area.isAncestorOf(dialog.buttons)
