@@ -31,8 +31,8 @@ WELCOME = ('<div align="center"><br><br><h2>Ask your documents</h2><p>Type a que
            "<b>Ctrl+Enter</b>.<br>The lines of your documents that answer come first, quoted as they are;<br>"
            "the model's answer streams in below them. Click a file and page, or the numbers after a "
            "sentence,<br>to see the passage on its page.</p></div>")
-NO_DOCUMENTS = ('<div align="center"><br><br><h2>Start by adding documents</h2><p>Drop PDF, Word, Markdown, HTML or '
-                "text files, or folders of them, on the <b>Library</b> on the left,<br>or press <b>Ctrl+O</b>. You can add documents while the "
+NO_DOCUMENTS = ('<div align="center"><br><br><h2>Start by adding documents</h2><p>Drop PDFs (scans too), Word, PowerPoint, '
+                "e-book, Markdown, HTML or text files, or folders of them, on the <b>Library</b> on the left,<br>or press <b>Ctrl+O</b>. You can add documents while the "
                 "models are still loading.<br>Once a document is indexed, ask about it here.</p></div>")
 
 
