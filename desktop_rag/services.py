@@ -23,6 +23,7 @@ from desktop_rag.core.models.embedder import Embedder, SentenceTransformerEmbedd
 from desktop_rag.core.models.llama_cpp import LlamaCppChatModel, bundled_llm_path
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.store.library import DB_NAME, Store
+from desktop_rag.core.tune.state import MissingTunedEmbedder, library_model, tuned_key
 
 if TYPE_CHECKING:
     from desktop_rag.core.models.discovery import Discovery, ModelSource
@@ -34,7 +35,7 @@ ONNX_MARK = "+onnx"  # in the model_id of every library indexed with the ONNX ba
 
 def embedder_key(s: Settings) -> tuple[Any, ...]:
     """The settings :func:`make_embedder` reads: equal keys, interchangeable embedders."""
-    return (s.embedding_model, embedding_backend(s), s.embed_batch_size, s.n_threads)
+    return (s.embedding_model, embedding_backend(s), s.embed_batch_size, s.n_threads, tuned_key(s.data_path))
 
 
 def library_embedder_id(data_path: Path) -> str | None:
@@ -77,8 +78,11 @@ def chat_model_key(s: Settings) -> tuple[Any, ...]:
 
 def make_embedder(settings: Settings, model: str | None = None) -> Embedder:
     """The embedding model the settings name, run by :func:`embedding_backend` (not loaded until first used).
-    ``model``: that folder instead of the settings' embedding_model."""
-    found = settings.embedding_model if model is None else model
+    ``model``: that folder instead; by default the library's tuned model when its search was adapted to
+    its documents (see core/tune/state.py), else the settings' embedding_model."""
+    found = library_model(settings.data_path, settings.embedding_model) if model is None else model
+    if isinstance(found, MissingTunedEmbedder):
+        return found  # every use says the tuned model is missing and how to go back
     # n_threads 0: the cores other processes leave free, read per batch (see core/models/free_cores.py)
     if embedding_backend(settings) == "onnx":
         from desktop_rag.core.models.onnx_embedder import OnnxEmbedder

@@ -189,6 +189,23 @@ def _models_arguments(p: argparse.ArgumentParser) -> None:
     download.add_argument("--dir", type=Path, metavar="DIR", help="where to save it (default: the app's models folder)")
 
 
+def _tune_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pairs", type=int, default=600, metavar="N",
+                   help="question/passage pairs to write, a fifth held out to measure (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=1, metavar="E", help="training epochs (default: %(default)s)")
+    p.add_argument("--learning-rate", type=float, default=2e-5, metavar="LR", help="(default: %(default)s)")
+    p.add_argument("--time-limit", type=float, default=15.0, metavar="MIN",
+                   help="minutes for the whole action; training stops early to keep to it (default: %(default)s)")
+    p.add_argument("--questions", action="append", default=[], metavar="FILE",
+                   help="labelled questions (JSONL or CSV, as for eval) to measure on as well (repeatable)")
+    p.add_argument("--generator", choices=QUESTION_METHODS, default="auto",
+                   help="who writes the training questions (default: %(default)s)")
+    p.add_argument("--restart", action="store_true", help="drop an unfinished run's pairs and checkpoint")
+    p.add_argument("--revert", action="store_true", help="return to the original embedding model")
+    p.add_argument("--status", action="store_true", help="say which embedding model the library uses")
+    _add_json(p)
+
+
 _LIBRARY = "desktop_rag.cli.library"
 _ASK = "desktop_rag.cli.ask"
 
@@ -207,6 +224,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                "desktop_rag.cli.eval:cmd_eval", _eval_arguments),
     Subcommand("models", "list the GGUF models on this machine (other apps' too), or download one",
                "desktop_rag.cli.models:cmd_models", _models_arguments),
+    Subcommand("tune", "adapt search to your documents: fine-tune the embedding model, measured, reversible",
+               "desktop_rag.cli.tune:cmd_tune", _tune_arguments),
 )
 
 NAMES: frozenset[str] = frozenset(s.name for s in SUBCOMMANDS)

@@ -29,6 +29,7 @@ from desktop_rag.ui.library_model import DocumentRow
 from desktop_rag.ui.library_panel import LibraryPanel
 from desktop_rag.ui.notifications import Action, NotificationBanner, NotificationManager, Severity, show_error_dialog
 from desktop_rag.ui.quality_dialog import QualityDialog
+from desktop_rag.ui.tune_controller import TuneController
 from desktop_rag.ui.settings_dialog import SettingsDialog
 from desktop_rag.ui.sources_panel import SourcesPanel
 from desktop_rag.ui.theme import scale_font
@@ -150,6 +151,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         self.quality_action = self._action(m, "Check retrieval &quality…", self.check_quality,
                                            tip="Score search on questions generated from your own documents")
+        self.tune = TuneController(self, m)  # Adapt search to my documents… (ui/tune_controller.py)
         m = bar.addMenu("&Chat")
         for action in (self.chat.send_action, self.chat.stop_action, self.chat.new_chat_action):
             m.addAction(action)

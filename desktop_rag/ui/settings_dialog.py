@@ -85,6 +85,10 @@ class SettingsDialog(QDialog):
         groups.addWidget(self._remote_group())
         groups.addWidget(self._retrieval_group())
         groups.addWidget(self._storage_group(settings))
+        tune = getattr(parent, "tune", None)  # Embeddings: the library's model, tuned or not (ui/tune_controller.py)
+        if tune is not None:
+            self.embeddings = tune.embeddings_box()
+            groups.addWidget(self.embeddings)
         _fit(area)
         self.error = QLabel()
         self.error.setWordWrap(True)
