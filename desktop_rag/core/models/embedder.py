@@ -28,6 +28,18 @@ SINGLE_THREAD_MAX_TEXTS = 2
 THREADS_FRESH_S = 3.0
 
 
+def batch_threads(chooser: ThreadChooser | None, threads: int) -> int:
+    """Threads for an embedding batch: ``threads`` (every core allowed) without a chooser, else the
+    cores other processes leave free, read afresh when the last choice is older than
+    :data:`THREADS_FRESH_S`."""
+    if chooser is None:
+        return threads
+    if chooser.age() > THREADS_FRESH_S:
+        return chooser.measure()
+    chooser.begin()
+    return chooser.threads
+
+
 @runtime_checkable
 class Embedder(Protocol):
     """Turns texts into L2-normalized float32 vectors. An embedder may also have
@@ -169,12 +181,6 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _batch_threads(self) -> int:
-        """Torch threads for a batch: every core allowed, or those free (torch's threads, like
-        llama.cpp's, wait for each other, and collapse when one of them is not running)."""
-        chooser = self.thread_chooser
-        if chooser is None:
-            return self.threads
-        if chooser.age() > THREADS_FRESH_S:
-            return chooser.measure()
-        chooser.begin()
-        return chooser.threads
+        """Torch threads for a batch (torch's threads, like llama.cpp's, wait for each other, and
+        collapse when one of them is not running)."""
+        return batch_threads(self.thread_chooser, self.threads)

@@ -19,7 +19,7 @@ import numpy as np
 
 from desktop_rag.core.models.embedder import (
     SINGLE_THREAD_MAX_TEXTS,
-    THREADS_FRESH_S,
+    batch_threads,
     bundled_embedding_model_dir,
     model_fingerprint,
 )
@@ -226,10 +226,4 @@ class OnnxEmbedder:
 
     def _batch_threads(self) -> int:
         """Threads for a batch: every core allowed, or those other processes leave free."""
-        chooser = self.thread_chooser
-        if chooser is None:
-            return self.threads
-        if chooser.age() > THREADS_FRESH_S:
-            return chooser.measure()
-        chooser.begin()
-        return chooser.threads
+        return batch_threads(self.thread_chooser, self.threads)
