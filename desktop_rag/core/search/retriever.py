@@ -78,7 +78,7 @@ class Retriever:
             return []
         scope = list(scope) if scope is not None else None
         if mode == RetrievalMode.KEYWORD:
-            return self._hits(self.store.keyword_search(self._keyword_expression(query), k, scope))
+            return self._hits(self.store.keyword_search(self._keyword_expression(query, scope), k, scope))
         if mode not in (RetrievalMode.DENSE, RetrievalMode.HYBRID):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         if vector is None:
@@ -112,7 +112,7 @@ class Retriever:
         depth = max(self.candidates, k)
         rankings = [
             [cid for cid, _ in self.store.dense_search(vector, depth, scope)] if vector is not None else [],
-            [cid for cid, _ in self.store.keyword_search(self._keyword_expression(query), depth, scope)],
+            [cid for cid, _ in self.store.keyword_search(self._keyword_expression(query, scope), depth, scope)],
         ]
         fused = dict(reciprocal_rank_fusion(rankings))
         if named.weights and vector is not None:
@@ -130,10 +130,10 @@ class Retriever:
                             named: NamedDocuments, depth: int) -> None:
         terms = query_terms(query)
         rest = content_terms(query, named.words) or content_terms(query) or terms
-        match = self._keyword_expression(" ".join(rest))
         if rest != terms:
             vector = self.embedder.embed([" ".join(rest)])[0]
         for doc_id, weight in named.weights.items():
+            match = self._keyword_expression(" ".join(rest), [doc_id])
             within = [
                 [cid for cid, _ in self.store.dense_search(vector, depth, doc_ids=[doc_id])],
                 [cid for cid, _ in self.store.keyword_search(match, depth, doc_ids=[doc_id])],
@@ -150,12 +150,13 @@ class Retriever:
         flags = self.store.facts.get_many((("boilerplate", page) for page in pages), judge)
         return {key[1] for key, flag in flags.items() if flag}
 
-    def _keyword_expression(self, query: str) -> str:
-        """The query's words without the ones in thousands of passages (BM25 gives them little
-        weight, and scoring all their matches is what makes keyword search slow in big libraries).
+    def _keyword_expression(self, query: str, scope: Sequence[int] | None = None) -> str:
+        """The query's words without those in half the passages or more (FTS5's BM25 gives them no
+        weight; see :mod:`desktop_rag.core.store.keyword_index`).
 
-        A question made only of such words asks for passages holding its three (else two, else
-        one) rarest words together: a precise query that matches few passages.
+        A question made only of such words asks for passages holding its three (else two) rarest
+        words together, within ``scope``: a precise query that matches few passages; else for any
+        of its words.
         """
         keywords = self.store.keywords
         terms = query_terms(query)
@@ -165,9 +166,9 @@ class Retriever:
         by_rarity = sorted(terms, key=keywords.term_chunks)
         for size in range(min(3, len(by_rarity)), 1, -1):
             together = " AND ".join(f'"{term}"' for term in by_rarity[:size])
-            if keywords.has_match(together):
+            if self.store.keyword_search(together, 1, scope):
                 return together
-        return f'"{by_rarity[0]}"'
+        return fts_match_expression(" ".join(terms))
 
     def named_documents(self, query: str, scope: Sequence[int] | None = None) -> list[int]:
         """The documents the question is about (see :meth:`named`), by id."""

@@ -87,10 +87,19 @@ def test_word_statistics_follow_changes(store: Store, tmp_path: Path) -> None:
     assert keywords.term_document_counts("beta") == {ids["beta.pdf"]: 3}
 
 
+def test_only_words_in_half_the_passages_are_left_out(store: Store) -> None:
+    retriever = Retriever(store, EMB)
+    # "revenue" is in 5 of 9 passages: BM25 gives it no weight, so it is left out; "margin" (3 of
+    # 9) and "beta" (3 of 9) are common in a small library yet still find the page: kept
+    assert retriever._keyword_expression("revenue margin beta") == '"margin" OR "beta"'
+    assert [h.text for h in retriever.search("revenue margin beta", k=1, mode="keyword")] == [
+        "beta margin shrank"]
+
+
 def test_question_of_only_common_words_asks_for_them_together(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(keyword_index, "COMMON_TERM_CHUNKS", 3)  # "revenue" (5) and "margin" (3) are common
+    monkeypatch.setattr(keyword_index, "COMMON_TERM_SHARE", 3 / 9)  # "revenue" (5) and "margin" (3) are common
     retriever = Retriever(store, EMB)
     expression = retriever._keyword_expression("revenue margin")
     assert expression == '"margin" AND "revenue"'
@@ -98,7 +107,15 @@ def test_question_of_only_common_words_asks_for_them_together(
     assert {h.text for h in hits} == {"revenue and margin grew", "revenue margin outlook"}
     # a rare word present: only the rare words are asked for
     assert retriever._keyword_expression("revenue weather") == '"weather"'
-    # common words that never meet: the rarest alone
-    monkeypatch.setattr(keyword_index, "COMMON_TERM_CHUNKS", 1)
-    assert retriever._keyword_expression("weather opened") in ('"weather"', '"opened"')
-    assert retriever.search("weather opened", k=5, mode="keyword")
+    # common words that never meet: any of them
+    monkeypatch.setattr(keyword_index, "COMMON_TERM_SHARE", 1 / 9)
+    assert retriever._keyword_expression("weather opened") == '"weather" OR "opened"'
+    assert {h.text for h in retriever.search("weather opened", k=5, mode="keyword")} == {
+        "weather hurt beta", "gamma opened a plant"}
+    # within a scope, words together only where they meet in it
+    alpha = next(d.id for d in store.documents() if d.name == "alpha.pdf")
+    assert retriever._keyword_expression("revenue margin", [alpha]) == '"margin" AND "revenue"'
+    beta = next(d.id for d in store.documents() if d.name == "beta.pdf")
+    assert retriever._keyword_expression("revenue margin", [beta]) == '"revenue" OR "margin"'
+    assert {h.text for h in retriever.search("revenue margin", k=5, mode="keyword", scope=[beta])} == {
+        "beta revenue fell", "beta margin shrank"}
