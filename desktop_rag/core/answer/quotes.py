@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from desktop_rag.core.answer.running import line_key
-from desktop_rag.core.text import STOPWORDS, content_terms, figures_in, split_sentences
+from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
+from desktop_rag.core.text import STOPWORDS, content_terms, figures_in, query_terms, split_sentences
 from desktop_rag.core.types import Passage, Quote
 
 MAX_QUOTES = 3
@@ -26,6 +27,7 @@ MAX_CANDIDATES = 400
 EMBED_LIMIT = 96  # lines embedded per question, those sharing most words with it
 QUOTE_PAGES = 6  # quotes come from the whole text of the first six pages found
 MIN_WORDS = 3
+MAX_HEADING_WORDS = 10
 MAX_QUOTE_CHARS = 400
 CONTEXT_LINES = 3  # lines above a quoted table row given to the model with it
 HEADER_LOOKBACK = 25
@@ -36,6 +38,8 @@ _PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ende
 MIN_SCORE = 0.35  # the best candidate below this: no quote (search found nothing that answers)
 KEEP_SHARE = 0.85  # further quotes must score at least this share of the best
 FIGURE_BONUS = 0.15
+OLDER_YEAR_PENALTY = 0.1
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # also inside "FY2023"
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
 _ROW = re.compile(r"^([A-Za-z][^\d$€£(]{1,80}?)\s*[$€£(]?\s*\(?\d")  # a label, then its first figure
@@ -80,7 +84,7 @@ def _label_share(text: str, asked: set[str]) -> float:
     tax rate") that the question uses (0 for other lines). Rows are mostly figures, so their
     meaning and their share of the question's words say little; their label says what they are."""
     match = _ROW.match(text)
-    if not match:
+    if not match or not is_table_row(text):  # "We repurchased 46.2 million shares ..." is a sentence
         return 0.0
     label = {w for w in _stems(match.group(1)) if not w.isdigit()} - _STOP_STEMS
     return len(label & asked) / len(label) if label else 0.0
@@ -104,9 +108,10 @@ def _rarity(wanted: set[str], pool: Sequence[set[str]]) -> dict[str, float]:
 
 
 def page_passages(passages: Sequence[Passage], page_text: Callable[[int, int], str | None],
-                  pages: int) -> list[Passage]:
+                  pages: int, skip: Callable[[str], bool] = lambda text: False) -> list[Passage]:
     """The whole text of the first ``pages`` distinct pages the passages come from, in rank order:
-    a table's answering row is often on the page but outside the passage that matched."""
+    a table's answering row is often on the page but outside the passage that matched. Pages
+    whose text ``skip`` refuses (a table of contents) are passed over."""
     out: list[Passage] = []
     seen: set[tuple[int, int]] = set()
     for p in passages:
@@ -115,6 +120,8 @@ def page_passages(passages: Sequence[Passage], page_text: Callable[[int, int], s
                 continue
             seen.add((p.doc_id, number))
             text = page_text(p.doc_id, number) or ""
+            if skip(text):
+                continue
             out.append(Passage(p.number, p.doc_id, p.file, p.path, number, number, 0, len(text), p.chunk_ids, text,
                                p.label if number == p.page else ""))
     return out
@@ -134,11 +141,20 @@ def candidates(passages: Sequence[Passage],
                 continue
             if len(unit.split()) < MIN_WORDS or len(unit) > MAX_QUOTE_CHARS or unit in seen:
                 continue
-            if not any(c.isalpha() for c in unit):
+            if not any(c.isalpha() for c in unit) or is_heading(unit):
                 continue
             seen.add(unit)
             found.append(_Candidate(unit, passage, rank))
     return found[:MAX_CANDIDATES]
+
+
+def is_heading(text: str) -> bool:
+    """A title ("Stock Repurchase Activity", "Legal and Regulatory Risks"): short, no figures, no
+    closing punctuation, its longer words capitalised. It names what follows; it answers nothing."""
+    words = text.split()
+    if len(words) > MAX_HEADING_WORDS or text.rstrip()[-1:] in ".!?:;," or any(c.isdigit() for c in text):
+        return False
+    return all(w[0].isupper() for w in words if len(w) > 3 and w[0].isalpha())
 
 
 def select_quotes(
@@ -153,7 +169,8 @@ def select_quotes(
     """Up to three quotes from the pages of ``passages`` (the first :data:`QUOTE_PAGES`), best
     first. ``question_vector``: the question's embedding; ``leave_out``: words that only named the
     document ("Apple", "Q2"), which every line of it would match."""
-    pool = candidates(page_passages(passages, page_text, QUOTE_PAGES), running)
+    skip = (lambda text: False) if asks_for_boilerplate(set(query_terms(question))) else is_boilerplate
+    pool = candidates(page_passages(passages, page_text, QUOTE_PAGES, skip), running)
     terms = content_terms(question, leave_out) or content_terms(question)
     if not pool or not terms:
         return []
@@ -166,6 +183,7 @@ def select_quotes(
         return []
     similarity = embed([pool[i].text for i in shortlist]) @ question_vector
     amount = asks_for_amount(question)
+    asked_years = _years(question)
     scored = []
     for i, sim in zip(shortlist, similarity):
         (lexical, label), cand = words[i], pool[i]
@@ -175,9 +193,24 @@ def select_quotes(
         score -= 0.01 * cand.rank
         if amount and _has_figure(cand.text):
             score += FIGURE_BONUS
+        if _about_earlier_years(cand.text, asked_years):
+            score -= OLDER_YEAR_PENALTY
         scored.append((score, cand))
     scored.sort(key=lambda sc: sc[0], reverse=True)
     return [_quote(c, page_text) for c in _best(scored)]
+
+
+def _years(text: str) -> set[int]:
+    return {int(y) for y in _YEAR_IN_TEXT.findall(text)}
+
+
+def _about_earlier_years(text: str, asked: set[int]) -> bool:
+    """Whether a line names years, all before every year the question asks about: "we repurchased
+    ... during the nine months ended September 30, 2022" when the question asks about 2023 (a
+    quarterly report states last year's figures beside this year's). A later year is not held
+    against a line: fiscal years run ahead of calendar ones ("fiscal 2024" for a 2023 quarter)."""
+    years = _years(text)
+    return bool(asked and years) and max(years) < min(asked)
 
 
 def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:

@@ -1,0 +1,65 @@
+"""Which lines become quotes: sentences are not scored as table rows, lines about earlier years
+than the question's give way, contents pages and headings are never quoted."""
+
+from __future__ import annotations
+
+from fakes import HashEmbedder
+
+from desktop_rag.core.answer.quotes import is_heading, select_quotes
+from desktop_rag.core.types import Passage
+
+REPURCHASES = (
+    "Stock Repurchase Activity\n"
+    "We repurchased 46.2 million shares of our common stock for $6.0 billion during the nine months ended "
+    "September 30, 2022 under these programs.\n"
+    "There were no repurchases of our common stock during the nine months ended September 30, 2023.\n"
+    "As of September 30, 2023, we have $6.1 billion remaining under the repurchase program.\n")
+CONTENTS = ("Table of Contents\n" + "\n".join(
+    f"{title} {n}" for n, title in enumerate(
+        ["Financial Statements", "Notes to Financial Statements", "Stock Repurchases", "Risk Factors",
+         "Legal Proceedings", "Controls and Procedures", "Exhibits", "Signatures", "Market Risk"], 3)))
+PAGES = {(1, 2): CONTENTS, (1, 16): REPURCHASES}
+
+
+def passage(number: int, page: int) -> Passage:
+    text = PAGES[(1, page)]
+    return Passage(number=number, doc_id=1, file="report.pdf", path="/d/report.pdf", page=page, page_end=page,
+                   start_offset=0, end_offset=len(text), chunk_ids=(number,), text=text)
+
+
+def quotes_for(question: str, pages: list[int]) -> list[str]:
+    embedder = HashEmbedder()
+    passages = [passage(n, page) for n, page in enumerate(pages, 1)]
+    return [q.text for q in select_quotes(question, embedder.embed([question])[0], passages, embedder.embed,
+                                          lambda doc_id, page: PAGES.get((doc_id, page)))]
+
+
+def test_a_sentence_that_starts_like_a_table_row_is_scored_as_a_sentence() -> None:
+    # "We repurchased 46.2 ..." is a label and a figure to a row pattern: scored as a row label
+    # ("repurchased"), it outranked every other line whatever the question asked
+    quotes = quotes_for("How much common stock did the company repurchase in 2023?", [16])
+    assert quotes and "2022" not in quotes[0]
+    assert any("2023" in q for q in quotes)
+
+
+def test_lines_about_earlier_years_give_way_to_the_year_asked() -> None:
+    assert "2022" in quotes_for("How much common stock was repurchased in 2022?", [16])[0]
+    assert "2022" not in quotes_for("How much common stock was repurchased in FY2023?", [16])[0]
+
+
+def test_contents_pages_and_headings_are_never_quoted() -> None:
+    # "Stock Repurchases 5" is a row whose label is all question words: it led before contents
+    # pages were passed over
+    quotes = quotes_for("How much common stock was repurchased in 2023?", [2, 16])
+    assert quotes and all(q not in CONTENTS for q in quotes)
+    assert "Stock Repurchase Activity" not in quotes
+    # a question that asks for the contents is shown them
+    assert any(q in CONTENTS for q in quotes_for("Which page of the contents lists the financial statements?", [2]))
+
+
+def test_headings_are_short_capitalised_lines_without_figures_or_a_full_stop() -> None:
+    assert is_heading("Stock Repurchase Activity")
+    assert is_heading("Legal and Regulatory Risks")
+    assert not is_heading("Warranty period: two years")
+    assert not is_heading("Total net sales 82,959")
+    assert not is_heading("Revenue grew in Europe.")
