@@ -40,6 +40,7 @@ _RECENT = re.compile(r"\b(?:latest|most recent|newest|last|current|recent)\b", r
 _ORDINALS = {"first": "q1", "second": "q2", "third": "q3", "fourth": "q4",
              "1st": "q1", "2nd": "q2", "3rd": "q3", "4th": "q4"}
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
+_FISCAL_YEAR = re.compile(r"\b(?:fy|fiscal(?:\s+year)?)\s*'?((?:19|20)\d\d|\d\d)(?!\d)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[_\-.+]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
@@ -89,8 +90,11 @@ def _date(year: int, month: int, day: int) -> list[datetime.date]:
 
 
 def naming_query(question: str) -> str:
-    """The question with spelled-out quarters added in short form ("second quarter" -> q2)."""
+    """The question with spelled-out quarters added in short form ("second quarter" -> q2) and
+    fiscal years as plain years ("FY2018", "FY 23", "fiscal year 2022" -> 2018, 2023, 2022): file
+    names and covers say "3M_2018_10K" and "For the fiscal year ended December 31, 2018"."""
     extra = [_ORDINALS[m.lower()] for m in _QUARTER.findall(question)]
+    extra += [year if len(year) == 4 else f"20{year}" for year in _FISCAL_YEAR.findall(question)]
     return " ".join([question, *extra]) if extra else question
 
 

@@ -35,6 +35,18 @@ def test_spelled_out_quarters_gain_their_short_form() -> None:
     assert asks_for_latest("in the most recent report") and not asks_for_latest("in the 2022 report")
 
 
+def test_fiscal_years_gain_their_plain_year() -> None:
+    assert naming_query("What is the FY2018 capital expenditure?").endswith(" 2018")
+    assert naming_query("Q3 FY23 sales").endswith(" 2023")
+    assert naming_query("revenue in fiscal year 2022").endswith(" 2022")
+    assert naming_query("the FY is long") == "the FY is long"
+    profiles = [profile(1, "3M_2018_10K.pdf", "3M Company annual report"),
+                profile(2, "3M_2022_10K.pdf", "3M Company annual report"),
+                profile(3, "MGM_2018_10K.pdf", "MGM Resorts annual report")]
+    scores = document_scores("What is the FY2018 capital expenditure amount for 3M?", profiles, no_counts)
+    assert scores[1] > scores[2] and scores[1] > scores.get(3, 0.0)
+
+
 def profile(doc_id: int, name: str, cover: str, title: str = "") -> DocumentProfile:
     return DocumentProfile(doc_id, name, title, cover)
 
