@@ -12,6 +12,7 @@ from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.naming import COVER_CHARS, document_scores, label_words
+from desktop_rag.core.search.statements import statement_of_page, statements_asked
 from desktop_rag.core.text import content_terms, query_terms
 from desktop_rag.core.types import Hit, RetrievalMode
 
@@ -25,6 +26,7 @@ NAMED_MAX_DOCUMENTS = 5
 NAMED_WEIGHT = 10.0  # a named document's own ranking over the library-wide one (2 -> 10: SEC page hit@5 .69 -> .76)
 NAMED_SHARPNESS = 2.0  # a document's weight is (score / best) ** this
 BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
+STATEMENT_WEIGHT = NAMED_WEIGHT  # a statement the question names, in a document it names: as a top hit there
 
 
 def fts_match_expression(query: str) -> str:
@@ -117,6 +119,7 @@ class Retriever:
         fused = dict(reciprocal_rank_fusion(rankings))
         if named.weights and vector is not None:
             self._add_named_rankings(fused, query, vector, named, depth)
+        self._add_statements(fused, query, named, scope)
         pages = self.store.page_starts(list(fused))
         if not asks_for_boilerplate(set(query_terms(query))):
             boilerplate = self._boilerplate_pages(set(pages.values()))
@@ -140,6 +143,35 @@ class Retriever:
             ]
             for cid, score in reciprocal_rank_fusion(within):
                 fused[cid] = fused.get(cid, 0.0) + NAMED_WEIGHT * weight * score
+
+    def _add_statements(self, fused: dict[int, float], query: str, named: NamedDocuments,
+                        scope: list[int] | None) -> None:
+        """The pages of the financial statements the question names ("in the cash flow statement"),
+        in the documents it names (or, in a library of a few documents, in each), ranked up as
+        if they topped that document's own rankings (see :mod:`desktop_rag.core.search.statements`)."""
+        asked = statements_asked(query)
+        if not asked:
+            return
+        weights = named.weights
+        if not weights:
+            docs = scope if scope is not None else [p.doc_id for p in self.store.document_profiles(0)]
+            weights = {d: 1.0 for d in docs} if len(docs) <= NAMED_MAX_DOCUMENTS else {}
+        keys = [("statements", doc_id) for doc_id in weights]
+        for (_, doc_id), by_kind in self.store.facts.get_many(keys, self._statement_chunks).items():
+            for cid in (c for kind in sorted(asked) for c in by_kind.get(kind, ())):
+                fused[cid] = fused.get(cid, 0.0) + STATEMENT_WEIGHT * weights[doc_id] / (RRF_K + 1)
+
+    def _statement_chunks(self, keys: list) -> dict:  # noqa: ANN001 - keys of the store's derived facts
+        """{("statements", doc id): {statement kind: the chunk ids starting on its pages}}."""
+        found = {}
+        for key in keys:
+            kinds = {n: statement_of_page(text) for n, text in enumerate(self.store.page_texts_of(key[1]), 1)}
+            by_kind: dict[str, list[int]] = {}
+            for cid, (_, page) in sorted(self.store.page_starts(self.store.chunk_ids_of([key[1]]).tolist()).items()):
+                if kinds.get(page):
+                    by_kind.setdefault(kinds[page], []).append(cid)
+            found[key] = by_kind
+        return found
 
     def _boilerplate_pages(self, pages: set[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these (doc id, page) pages are boilerplate; known pages are not read again."""

@@ -1,0 +1,76 @@
+"""Financial statements: a page titled as one is that statement's page, and a question that names
+a statement finds its page in the documents it names (or in a library of a few documents)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from fakes import HashEmbedder
+
+from desktop_rag.core.search.retriever import Retriever
+from desktop_rag.core.search.statements import statement_of_page, statements_asked
+from desktop_rag.core.store.library import Store
+from desktop_rag.core.types import Chunk, Page
+
+EMB = HashEmbedder()
+
+
+def test_a_page_titled_as_a_statement_is_that_statements_page() -> None:
+    assert statement_of_page("Table of Contents\nAMAZON.COM, INC.\nCONSOLIDATED STATEMENTS OF OPERATIONS\n"
+                             "(in millions)\nNet sales 134,383") == "income"
+    assert statement_of_page("Consolidated Condensed Statements of Cash Flows\nCash, beginning 11,144") == "cash"
+    assert statement_of_page("Group statement of financial position\nAs at 31 March 2023") == "balance"
+    assert statement_of_page("CONDENSED CONSOLIDATED BALANCE SHEETS (Unaudited)\nASSETS") == "balance"
+    assert statement_of_page("Consolidated Statements of Stockholders' Equity\nBalance, beginning") == "equity"
+    # a note about a statement, or prose that mentions one, is not the statement
+    assert statement_of_page("Amounts Offset in the Consolidated Condensed Balance Sheets\nAgreements") == ""
+    assert statement_of_page("Revenue is recognised as shown in the consolidated statements of operations.") == ""
+    assert statement_of_page("Risk Factors\n" + "line\n" * 9 + "Consolidated Balance Sheets") == ""
+
+
+def test_the_statements_a_question_names() -> None:
+    assert statements_asked("Relying on the details shown in the cash flow statement, what was capex?") == {"cash"}
+    assert statements_asked("What was the largest liability in the balance sheet?") == {"balance"}
+    assert statements_asked("From the income statement and the P&L, what was revenue?") == {"income"}
+    assert statements_asked("How much cash flowed out?") == frozenset()
+
+
+PAGES = {
+    "ACME_2022_AnnualReport.pdf": [
+        "ACME Corporation annual report 2022",
+        "Capital expenditures: we expect capital expenditures to grow next year as we build plants.",
+        "Consolidated Statements of Cash Flows\nPurchases of property and equipment (1,234)\n"
+        "Net cash used in investing activities (1,500)"],
+    "BOLT_2022_AnnualReport.pdf": [
+        "BOLT Incorporated annual report 2022",
+        "Capital expenditures at BOLT were modest.",
+        "Consolidated Balance Sheets\nTotal assets 9,000"],
+}
+
+
+def build(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "data")
+    for name, texts in PAGES.items():
+        chunks = [Chunk(i, t, i + 1, i + 1, 0, len(t), 8) for i, t in enumerate(texts)]
+        store.add_document(path=f"/docs/{name}", sha256=hashlib.sha256(name.encode()).hexdigest(), size=1,
+                           mtime=0.0, pages=[Page(i + 1, t) for i, t in enumerate(texts)], chunks=chunks,
+                           vectors=EMB.embed(texts), model_id=EMB.model_id)
+    return store
+
+
+def test_a_question_naming_a_statement_finds_its_page(tmp_path: Path) -> None:
+    with build(tmp_path) as store:
+        retriever = Retriever(store, EMB)
+        plain = retriever.search("What were ACME's capital expenditures in 2022?", k=3, mode="hybrid")
+        assert plain[0].page != 3  # the statement says neither "capital" nor "expenditures"
+        asked = retriever.search("What were ACME's capital expenditures in 2022, as the cash flow statement "
+                                 "shows?", k=3, mode="hybrid")
+        assert (asked[0].file, asked[0].page) == ("ACME_2022_AnnualReport.pdf", 3)
+        # in a library of a few documents, a question that names none still finds the statements
+        both = retriever.search("Which assets does the balance sheet show?", k=3, mode="hybrid")
+        assert (both[0].file, both[0].page) == ("BOLT_2022_AnnualReport.pdf", 3)
+        # within a scope, only the scope's statements
+        acme = next(d.id for d in store.documents() if d.name.startswith("ACME"))
+        scoped = retriever.search("Which assets does the balance sheet show?", k=3, mode="hybrid", scope=[acme])
+        assert {h.file for h in scoped} == {"ACME_2022_AnnualReport.pdf"}
