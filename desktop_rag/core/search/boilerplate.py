@@ -3,8 +3,8 @@
 Tables of contents and indexes (most lines end in a page number), signature and certification
 pages, exhibit lists, lists of subsidiaries and legal boilerplate repeat a document's name,
 period and section titles, so they match questions about almost anything in it. A page is
-boilerplate when most of its lines look like contents lines, or when it shows two or more of the
-marks below. Questions that ask for such pages ("who signed", "which exhibits") are left alone.
+boilerplate when most of its lines look like contents lines, when its title says it is one (a
+list of subsidiaries, an exhibit index), or when it shows two or more of the marks below. Questions that ask for such pages ("who signed", "which exhibits") are left alone.
 """
 
 from __future__ import annotations
@@ -31,6 +31,14 @@ _MARKS = tuple(re.compile(p, re.IGNORECASE | re.MULTILINE) for p in (
     r"\b(?:31|32)\.\d\b",
     r"^\s*signatures?\s*$",
 ))
+TITLE_LINES = 6
+MAX_TITLE_CHARS = 90
+# a page titled so is boilerplate on its own: "EXHIBIT 21 / SUBSIDIARIES OF PEPSICO, INC." names
+# the company and many places, so it matched "What geographies does PepsiCo operate in?"
+_TITLE = re.compile(
+    r"^\s*(?:exhibit\s+21(?:\.\d+)?\b|(?:list\s+of\s+|significant\s+)?subsidiaries\b(?:\s+of\b.*)?$|"
+    r"exhibit\s+index\s*$|index\s+to\s+exhibits\s*$|power\s+of\s+attorney\s*$|"
+    r"consent\s+of\s+independent\s+registered\s+public\s+accounting\s+firm\s*$)", re.IGNORECASE)
 ASKS_FOR_BOILERPLATE = frozenset(
     "signed signature signatures signatory exhibit exhibits certification certifications certified "
     "subsidiaries subsidiary contents index xbrl".split()
@@ -42,6 +50,8 @@ def is_boilerplate(page_text: str) -> bool:
     lines = [line for line in page_text.splitlines() if line.strip()]
     if len(lines) >= MIN_CONTENTS_LINES and len(_CONTENTS_LINE.findall(page_text)) > CONTENTS_SHARE * len(lines):
         return True
+    if any(_is_title(line) and _TITLE.match(line) for line in lines[:TITLE_LINES]):
+        return True
     marks = 0
     for mark in _MARKS:
         if mark.search(page_text):
@@ -49,6 +59,11 @@ def is_boilerplate(page_text: str) -> bool:
             if marks >= MIN_MARKS:
                 return True
     return False
+
+
+def _is_title(line: str) -> bool:
+    """A short line whose longer words are capitalised ("SUBSIDIARIES OF PEPSICO, INC.")."""
+    return len(line) <= MAX_TITLE_CHARS and all(w[0].isupper() for w in line.split() if len(w) > 3 and w[0].isalpha())
 
 
 def asks_for_boilerplate(terms: set[str] | frozenset[str]) -> bool:

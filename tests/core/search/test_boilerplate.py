@@ -15,6 +15,12 @@ EXHIBITS = """Exhibit Number Exhibit Description
 31.1 Rule 13a-14(a) / 15d-14(a) Certification of Chief Executive Officer
 32.1 Section 1350 Certifications
 101 Inline XBRL Document Set"""
+SUBSIDIARIES = """EXHIBIT 21
+SUBSIDIARIES OF PEPSICO, INC.
+Name of Subsidiary Jurisdiction of Incorporation
+Bottling Group Holdings LLC Delaware
+PepsiCo Mexico S. de R.L. de C.V. Mexico
+PepsiCo Deutschland GmbH Germany"""
 INCOME = """CONDENSED CONSOLIDATED STATEMENTS OF OPERATIONS
 Three Months Ended June 25, 2022
 Net sales: Products $ 63,355 Services 19,604
@@ -31,6 +37,13 @@ def test_boilerplate_pages_are_recognised() -> None:
     assert is_boilerplate(CONTENTS)
     assert is_boilerplate(SIGNATURES)
     assert is_boilerplate(EXHIBITS)
+    assert is_boilerplate(SUBSIDIARIES)  # by its title alone
+    assert is_boilerplate("Table of Contents\nList of Subsidiaries\nAcme GmbH Germany")
+
+
+def test_a_page_about_subsidiaries_is_not_titled_as_their_list() -> None:
+    assert not is_boilerplate("Our subsidiaries in Europe grew sales by 4%.\nSubsidiaries of this size are rare.")
+    assert not is_boilerplate("Results of operations\n" + "line\n" * 6 + "Exhibit 21")
 
 
 def test_pages_with_figures_and_prose_are_not_boilerplate() -> None:
