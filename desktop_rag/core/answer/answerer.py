@@ -25,7 +25,7 @@ from desktop_rag.core.answer.tidy import has_enough, tidy_answer
 from desktop_rag.core.text import split_sentences
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.models.chat import ChatModel, Message, never
-from desktop_rag.core.search.retriever import Retriever
+from desktop_rag.core.search.retriever import NamedDocuments, Retriever
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import Answer, AnswerEvent, AnswerSentence, Hit, Passage, Quote, RetrievalMode
 from desktop_rag.errors import Cancelled, QuestionError
@@ -43,6 +43,7 @@ NOTHING_FOUND = "I could not find anything about this in your documents."
 UNSURE = ("Search is unsure: none of the passages found answers this clearly. Name the document, "
           "company or period in the question to narrow the search.")
 PROMPT_MARGIN_TOKENS = 48
+QUOTE_NAMED_WEIGHT = 0.5  # a named document's weight (score / best) ** 2: its score at least 0.71 of the best
 MIN_RELEVANCE = 0.2  # the best passage's cosine similarity to the question below this: nothing found
 
 
@@ -160,7 +161,7 @@ class Answerer:
             yield AnswerEvent("token", NOTHING_FOUND)
             answer.sentences = [AnswerSentence(NOTHING_FOUND, (), True)]
             return answer
-        quotes, passages = self._quotes_and_passages(question, query, hits, named.words)
+        quotes, passages = self._quotes_and_passages(question, query, hits, named)
         messages, answer.passages = self.pack(question, passages)
         answer.quotes = [dataclasses.replace(q, passage=passage_of(q, answer.passages)) for q in quotes]
         answer.unsure = not answer.quotes
@@ -173,12 +174,15 @@ class Answerer:
         return answer
 
     def _quotes_and_passages(self, question: str, query: np.ndarray | None, hits: Sequence[Hit],
-                             naming_words: frozenset[str]) -> tuple[list[Quote], list[Passage]]:
+                             named: NamedDocuments) -> tuple[list[Quote], list[Passage]]:
         """The quotes, and the passages for the model (widened, quotes' passages first, without
-        running headers). Their pages are the hits' pages, read in one query."""
+        running headers). Their pages are the hits' pages, read in one query. Quotes come from the
+        documents the question names clearly (weight :data:`QUOTE_NAMED_WEIGHT` or more) when
+        search found any: "Intel ... first quarter of 2023" quoted Intel's 2022 Q3 filing too."""
         page_text = self._page_reader(hits)
         passages = merge_hits(hits, page_text)
-        quotes = self.quotes(question, query, passages, naming_words, page_text)
+        quoted = [p for p in passages if named.weights.get(p.doc_id, 0.0) >= QUOTE_NAMED_WEIGHT] or passages
+        quotes = self.quotes(question, query, quoted, named.words, page_text)
         passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
                     for p in widen(quoted_passages(quotes, passages, page_text), page_text)]
         return quotes, passages

@@ -175,6 +175,8 @@ def select_quotes(
     if not pool or not terms:
         return []
     words = _word_scores(pool, terms)
+    if leave_out and not any(max(w) > 0 for w in words):  # the naming words were all it asked about
+        words = _word_scores(pool, content_terms(question) or terms)
     # Only lines that share a word with the question are embedded (the costly part): a line with
     # none cannot reach MIN_SCORE on meaning alone with this embedder.
     shortlist = sorted((i for i, w in enumerate(words) if max(w) > 0), key=lambda i: max(words[i]),

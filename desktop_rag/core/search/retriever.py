@@ -132,7 +132,9 @@ class Retriever:
     def _add_named_rankings(self, fused: dict[int, float], query: str, vector: np.ndarray,
                             named: NamedDocuments, depth: int) -> None:
         terms = query_terms(query)
-        rest = content_terms(query, named.words) or content_terms(query) or terms
+        rest = content_terms(query, named.words)
+        if not self._found_in(rest, named.weights):  # the naming words were all it asked about
+            rest = content_terms(query) or terms   # (a short document whose first page answers)
         if rest != terms:
             vector = self.embedder.embed([" ".join(rest)])[0]
         for doc_id, weight in named.weights.items():
@@ -143,6 +145,11 @@ class Retriever:
             ]
             for cid, score in reciprocal_rank_fusion(within):
                 fused[cid] = fused.get(cid, 0.0) + NAMED_WEIGHT * weight * score
+
+    def _found_in(self, words: Sequence[str], doc_ids: dict[int, float]) -> bool:
+        """Whether any of the words is in any passage of these documents."""
+        counts = self.store.keywords.term_document_counts
+        return any(doc_id in counts(word) for word in words for doc_id in doc_ids)
 
     def _add_statements(self, fused: dict[int, float], query: str, named: NamedDocuments,
                         scope: list[int] | None) -> None:
@@ -213,8 +220,8 @@ class Retriever:
         """The documents the question names, among ``scope`` (None: the whole library).
 
         Documents scoring at least half the best (:func:`document_scores`) are named, at most
-        five, weighted by ``(score / best) ** 2``; none when the documents nearly tied with the
-        best are a third of the library or more: then the question singles nothing out.
+        five, weighted by ``(score / best) ** 2``; none when two or more documents nearly tie for
+        best and they are a third of the library or more: then the question singles nothing out.
         """
         profiles = self.store.document_profiles(COVER_CHARS)
         if scope is not None:
@@ -223,8 +230,8 @@ class Retriever:
         scores = document_scores(query, profiles, self.store.keywords.term_document_counts)
         best = max(scores.values(), default=0.0)
         leaders = sum(1 for s in scores.values() if s >= NAMED_TIE_SHARE * best)
-        if best <= 0 or leaders >= len(profiles) * NAMED_MAX_SHARE:
-            return NOTHING_NAMED
+        if best <= 0 or (leaders > 1 and leaders >= len(profiles) * NAMED_MAX_SHARE):
+            return NOTHING_NAMED  # (one clear leader names its document even in a library of two or three)
         chosen = sorted((d for d, s in scores.items() if s >= NAMED_RELATIVE_SCORE * best),
                         key=lambda d: scores[d], reverse=True)[:NAMED_MAX_DOCUMENTS]
         return NamedDocuments({d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen},

@@ -173,3 +173,17 @@ def test_question_is_embedded_once(store: Store) -> None:
     a = answerer(store, ScriptedChatModel("ACME revenue was 12 million."), embedder)
     run(a.ask("What was ACME revenue?"))
     assert embedder.embedded.count("What was ACME revenue?") == 1
+
+
+def test_quotes_come_from_the_documents_the_question_names(tmp_path: Path) -> None:
+    write_pdf(tmp_path / "acme.pdf", ["ACME Corporation annual report", "Sales were 12 million dollars."])
+    write_pdf(tmp_path / "bolt.pdf", ["BOLT Incorporated annual report",
+                                      "Revenue in 2023 was 40 million dollars, the most revenue in dollars."])
+    write_pdf(tmp_path / "garden.pdf", ["Tomatoes need full sun and regular watering."])
+    with Store(tmp_path / "data") as store:
+        with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+            list(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(16, 2)).run([tmp_path]))
+        events, answer = run(answerer(store, ScriptedChatModel("12 million dollars.")).ask(
+            "What was ACME revenue in dollars in 2023?"))
+        assert {p.file for p in answer.passages} >= {"acme.pdf", "bolt.pdf"}  # search found both
+        assert answer.quotes and {q.file for q in answer.quotes} == {"acme.pdf"}

@@ -63,3 +63,14 @@ def test_headings_are_short_capitalised_lines_without_figures_or_a_full_stop() -
     assert not is_heading("Warranty period: two years")
     assert not is_heading("Total net sales 82,959")
     assert not is_heading("Revenue grew in Europe.")
+
+
+def test_naming_words_left_out_only_while_something_else_matches() -> None:
+    # a short document whose first page answers: every question word also named it
+    embedder = HashEmbedder()
+    question = "How much common stock was repurchased in 2023?"
+    passages = [passage(1, 16)]
+    leave_out = frozenset({"common", "stock", "repurchased", "2023"})
+    quotes = select_quotes(question, embedder.embed([question])[0], passages, embedder.embed,
+                           lambda doc_id, page: PAGES.get((doc_id, page)), leave_out)
+    assert quotes and any("2023" in q.text for q in quotes)
