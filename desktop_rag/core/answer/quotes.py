@@ -19,6 +19,7 @@ import numpy as np
 
 from desktop_rag.core.answer.running import line_key
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
+from desktop_rag.core.search.synonyms import with_report_words
 from desktop_rag.core.text import STOPWORDS, content_terms, figures_in, query_terms, split_sentences
 from desktop_rag.core.types import Passage, Quote
 
@@ -171,12 +172,13 @@ def select_quotes(
     document ("Apple", "Q2"), which every line of it would match."""
     skip = (lambda text: False) if asks_for_boilerplate(set(query_terms(question))) else is_boilerplate
     pool = candidates(page_passages(passages, page_text, QUOTE_PAGES, skip), running)
-    terms = content_terms(question, leave_out) or content_terms(question)
+    asked = with_report_words(question)  # "capex" also asks for "additions to property ..."
+    terms = content_terms(asked, leave_out) or content_terms(asked)
     if not pool or not terms:
         return []
     words = _word_scores(pool, terms)
     if leave_out and not any(max(w) > 0 for w in words):  # the naming words were all it asked about
-        words = _word_scores(pool, content_terms(question) or terms)
+        words = _word_scores(pool, content_terms(asked) or terms)
     # Only lines that share a word with the question are embedded (the costly part): a line with
     # none cannot reach MIN_SCORE on meaning alone with this embedder.
     shortlist = sorted((i for i, w in enumerate(words) if max(w) > 0), key=lambda i: max(words[i]),

@@ -13,6 +13,7 @@ from desktop_rag.core.store.library import Store
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.naming import COVER_CHARS, document_scores, label_words
 from desktop_rag.core.search.statements import statement_of_page, statements_asked
+from desktop_rag.core.search.synonyms import report_words, with_report_words
 from desktop_rag.core.text import content_terms, query_terms
 from desktop_rag.core.types import Hit, RetrievalMode
 
@@ -80,7 +81,8 @@ class Retriever:
             return []
         scope = list(scope) if scope is not None else None
         if mode == RetrievalMode.KEYWORD:
-            return self._hits(self.store.keyword_search(self._keyword_expression(query, scope), k, scope))
+            return self._hits(self.store.keyword_search(
+                self._keyword_expression(with_report_words(query), scope), k, scope))
         if mode not in (RetrievalMode.DENSE, RetrievalMode.HYBRID):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         if vector is None:
@@ -114,7 +116,8 @@ class Retriever:
         depth = max(self.candidates, k)
         rankings = [
             [cid for cid, _ in self.store.dense_search(vector, depth, scope)] if vector is not None else [],
-            [cid for cid, _ in self.store.keyword_search(self._keyword_expression(query, scope), depth, scope)],
+            [cid for cid, _ in self.store.keyword_search(
+                self._keyword_expression(with_report_words(query), scope), depth, scope)],
         ]
         fused = dict(reciprocal_rank_fusion(rankings))
         if named.weights and vector is not None:
@@ -138,7 +141,7 @@ class Retriever:
         if rest != terms:
             vector = self.embedder.embed([" ".join(rest)])[0]
         for doc_id, weight in named.weights.items():
-            match = self._keyword_expression(" ".join(rest), [doc_id])
+            match = self._keyword_expression(" ".join([*rest, *report_words(query)]), [doc_id])
             within = [
                 [cid for cid, _ in self.store.dense_search(vector, depth, doc_ids=[doc_id])],
                 [cid for cid, _ in self.store.keyword_search(match, depth, doc_ids=[doc_id])],

@@ -1,0 +1,45 @@
+"""The words reports use for what a question calls by another name.
+
+Annual and quarterly reports label their figures in a house style that questions rarely repeat:
+a question asks for "capital expenditure" and the cash flow statement says "Additions to
+property, plant and equipment"; it asks for "R&D" and the income statement says "Research and
+development". Search and quotes add the report's words for the names below (financial reporting
+terms and their common abbreviations) to the question's own; the question's words still count.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SYNONYMS: tuple[tuple[str, str], ...] = (
+    (r"capital\s+expenditures?|capex|capital\s+spending",
+     "additions purchases property plant equipment capital expenditures"),
+    (r"r\s*&\s*d|research\s+and\s+development", "research development"),
+    (r"sg\s*&\s*a", "selling general administrative"),
+    (r"eps|earnings\s+per\s+share", "earnings per share diluted basic"),
+    (r"cogs|cost\s+of\s+goods\s+sold", "cost of sales revenue goods sold"),
+    (r"d\s*&\s*a", "depreciation amortization"),
+    (r"pp\s*&\s*e", "property plant equipment"),
+    (r"buybacks?|share\s+repurchases?|stock\s+repurchases?", "repurchases repurchased common stock"),
+    (r"net\s+(?:income|profit|earnings)", "net income earnings"),
+    (r"operating\s+cash\s+flows?|cash\s+(?:flows?\s+)?from\s+operations", "net cash provided operating activities"),
+    (r"dividends?\s+paid|dividend\s+payments?", "dividends paid payments"),
+)
+_PATTERNS = tuple((re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE), words) for pattern, words in _SYNONYMS)
+
+
+def report_words(question: str) -> list[str]:
+    """Words reports use for the terms the question names ("capex" -> additions, property, ...),
+    those the question does not already use, in order."""
+    asked = set(re.findall(r"\w+", question.lower()))
+    out: dict[str, None] = {}
+    for pattern, words in _PATTERNS:
+        if pattern.search(question):
+            out.update((w, None) for w in words.split() if w not in asked)
+    return list(out)
+
+
+def with_report_words(question: str) -> str:
+    """The question followed by :func:`report_words` (for keyword search and quote scoring)."""
+    extra = report_words(question)
+    return f"{question} {' '.join(extra)}" if extra else question

@@ -1,0 +1,45 @@
+"""Report words: a question's "capex" or "R&D" also looks for the words reports print instead."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from fakes import HashEmbedder
+
+from desktop_rag.core.answer.quotes import select_quotes
+from desktop_rag.core.search.retriever import Retriever
+from desktop_rag.core.search.synonyms import report_words, with_report_words
+from desktop_rag.core.store.library import Store
+from desktop_rag.core.types import Chunk, Page, Passage
+
+EMB = HashEmbedder()
+CASH_FLOWS = "Cash flows used in investing activities\nAdditions to property, plant and equipment (7,413) (4,595)"
+TEXTS = [CASH_FLOWS, "Interest, net of capitalized interest 313 177", "We sell chips in many regions of the world."]
+
+
+def test_the_words_reports_use_for_what_a_question_names() -> None:
+    assert report_words("What was the company's capex in 2023?")[:4] == ["additions", "purchases", "property", "plant"]
+    assert report_words("How much did R&D cost?") == ["research", "development"]
+    assert "research" not in report_words("How much did research and development cost?")  # already asked
+    assert report_words("What did the company sell?") == []
+    assert with_report_words("Who is the CEO?") == "Who is the CEO?"
+
+
+def test_keyword_search_finds_the_line_a_report_prints_for_capex(tmp_path: Path) -> None:
+    with Store(tmp_path / "data") as store:
+        chunks = [Chunk(i, t, i + 1, i + 1, 0, len(t), 8) for i, t in enumerate(TEXTS)]
+        store.add_document(path="/docs/chips.pdf", sha256=hashlib.sha256(b"chips").hexdigest(), size=1, mtime=0.0,
+                           pages=[Page(i + 1, t) for i, t in enumerate(TEXTS)], chunks=chunks,
+                           vectors=EMB.embed(TEXTS), model_id=EMB.model_id)
+        hits = Retriever(store, EMB).search("What was the capital expenditure?", k=3, mode="keyword")
+        assert hits and hits[0].page == 1
+
+
+def test_a_quote_for_capex_is_the_additions_row_not_capitalized_interest() -> None:
+    passages = [Passage(n, 1, "chips.pdf", "/d/chips.pdf", n, n, 0, len(t), (n,), t)
+                for n, t in enumerate(TEXTS[:2], 1)]
+    question = "What was the capital expenditure?"
+    quotes = select_quotes(question, EMB.embed([question])[0], passages, EMB.embed,
+                           lambda doc_id, page: TEXTS[page - 1])
+    assert quotes and quotes[0].text.startswith("Additions to property, plant and equipment")
