@@ -233,9 +233,15 @@ def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
 
 
 def _same_figures(a: str, b: str) -> bool:
-    """Two lines stating the same figures (a total repeated in two tables) say the same thing."""
+    """Two lines stating the same figures (a total repeated in two tables) say the same thing; so
+    do two rows with one label and one figure ("Common stock repurchased (6,000)" in the cash
+    flow statement and again in the statement of equity)."""
     figures = figures_in(a)
-    return len(figures) >= 2 and figures == figures_in(b)
+    if not figures or figures != figures_in(b):
+        return False
+    label_a, label_b = _ROW.match(a), _ROW.match(b)
+    same_label = bool(label_a and label_b and label_a.group(1).strip().lower() == label_b.group(1).strip().lower())
+    return len(figures) >= 2 or same_label
 
 
 def unwrap(text: str) -> str:

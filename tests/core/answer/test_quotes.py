@@ -83,6 +83,8 @@ def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:
 
     assert q._same_figures("Total net sales $ 82,959 $ 81,434", "Total net sales 82,959 81,434")
     assert not q._same_figures("Total net sales 82,959", "Services 19,604")
+    assert q._same_figures("Common stock repurchased — — (6,000) — (6,000) —", "Common stock repurchased — — (6,000) —")
+    assert not q._same_figures("Services 6,000", "Products 6,000")  # one figure, two labels
 
 
 def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
