@@ -81,8 +81,7 @@ class Retriever:
             return []
         scope = list(scope) if scope is not None else None
         if mode == RetrievalMode.KEYWORD:
-            return self._hits(self.store.keyword_search(
-                self._keyword_expression(with_report_words(query), scope), k, scope))
+            return self._hits(self.store.keyword_search(self._keyword_expression(query, scope), k, scope))
         if mode not in (RetrievalMode.DENSE, RetrievalMode.HYBRID):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         if vector is None:

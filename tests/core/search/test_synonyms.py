@@ -26,14 +26,18 @@ def test_the_words_reports_use_for_what_a_question_names() -> None:
     assert with_report_words("Who is the CEO?") == "Who is the CEO?"
 
 
-def test_keyword_search_finds_the_line_a_report_prints_for_capex(tmp_path: Path) -> None:
+def test_hybrid_search_finds_the_line_a_report_prints_for_capex(tmp_path: Path) -> None:
     with Store(tmp_path / "data") as store:
         chunks = [Chunk(i, t, i + 1, i + 1, 0, len(t), 8) for i, t in enumerate(TEXTS)]
         store.add_document(path="/docs/chips.pdf", sha256=hashlib.sha256(b"chips").hexdigest(), size=1, mtime=0.0,
                            pages=[Page(i + 1, t) for i, t in enumerate(TEXTS)], chunks=chunks,
                            vectors=EMB.embed(TEXTS), model_id=EMB.model_id)
-        hits = Retriever(store, EMB).search("What was the capital expenditure?", k=3, mode="keyword")
+        retriever = Retriever(store, EMB)
+        hits = retriever.search("What was the capital expenditure?", k=3, mode="hybrid")
         assert hits and hits[0].page == 1
+        # keyword mode searches the question's own words only
+        literal = retriever.search("What was the capital expenditure?", k=3, mode="keyword")
+        assert all(h.page != 1 for h in literal)
 
 
 def test_a_quote_for_capex_is_the_additions_row_not_capitalized_interest() -> None:
