@@ -42,23 +42,26 @@ _ORDINALS = {"first": "q1", "second": "q2", "third": "q3", "fourth": "q4",
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
 _FISCAL_YEAR = re.compile(r"\b(?:fy|fiscal(?:\s+year)?)\s*'?((?:19|20)\d\d|\d\d)(?!\d)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[_\-.+]+")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=\d)(?=[A-Za-z])")  # also 2023|Q2
 
 
 def split_file_name(stem: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
     """Words of a file name as a user would write them.
 
-    Underscores, dashes and dots separate words; camel case too (``AnnualReport``). A joined
+    Underscores, dashes and dots separate words; camel case and letters meeting digits too
+    (``AnnualReport``, ``2023Q2``), keeping the joined form as well (``2023Q2`` -> 2023, q2, 2023q2). A joined
     word (``AMERICANEXPRESS``) is split into two words of ``vocabulary`` when it is exactly two
     of them; both the joined and the split forms are kept, so either spelling matches.
     """
     words: list[str] = []
     for part in _SEPARATORS.sub(" ", stem).split():
         pieces = _CAMEL.sub(" ", part).split()
-        words.extend(p.lower() for p in pieces)
         if len(pieces) > 1:
+            words.extend(p.lower() for p in pieces if len(p) > 1)  # not the "m" of "3M" alone
             words.append(part.lower())
-        elif vocabulary and part.isalpha() and len(part) >= 6:
+            continue
+        words.append(part.lower())
+        if vocabulary and part.isalpha() and len(part) >= 6:
             words.extend(_two_words(part.lower(), vocabulary))
     return words
 

@@ -11,7 +11,8 @@ from desktop_rag.core.types import DocumentProfile
 
 
 def test_file_names_split_at_separators_and_camel_case() -> None:
-    assert split_file_name("3M_2022_10K") == ["3m", "2022", "10k"]
+    assert split_file_name("3M_2022_10K") == ["3m", "2022", "10", "10k"]
+    assert split_file_name("AMCOR_2023Q2_10Q") == ["amcor", "2023", "q2", "2023q2", "10", "10q"]
     assert split_file_name("AnnualReport-2021") == ["annual", "report", "annualreport", "2021"]
     assert split_file_name("2023 Q2 AAPL") == ["2023", "q2", "aapl"]
 
@@ -19,8 +20,8 @@ def test_file_names_split_at_separators_and_camel_case() -> None:
 def test_a_joined_name_splits_into_words_the_document_uses() -> None:
     vocabulary = frozenset({"american", "express", "company"})
     assert split_file_name("AMERICANEXPRESS_2022_10K", vocabulary) == [
-        "americanexpress", "american", "express", "2022", "10k"]
-    assert split_file_name("AMERICANEXPRESS_2022_10K") == ["americanexpress", "2022", "10k"]  # no vocabulary
+        "americanexpress", "american", "express", "2022", "10", "10k"]
+    assert split_file_name("AMERICANEXPRESS_2022_10K") == ["americanexpress", "2022", "10", "10k"]  # no vocabulary
 
 
 def test_document_date_is_the_latest_full_date_written() -> None:
