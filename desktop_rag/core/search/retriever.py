@@ -27,6 +27,7 @@ NAMED_MAX_DOCUMENTS = 5
 NAMED_WEIGHT = 10.0  # a named document's own ranking over the library-wide one (2 -> 10: SEC page hit@5 .69 -> .76)
 NAMED_SHARPNESS = 2.0  # a document's weight is (score / best) ** this
 BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
+ID_BATCH = 10_000  # chunk ids per query (SQLite allows 32,766 parameters)
 STATEMENT_WEIGHT = NAMED_WEIGHT  # a statement the question names, in a document it names: as a top hit there
 
 
@@ -176,9 +177,11 @@ class Retriever:
         for key in keys:
             kinds = {n: statement_of_page(text) for n, text in enumerate(self.store.page_texts_of(key[1]), 1)}
             by_kind: dict[str, list[int]] = {}
-            for cid, (_, page) in sorted(self.store.page_starts(self.store.chunk_ids_of([key[1]]).tolist()).items()):
-                if kinds.get(page):
-                    by_kind.setdefault(kinds[page], []).append(cid)
+            ids = self.store.chunk_ids_of([key[1]]).tolist()
+            for start in range(0, len(ids), ID_BATCH):  # SQLite caps the parameters of one query
+                for cid, (_, page) in sorted(self.store.page_starts(ids[start:start + ID_BATCH]).items()):
+                    if kinds.get(page):
+                        by_kind.setdefault(kinds[page], []).append(cid)
             found[key] = by_kind
         return found
 

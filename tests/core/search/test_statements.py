@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from fakes import HashEmbedder
+
+from desktop_rag.core.search import retriever as retriever_module
 
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.search.statements import statement_of_page, statements_asked
@@ -59,7 +62,8 @@ def build(tmp_path: Path) -> Store:
     return store
 
 
-def test_a_question_naming_a_statement_finds_its_page(tmp_path: Path) -> None:
+def test_a_question_naming_a_statement_finds_its_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retriever_module, "ID_BATCH", 2)  # a document's chunk ids read in several queries
     with build(tmp_path) as store:
         retriever = Retriever(store, EMB)
         plain = retriever.search("What were ACME's capital expenditures in 2022?", k=3, mode="hybrid")
