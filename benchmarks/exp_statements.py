@@ -11,7 +11,7 @@ Measured 2026-11-27 (19 questions, hybrid, SEC library):
 
     statement ranking   hit@1  hit@5  hit@10  mrr@10
     off                 0.421  0.684  0.842   0.518
-    on                  0.842  0.947  1.000   0.878
+    on                  0.842  0.947  1.000   0.871
 
 Usage: python benchmarks/exp_statements.py DATA_DIR
 """
