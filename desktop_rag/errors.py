@@ -18,12 +18,14 @@ The tree::
     |   +-- StoreIncompatibleError  index built with another embedding model
     +-- ModelError                  a model cannot be loaded or used
     |   +-- ModelNotFoundError
+    |   |   +-- TunedModelMissingError  the library's tuned embedding model folder is gone
     |   +-- ModelLoadError          not a GGUF, too large for memory, ...
     |   +-- GpuOffloadError         GPU layers requested but this build cannot offload
     |   +-- RemoteModelError        an OpenAI-compatible endpoint refused, timed out or sent garbage
     |   +-- ModelDownloadError      the URL, the network, the checksum, the disk, or what arrived
     +-- CollectionError             a collection name that is empty, too long or taken, or names no collection
     +-- WatchError                  a folder that cannot be watched (missing, not a folder, already watched)
+    +-- TuneError                   tuning cannot start or go on (library too small, already running, ...)
     +-- QuestionError               empty question, question too long for the context, ...
     |   +-- ScopeError              a question limited to documents the library does not hold
     |       +-- EmptyScopeError     ... or to a collection or selection with no indexed document
@@ -118,6 +120,14 @@ class RemoteModelError(ModelError):
 
 class ModelDownloadError(ModelError):
     """A model download failed: the URL, the network, the checksum, the disk, or what arrived."""
+
+
+class TunedModelMissingError(ModelNotFoundError):
+    """The library's vectors were made by a tuned model whose folder is gone."""
+
+
+class TuneError(DesktopRagError):
+    """Tuning cannot start or go on (library too small, already running, a run's files unusable)."""
 
 
 class CollectionError(DesktopRagError):

@@ -24,8 +24,8 @@ from desktop_rag.core.tune.measure import judged_from_resolved
 from desktop_rag.core.tune.pairs import TuneProgress
 from desktop_rag.core.tune.revert import RevertResult, revert_library
 from desktop_rag.core.tune.run import LabelledSet, Models, TuneRequest, TuneResult, tune_library
-from desktop_rag.core.tune.state import TunedModel, TuneError, read_tuned, tuned_model_dir
-from desktop_rag.errors import ModelLoadError
+from desktop_rag.core.tune.state import TunedModel, read_tuned, tuned_model_dir
+from desktop_rag.errors import ModelLoadError, TuneError
 from desktop_rag.services import Services, embedding_backend, make_embedder
 
 __all__ = ["TuneProgress", "TuneRequest", "TuneResult", "RevertResult", "run_tune", "run_revert",

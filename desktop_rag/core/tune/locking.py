@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from desktop_rag.core.tune.state import LOCK_NAME, TuneError
+from desktop_rag.core.tune.state import LOCK_NAME
+from desktop_rag.errors import TuneError
 
 BUSY = ("search is already being adapted to this library (or returned to the original model) by another "
         "window or command; wait for it to finish")

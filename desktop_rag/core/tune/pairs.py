@@ -27,8 +27,7 @@ from desktop_rag.core.eval.selfeval import (MAX_ATTEMPTS_PER_QUESTION, QuestionW
 from desktop_rag.core.models.chat import ChatModel, never
 from desktop_rag.core.search.retriever import fts_match_expression
 from desktop_rag.core.store.library import Store
-from desktop_rag.core.tune.state import TuneError
-from desktop_rag.errors import Cancelled
+from desktop_rag.errors import Cancelled, TuneError
 
 MIN_PASSAGES = 200
 HELD_OUT_SHARE = 0.2

@@ -20,9 +20,9 @@ from desktop_rag.core.store.library import Store
 from desktop_rag.core.tune.locking import tune_lock
 from desktop_rag.core.tune.pairs import TuneProgress
 from desktop_rag.core.tune.run import embed_passages
-from desktop_rag.core.tune.state import META_KEY, TuneError, read_tuned
+from desktop_rag.core.tune.state import META_KEY, read_tuned
+from desktop_rag.errors import Cancelled, TuneError
 from desktop_rag.core.tune.vectors import VectorSets
-from desktop_rag.errors import Cancelled
 
 
 @dataclass(frozen=True, slots=True)

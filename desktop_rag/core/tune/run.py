@@ -35,10 +35,10 @@ from desktop_rag.core.tune.locking import tune_lock
 from desktop_rag.core.tune.measure import (Judged, SetResult, compare, decide, judged_from_pairs, mean_cosine,
                                            question_metrics, top_ids)
 from desktop_rag.core.tune.pairs import PairSet, TuneProgress, build_pairs
-from desktop_rag.core.tune.state import META_KEY, MODELS_DIR, WORK_DIR, TunedModel, TuneError, read_tuned
+from desktop_rag.core.tune.state import META_KEY, MODELS_DIR, WORK_DIR, TunedModel, read_tuned
+from desktop_rag.errors import Cancelled, TuneError
 from desktop_rag.core.tune.train import TrainOptions, TrainReport, train
 from desktop_rag.core.tune.vectors import VectorSets
-from desktop_rag.errors import Cancelled
 
 log = logging.getLogger(__name__)
 

@@ -17,21 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_rag.errors import DesktopRagError, ModelNotFoundError
+from desktop_rag.errors import TunedModelMissingError
 
 META_KEY = "tuned_model"
 MODELS_DIR = "embedding-models"  # tuned models, inside the data folder
 WORK_DIR = "tune-work"  # pairs and training checkpoints of an unfinished run
 LOCK_NAME = "tune.lock"
 DB_NAME = "library.sqlite3"  # as core.store.library names it (not imported: this module stays light)
-
-
-class TuneError(DesktopRagError):
-    """Tuning cannot start or go on (library too small, already running, a run's files unusable)."""
-
-
-class TunedModelMissingError(ModelNotFoundError):
-    """The library's vectors were made by a tuned model whose folder is gone."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import pytest
 from tune_library import build_library
 
 from desktop_rag.core.tune.pairs import MIN_PASSAGES, PairSet, build_pairs, held_out, split_of
-from desktop_rag.core.tune.state import TuneError
+from desktop_rag.errors import TuneError
 
 
 def run(gen):  # noqa: ANN001, ANN201 - drive a generator to its result

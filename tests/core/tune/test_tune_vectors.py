@@ -16,9 +16,9 @@ from tune_library import build_library, vectors_of
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.tune.locking import tune_lock
 from desktop_rag.core.tune.revert import revert_library
-from desktop_rag.core.tune.state import META_KEY, TunedModel, TuneError
+from desktop_rag.core.tune.state import META_KEY, TunedModel
+from desktop_rag.errors import StoreWriteError, TuneError
 from desktop_rag.core.tune.vectors import VectorSets
-from desktop_rag.errors import StoreWriteError
 
 NEW = HashEmbedder(dimension=64, model_id="tuned-model")
 
