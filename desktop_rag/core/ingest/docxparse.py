@@ -1,9 +1,8 @@
 """Word (.docx) -> headings and paragraphs, with python-docx.
 
 Runs in the extraction child (see :mod:`.textparse`). The zip is checked before python-docx opens
-it: a file that is not a zip, a zip without a Word document inside (an .xlsx or .odt renamed), or a
-zip whose parts unpack to more than :data:`~.formats.MAX_DOCX_UNPACKED_BYTES` (a zip bomb) is
-refused with its reason. Paragraphs styled "Heading 1"-"Heading 9" (or with an outline level) are
+it (:func:`.packages.check_package`): a file that is not a zip, a zip without a Word document inside
+(an .xlsx or .odt renamed), or a zip bomb is refused with its reason. Paragraphs styled "Heading 1"-"Heading 9" (or with an outline level) are
 headings; each table row is one paragraph, its cells joined with " | ".
 """
 
@@ -11,22 +10,21 @@ from __future__ import annotations
 
 import logging
 import re
-import zipfile
 from typing import Any
 
-from desktop_rag.core.ingest.formats import MAX_DOCX_UNPACKED_BYTES
+from desktop_rag.core.ingest.packages import check_package
 from desktop_rag.core.ingest.sections import Block, Refused
 
 log = logging.getLogger(__name__)
 
 _HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
-NOT_A_DOCX = "not a Word document (.docx): it is not a zip package"
+KIND = "Word document (.docx)"
 DAMAGED = "the Word document is damaged and cannot be read"
 
 
 def docx_blocks(path: str) -> tuple[list[Block], str]:
     """The headings and paragraphs of a .docx in document order, and its title; or :class:`Refused`."""
-    _check_package(path)
+    check_package(path, KIND, "word/document.xml")
     import docx
 
     try:
@@ -39,23 +37,6 @@ def docx_blocks(path: str) -> tuple[list[Block], str]:
         log.info("python-docx could not read %s: %s: %s", path, type(exc).__name__, exc)
         raise Refused(DAMAGED) from exc
     return blocks, title or next((b.text for b in blocks if b.level == 1), "")
-
-
-def _check_package(path: str) -> None:
-    try:
-        with zipfile.ZipFile(path) as package:
-            names = package.namelist()
-            unpacked = sum(info.file_size for info in package.infolist())
-    except zipfile.BadZipFile as exc:
-        raise Refused(NOT_A_DOCX) from exc
-    if "word/document.xml" not in names and "[Content_Types].xml" in names:
-        raise Refused("a zip package but not a Word document (no word/document.xml): an .xlsx, .pptx or "
-                      ".odt renamed?")
-    if "word/document.xml" not in names:
-        raise Refused("a zip file but not a Word document (no word/document.xml)")
-    if unpacked > MAX_DOCX_UNPACKED_BYTES:
-        raise Refused(f"its parts unpack to {unpacked / 2**20:,.0f} MB, over the "
-                      f"{MAX_DOCX_UNPACKED_BYTES // 2**20} MB limit (a zip bomb?)")
 
 
 def _blocks_of(item: Any) -> list[Block]:

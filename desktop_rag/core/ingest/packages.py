@@ -22,7 +22,8 @@ def check_package(path: str, kind: str, needed: str) -> list[str]:
     except (zipfile.BadZipFile, ValueError) as exc:
         raise Refused(f"not a {kind}: it is not a zip package") from exc
     if needed not in names:
-        raise Refused(f"a zip file but not a {kind} (no {needed} in it)")
+        other = ": an Office file of another kind renamed?" if "[Content_Types].xml" in names else ""
+        raise Refused(f"a zip file but not a {kind} (no {needed} in it){other}")
     if unpacked > MAX_DOCX_UNPACKED_BYTES:
         raise Refused(f"its parts unpack to {unpacked / 2**20:,.0f} MB, over the "
                       f"{MAX_DOCX_UNPACKED_BYTES // 2**20} MB limit (a zip bomb?)")
