@@ -5,11 +5,18 @@ from __future__ import annotations
 import io
 import zlib
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
+import pytest
 from pdfs import serialize_pdf, write_pdf
 
+from desktop_rag.config import DEFAULT_EXTRACT_MEMORY_MB
+from desktop_rag.core.ingest.extract import PdfExtractor
+
 SCAN_DPI = 150.0
+# two pages of plain sentences the OCR tests read back from their scans
+HARBOUR = "Lighthouse keepers record the harbour tides every morning before the fishing boats leave."
+ORCHARD = "The orchard harvest of apples and pears doubled after the rainy spring this year."
 
 
 def scanned_copy(text_pdf: Path, target: Path, dpi: float = SCAN_DPI) -> Path:
@@ -63,3 +70,10 @@ def huge_image_pdf(width: int = 40_000, height: int = 40_000) -> bytes:
         image,
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
     ])
+
+
+@pytest.fixture(scope="module")
+def ocr_extractor() -> Iterator[PdfExtractor]:
+    """One extraction child for a module's OCR tests (OCR is slow: a minute's timeout)."""
+    with PdfExtractor(timeout_s=60, memory_mb=DEFAULT_EXTRACT_MEMORY_MB) as ex:
+        yield ex

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
-import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -14,6 +11,7 @@ import pytest
 
 from desktop_rag.cli import main
 from desktop_rag.core.models.llama_cpp import bundled_llm_path
+from file_server import serving
 from gguf_files import write_gguf
 
 
@@ -56,13 +54,8 @@ def test_models_lists_for_people(home: Path, capsys: pytest.CaptureFixture) -> N
 
 @pytest.fixture
 def file_server() -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(bundled_llm_path().parent))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(bundled_llm_path().parent) as base:
+        yield base
 
 
 def test_download_saves_a_checked_model(file_server: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -4,9 +4,6 @@ replace the model in use, and the download dialog with progress, cancel and resu
 # ruff: noqa: F811 - pytest fixtures imported from gui_helpers are used as arguments
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -17,6 +14,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from gui_helpers import data_dir, make_window, settings  # noqa: F401 - the fixtures
 from gui_helpers import WAIT_MS
 from desktop_rag.core.models.llama_cpp import bundled_llm_path
+from file_server import serving
 from gguf_files import write_gguf
 
 TINY = "someone/Tiny-GGUF/Tiny-Q8_0.gguf"
@@ -92,13 +90,8 @@ def test_a_folder_added_that_is_gone_is_reported(qtbot, make_window, home: Path,
 
 @pytest.fixture
 def file_server() -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(bundled_llm_path().parent))
-    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{bundled_llm_path().name}"
-    server.shutdown()
-    server.server_close()
+    with serving(bundled_llm_path().parent) as base:
+        yield f"{base}/{bundled_llm_path().name}"
 
 
 def test_download_with_cancel_then_to_the_end(qtbot, make_window, home: Path, file_server: str) -> None:  # noqa: ANN001

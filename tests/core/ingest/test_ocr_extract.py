@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from pdfs import make_pdf, write_pdf
-from scans import huge_image_pdf, joined, write_scan
+from scans import HARBOUR, ORCHARD, huge_image_pdf, joined, ocr_extractor, write_scan  # noqa: F401 - the fixture
 
 import desktop_rag.core.ingest.extract as extract
 from desktop_rag.config import DEFAULT_EXTRACT_MEMORY_MB
@@ -17,14 +16,11 @@ from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.types import IngestProgress, Stage
 from desktop_rag.errors import ExtractionLimitError, NoTextError, OcrError
 
-HARBOUR = "Lighthouse keepers record the harbour tides every morning before the fishing boats leave."
-ORCHARD = "The orchard harvest of apples and pears doubled after the rainy spring this year."
 
 
 @pytest.fixture(scope="module")
-def extractor() -> Iterator[PdfExtractor]:
-    with PdfExtractor(timeout_s=60, memory_mb=DEFAULT_EXTRACT_MEMORY_MB) as ex:
-        yield ex
+def extractor(ocr_extractor: PdfExtractor) -> PdfExtractor:
+    return ocr_extractor
 
 
 @pytest.fixture(scope="module")

@@ -5,34 +5,29 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fakes import HashEmbedder
 from pdfs import write_pdf
-from scans import write_scan
+from scans import HARBOUR, ORCHARD, ocr_extractor, write_scan  # noqa: F401 - the fixture
 
-from desktop_rag.config import DEFAULT_EXTRACT_MEMORY_MB
 from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.ingest.render import render_page
 from desktop_rag.core.store.library import DB_NAME, Store
 from desktop_rag.core.types import Events, IngestProgress, Stage
 
-TIDES = "Lighthouse keepers record the harbour tides every morning before the fishing boats leave."
-ORCHARD = "The orchard harvest of apples and pears doubled after the rainy spring this year."
 
 
 @pytest.fixture(scope="module")
-def extractor() -> Iterator[PdfExtractor]:
-    with PdfExtractor(timeout_s=60, memory_mb=DEFAULT_EXTRACT_MEMORY_MB) as ex:
-        yield ex
+def extractor(ocr_extractor: PdfExtractor) -> PdfExtractor:
+    return ocr_extractor
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("docs")
-    return {"scan": write_scan(folder / "scan.pdf", [TIDES, ORCHARD]),
+    return {"scan": write_scan(folder / "scan.pdf", [HARBOUR, ORCHARD]),
             "text": write_pdf(folder / "text.pdf", ["Quarterly revenue rose on strong demand."])}
 
 
