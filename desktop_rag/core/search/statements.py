@@ -16,11 +16,14 @@ import re
 TITLE_LINES = 8  # a statement's title is among the first lines of its page (after running headers)
 MAX_TITLE_CHARS = 90
 
-_PREFIX = r"(?:(?:condensed|consolidated|interim|unaudited|combined|group|company)\s+)*"
+_COMPANY = (r"(?:[^\s].{0,60}?\b(?:and\s+subsidiaries|inc|corporation|corp|company|co|plc|ltd|limited|llc|group|"
+            r"holdings|ag|s\.a|n\.v)\b\.?,?\s+)?")  # "3M Company and Subsidiaries Consolidated Statement of Income"
+_PREFIX = _COMPANY + r"(?:(?:condensed|consolidated|interim|unaudited|combined|group|company)\s+)*"
 _SUFFIX = r"\s*(?:\((?:unaudited|continued)\)\s*)*[.:]?$"
 _TITLES = {
     "income": r"(?:statements?\s+of\s+(?:consolidated\s+)?(?:income|operations|earnings|(?:comprehensive\s+)?income"
-              r"|profit\s+(?:and|or)\s+loss)|income\s+statements?|profit\s+(?:and|or)\s+loss\s+(?:statements?|accounts?))",
+              r"|profit\s+(?:and|or)\s+loss)|income\s+statements?|profit\s+(?:and|or)\s+loss\s+(?:statements?|accounts?))"
+              r"(?:\s+and\s+(?:other\s+)?comprehensive\s+income)?",
     "balance": r"(?:balance\s+sheets?|statements?\s+of\s+(?:consolidated\s+)?financial\s+(?:position|condition))",
     "cash": r"(?:statements?\s+of\s+(?:consolidated\s+)?cash\s+flows?|cash\s+flows?\s+statements?)",
     "equity": r"(?:statements?\s+of\s+(?:changes\s+in\s+)?(?:stockholders|shareholders|owners)['’]?\s+equity"

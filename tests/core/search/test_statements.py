@@ -26,6 +26,11 @@ def test_a_page_titled_as_a_statement_is_that_statements_page() -> None:
     assert statement_of_page("Group statement of financial position\nAs at 31 March 2023") == "balance"
     assert statement_of_page("CONDENSED CONSOLIDATED BALANCE SHEETS (Unaudited)\nASSETS") == "balance"
     assert statement_of_page("Consolidated Statements of Stockholders' Equity\nBalance, beginning") == "equity"
+    # a company's name before the title, and IFRS wording
+    assert statement_of_page("3M Company and Subsidiaries Consolidated Statement of Income\nYears ended") == "income"
+    assert statement_of_page("AMAZON.COM, INC. CONSOLIDATED STATEMENTS OF CASH FLOWS\n(in millions)") == "cash"
+    assert statement_of_page("Statement of profit or loss and other comprehensive income\nRevenue 1,200") == "income"
+    assert statement_of_page("See the notes to the condensed consolidated balance sheets") == ""
     # a note about a statement, or prose that mentions one, is not the statement
     assert statement_of_page("Amounts Offset in the Consolidated Condensed Balance Sheets\nAgreements") == ""
     assert statement_of_page("Revenue is recognised as shown in the consolidated statements of operations.") == ""
