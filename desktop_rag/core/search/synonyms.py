@@ -19,6 +19,8 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"eps|earnings\s+per\s+share", "earnings per share diluted basic"),
     (r"cogs|cost\s+of\s+goods\s+sold", "cost of sales revenue goods sold"),
     (r"d\s*&\s*a", "depreciation amortization"),
+    (r"gross\s+margin", "gross profit"),
+    (r"gross\s+profit", "gross margin"),
     (r"pp\s*&\s*e", "property plant equipment"),
     (r"buybacks?|share\s+repurchases?|stock\s+repurchases?", "repurchases repurchased common stock"),
     (r"net\s+(?:income|profit|earnings)", "net income earnings"),

@@ -22,6 +22,7 @@ def test_the_words_reports_use_for_what_a_question_names() -> None:
     assert report_words("What was the company's capex in 2023?")[:4] == ["additions", "purchases", "property", "plant"]
     assert report_words("How much did R&D cost?") == ["research", "development"]
     assert "research" not in report_words("How much did research and development cost?")  # already asked
+    assert report_words("What was the gross margin?") == ["profit"]  # the income statement's "Gross profit"
     assert report_words("What did the company sell?") == []
     assert with_report_words("Who is the CEO?") == "Who is the CEO?"
 
