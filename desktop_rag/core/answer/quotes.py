@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from desktop_rag.core.answer.running import line_key
+from desktop_rag.core.answer.running import line_key, without_running_lines
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.synonyms import with_report_words
 from desktop_rag.core.text import STOPWORDS, content_terms, figures_in, query_terms, split_sentences
@@ -136,7 +136,9 @@ def candidates(passages: Sequence[Passage],
     seen: set[str] = set()
     for rank, passage in enumerate(passages):
         repeated = running(passage.doc_id)
-        for unit in split_sentences(unwrap(passage.text)):
+        # running lines go before lines are joined: "Table of Contents" above a wrapped sentence
+        # was joined to it and the result quoted
+        for unit in split_sentences(unwrap(without_running_lines(passage.text, repeated))):
             unit = " ".join(unit.split())
             if line_key(unit) in repeated:
                 continue

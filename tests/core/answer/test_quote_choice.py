@@ -19,6 +19,7 @@ CONTENTS = ("Table of Contents\n" + "\n".join(
         ["Financial Statements", "Notes to Financial Statements", "Stock Repurchases", "Risk Factors",
          "Legal Proceedings", "Controls and Procedures", "Exhibits", "Signatures", "Market Risk"], 3)))
 PAGES = {(1, 2): CONTENTS, (1, 16): REPURCHASES}
+EMB = HashEmbedder()
 
 
 def passage(number: int, page: int) -> Passage:
@@ -74,3 +75,16 @@ def test_naming_words_left_out_only_while_something_else_matches() -> None:
     quotes = select_quotes(question, embedder.embed([question])[0], passages, embedder.embed,
                            lambda doc_id, page: PAGES.get((doc_id, page)), leave_out)
     assert quotes and any("2023" in q.text for q in quotes)
+
+
+def test_a_running_header_is_not_joined_to_the_sentence_below_it() -> None:
+    from desktop_rag.core.answer.running import line_key
+
+    text = "Table of Contents\npayments of long-term debt and finance leases were $11.8 billion in the quarter.\n"
+    page = Passage(number=1, doc_id=1, file="report.pdf", path="/d/report.pdf", page=24, page_end=24,
+                   start_offset=0, end_offset=len(text), chunk_ids=(1,), text=text)
+    question = "What payments of long-term debt were made?"
+    quotes = select_quotes(question, EMB.embed([question])[0], [page], EMB.embed, lambda doc_id, number: text,
+                           running=lambda doc_id: frozenset({line_key("Table of Contents")}))
+    assert quotes and quotes[0].text.startswith("payments of long-term debt")
+    assert text[quotes[0].start_offset:quotes[0].end_offset] == quotes[0].text  # still found on its page
