@@ -26,6 +26,7 @@ from desktop_rag.core.text import split_sentences
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.models.chat import ChatModel, Message, never
 from desktop_rag.core.search.retriever import NamedDocuments, Retriever
+from desktop_rag.core.search.statements import statement_of_page, statements_asked
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import Answer, AnswerEvent, AnswerSentence, Hit, Passage, Quote, RetrievalMode
 from desktop_rag.errors import Cancelled, QuestionError
@@ -54,6 +55,17 @@ def _escape(text: str) -> str:
 def format_source(p: Passage) -> str:
     pages = f"{p.page}" if p.page == p.page_end else f"{p.page}-{p.page_end}"
     return f'<source n="{p.number}" file="{_escape(p.file)}" page="{pages}">\n{_escape(p.text)}\n</source>\n'
+
+
+def _statements_first(question: str, passages: Sequence[Passage],
+                      page_text: Callable[[int, int], str | None]) -> list[Passage]:
+    """The passages on pages of the financial statements the question names ("relying on the cash
+    flow statement") first, so quotes come from them before the notes that discuss them."""
+    asked = statements_asked(question)
+    if not asked:
+        return list(passages)
+    first = [p for p in passages if statement_of_page(page_text(p.doc_id, p.page) or "") in asked]
+    return first + [p for p in passages if p not in first]
 
 
 def user_message(question: str, sources: Sequence[str]) -> str:
@@ -182,7 +194,7 @@ class Answerer:
         page_text = self._page_reader(hits)
         passages = merge_hits(hits, page_text)
         quoted = [p for p in passages if named.weights.get(p.doc_id, 0.0) >= QUOTE_NAMED_WEIGHT] or passages
-        quotes = self.quotes(question, query, quoted, named.words, page_text)
+        quotes = self.quotes(question, query, _statements_first(question, quoted, page_text), named.words, page_text)
         passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
                     for p in widen(quoted_passages(quotes, passages, page_text), page_text)]
         return quotes, passages

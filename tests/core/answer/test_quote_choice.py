@@ -88,3 +88,14 @@ def test_a_running_header_is_not_joined_to_the_sentence_below_it() -> None:
                            running=lambda doc_id: frozenset({line_key("Table of Contents")}))
     assert quotes and quotes[0].text.startswith("payments of long-term debt")
     assert text[quotes[0].start_offset:quotes[0].end_offset] == quotes[0].text  # still found on its page
+
+
+def test_passages_on_the_statement_the_question_names_come_first_for_quoting() -> None:
+    from desktop_rag.core.answer.answerer import _statements_first
+
+    texts = {16: REPURCHASES, 9: "Consolidated Statements of Cash Flows\nRepurchases of common stock (6,000)"}
+    passages = [passage(1, 16), Passage(2, 1, "report.pdf", "/d/report.pdf", 9, 9, 0, 10, (2,), texts[9])]
+    read = lambda doc_id, page: texts[page]  # noqa: E731
+    named = _statements_first("How much stock was repurchased, per the cash flow statement?", passages, read)
+    assert [p.page for p in named] == [9, 16]
+    assert [p.page for p in _statements_first("How much stock was repurchased?", passages, read)] == [16, 9]
