@@ -8,14 +8,12 @@ headings; each table row is one paragraph, its cells joined with " | ".
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
-from desktop_rag.core.ingest.packages import check_package
-from desktop_rag.core.ingest.sections import Block, Refused
+from desktop_rag.core.ingest.packages import check_package, read_package
+from desktop_rag.core.ingest.sections import Block
 
-log = logging.getLogger(__name__)
 
 _HEADING_STYLE = re.compile(r"^heading\s*([1-9])$", re.IGNORECASE)
 KIND = "Word document (.docx)"
@@ -27,15 +25,12 @@ def docx_blocks(path: str) -> tuple[list[Block], str]:
     check_package(path, KIND, "word/document.xml")
     import docx
 
-    try:
+    def read() -> tuple[list[Block], str]:
         document = docx.Document(path)
         blocks = [block for item in document.iter_inner_content() for block in _blocks_of(item)]
-        title = (document.core_properties.title or "").strip()
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - python-docx and lxml raise many kinds on broken parts
-        log.info("python-docx could not read %s: %s: %s", path, type(exc).__name__, exc)
-        raise Refused(DAMAGED) from exc
+        return blocks, (document.core_properties.title or "").strip()
+
+    blocks, title = read_package(read, path, "python-docx", DAMAGED)
     return blocks, title or next((b.text for b in blocks if b.level == 1), "")
 
 

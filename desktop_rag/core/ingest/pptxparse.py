@@ -9,13 +9,10 @@ notes. A slide without text is kept as an empty page, so the numbers stay the sl
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Iterable
 
-from desktop_rag.core.ingest.packages import check_package
-from desktop_rag.core.ingest.sections import Refused
+from desktop_rag.core.ingest.packages import check_package, read_package
 
-log = logging.getLogger(__name__)
 
 DAMAGED = "the PowerPoint file is damaged and cannot be read"
 NOTES = "Notes: "
@@ -26,15 +23,11 @@ def pptx_slides(path: str) -> tuple[list[tuple[str, str]], str]:
     check_package(path, "PowerPoint presentation (.pptx)", "ppt/presentation.xml")
     from pptx import Presentation
 
-    try:
+    def read() -> tuple[list, str]:
         presentation = Presentation(path)
-        slides = [_slide(slide) for slide in presentation.slides]
-        title = (presentation.core_properties.title or "").strip()
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - python-pptx and lxml raise many kinds on broken parts
-        log.info("python-pptx could not read %s: %s: %s", path, type(exc).__name__, exc)
-        raise Refused(DAMAGED) from exc
+        return [_slide(slide) for slide in presentation.slides], (presentation.core_properties.title or "").strip()
+
+    slides, title = read_package(read, path, "python-pptx", DAMAGED)
     return slides, title or next((label for _, label in slides if label), "")
 
 

@@ -4,7 +4,8 @@ Tables of contents and indexes (most lines end in a page number), signature and 
 pages, exhibit lists, lists of subsidiaries and legal boilerplate repeat a document's name,
 period and section titles, so they match questions about almost anything in it. A page is
 boilerplate when most of its lines look like contents lines, when its title says it is one (a
-list of subsidiaries, an exhibit index), or when it shows two or more of the marks below. Questions that ask for such pages ("who signed", "which exhibits") are left alone.
+list of subsidiaries, an exhibit index), or when it shows two or more of the marks below.
+Questions that ask for such pages ("who signed", "which exhibits") are left alone.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ NAMED_MAX_DOCUMENTS = 5
 NAMED_WEIGHT = 10.0  # a named document's own ranking over the library-wide one (2 -> 10: SEC page hit@5 .69 -> .76)
 NAMED_SHARPNESS = 2.0  # a document's weight is (score / best) ** this
 BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
-ID_BATCH = 10_000  # chunk ids per query (SQLite allows 32,766 parameters)
 STATEMENT_WEIGHT = NAMED_WEIGHT  # a statement the question names, in a document it names: as a top hit there
 
 
@@ -140,8 +139,9 @@ class Retriever:
             rest = content_terms(query) or terms   # (a short document whose first page answers)
         if rest != terms:
             vector = self.embedder.embed([" ".join(rest)])[0]
+        searched = " ".join([*rest, *report_words(query)])
         for doc_id, weight in named.weights.items():
-            match = self._keyword_expression(" ".join([*rest, *report_words(query)]), [doc_id])
+            match = self._keyword_expression(searched, [doc_id])
             within = [
                 [cid for cid, _ in self.store.dense_search(vector, depth, doc_ids=[doc_id])],
                 [cid for cid, _ in self.store.keyword_search(match, depth, doc_ids=[doc_id])],
@@ -164,7 +164,7 @@ class Retriever:
             return
         weights = named.weights
         if not weights:
-            docs = scope if scope is not None else [p.doc_id for p in self.store.document_profiles(0)]
+            docs = scope if scope is not None else np.unique(self.store.keywords.chunk_documents()[1]).tolist()
             weights = {d: 1.0 for d in docs} if len(docs) <= NAMED_MAX_DOCUMENTS else {}
         keys = [("statements", doc_id) for doc_id in weights]
         for (_, doc_id), by_kind in self.store.facts.get_many(keys, self._statement_chunks).items():
@@ -177,11 +177,9 @@ class Retriever:
         for key in keys:
             kinds = {n: statement_of_page(text) for n, text in enumerate(self.store.page_texts_of(key[1]), 1)}
             by_kind: dict[str, list[int]] = {}
-            ids = self.store.chunk_ids_of([key[1]]).tolist()
-            for start in range(0, len(ids), ID_BATCH):  # SQLite caps the parameters of one query
-                for cid, (_, page) in sorted(self.store.page_starts(ids[start:start + ID_BATCH]).items()):
-                    if kinds.get(page):
-                        by_kind.setdefault(kinds[page], []).append(cid)
+            for cid, (_, page) in sorted(self.store.page_starts(self.store.chunk_ids_of([key[1]]).tolist()).items()):
+                if kinds.get(page):
+                    by_kind.setdefault(kinds[page], []).append(cid)
             found[key] = by_kind
         return found
 
@@ -210,7 +208,7 @@ class Retriever:
         by_rarity = sorted(terms, key=keywords.term_chunks)
         for size in range(min(3, len(by_rarity)), 1, -1):
             together = " AND ".join(f'"{term}"' for term in by_rarity[:size])
-            if self.store.keyword_search(together, 1, scope):
+            if keywords.has_match(together, scope):
                 return together
         return fts_match_expression(" ".join(terms))
 

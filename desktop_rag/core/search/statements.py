@@ -22,7 +22,8 @@ _PREFIX = _COMPANY + r"(?:(?:condensed|consolidated|interim|unaudited|combined|g
 _SUFFIX = r"\s*(?:\((?:unaudited|continued)\)\s*)*[.:]?$"
 _TITLES = {
     "income": r"(?:statements?\s+of\s+(?:consolidated\s+)?(?:income|operations|earnings|(?:comprehensive\s+)?income"
-              r"|profit\s+(?:and|or)\s+loss)|income\s+statements?|profit\s+(?:and|or)\s+loss\s+(?:statements?|accounts?))"
+              r"|profit\s+(?:and|or)\s+loss)|income\s+statements?"
+              r"|profit\s+(?:and|or)\s+loss\s+(?:statements?|accounts?))"
               r"(?:\s+and\s+(?:other\s+)?comprehensive\s+income)?",
     "balance": r"(?:balance\s+sheets?|statements?\s+of\s+(?:consolidated\s+)?financial\s+(?:position|condition))",
     "cash": r"(?:statements?\s+of\s+(?:consolidated\s+)?cash\s+flows?|cash\s+flows?\s+statements?)",

@@ -102,6 +102,15 @@ class KeywordIndex:
             self._counts[term] = {int(d): int(c) for d, c in zip(values, counts)}
         return self._counts[term]
 
+    def has_match(self, match: str, doc_ids: Sequence[int] | None = None) -> bool:
+        """Whether any passage (of these documents, if given) matches: no BM25 scoring."""
+        if not doc_ids:
+            return self._db.execute("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1",
+                                    (match,)).fetchone() is not None
+        return any(self._db.execute("SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid BETWEEN ? AND ? "
+                                    "LIMIT 1", (match, low, high)).fetchone() is not None
+                   for low, high in self._id_ranges(doc_ids))
+
     def search(self, match: str, k: int, doc_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
         """BM25 over chunk text, optionally within some documents; higher score = better.
 

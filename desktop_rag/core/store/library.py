@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "library.sqlite3"
 INDEX_NAME = "vectors.faiss"
+ID_BATCH = 10_000  # chunk ids per query (SQLite allows 32,766 parameters)
 INDEXED, FAILED = DocumentStatus.INDEXED.value, DocumentStatus.FAILED.value  # as SQL parameters
 
 
@@ -314,12 +315,13 @@ class Store:
         return [DocumentProfile(int(r[0]), r[1], r[2], r[3]) for r in rows]
 
     def page_starts(self, chunk_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-        """{chunk id: (doc id, first page)} for those of the chunks that exist."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self._db.execute(f"SELECT id, doc_id, page_start FROM chunks WHERE id IN ({marks})",
-                                list(chunk_ids)).fetchall()
+        """{chunk id: (doc id, first page)} for those of the chunks that exist (any number of them:
+        read ID_BATCH at a time, as SQLite caps a query's parameters)."""
+        rows: list = []
+        for i in range(0, len(chunk_ids), ID_BATCH):
+            batch = list(chunk_ids[i:i + ID_BATCH])
+            rows += self._db.execute(f"SELECT id, doc_id, page_start FROM chunks WHERE id IN "
+                                     f"({','.join('?' * len(batch))})", batch).fetchall()
         return {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     def page_texts(self, pages: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fakes import HashEmbedder
 
-from desktop_rag.core.search import retriever as retriever_module
 
 from desktop_rag.core.search.retriever import Retriever
 from desktop_rag.core.search.statements import statement_of_page, statements_asked
+from desktop_rag.core.store import library as library_module
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import Chunk, Page
 
@@ -68,7 +68,7 @@ def build(tmp_path: Path) -> Store:
 
 
 def test_a_question_naming_a_statement_finds_its_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(retriever_module, "ID_BATCH", 2)  # a document's chunk ids read in several queries
+    monkeypatch.setattr(library_module, "ID_BATCH", 2)  # a document's chunk ids read in several queries
     with build(tmp_path) as store:
         retriever = Retriever(store, EMB)
         plain = retriever.search("What were ACME's capital expenditures in 2022?", k=3, mode="hybrid")

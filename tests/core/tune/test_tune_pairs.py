@@ -8,16 +8,14 @@ import pytest
 from tune_library import build_library
 
 from desktop_rag.core.tune.pairs import MIN_PASSAGES, PairSet, build_pairs, held_out, split_of
+from desktop_rag.core.types import Events
 from desktop_rag.errors import TuneError
 
 
 def run(gen):  # noqa: ANN001, ANN201 - drive a generator to its result
-    events = []
-    try:
-        while True:
-            events.append(next(gen))
-    except StopIteration as done:
-        return done.value, events
+    events = Events(gen)
+    seen = list(events)
+    return events.result, seen
 
 
 def test_split_is_by_page_and_no_held_out_page_is_seen_in_training(tmp_path: Path) -> None:

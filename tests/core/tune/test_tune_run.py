@@ -15,6 +15,7 @@ from desktop_rag.core.tune.pairs import TuneProgress
 from desktop_rag.core.tune.run import Models, TuneRequest, tune_library
 from desktop_rag.core.tune.state import META_KEY, WORK_DIR, read_tuned, tuned_model_dir
 from desktop_rag.core.tune.train import TrainOptions, TrainReport
+from desktop_rag.core.types import Events
 from desktop_rag.errors import Cancelled
 
 POOR = HashEmbedder(dimension=8, model_id="poor")  # words collide: retrieval is weak
@@ -39,12 +40,9 @@ def models(tuned: HashEmbedder, exported: list[Path] | None = None) -> Models:
 
 
 def drive(gen) -> tuple[Any, list[TuneProgress]]:  # noqa: ANN001
-    events = []
-    try:
-        while True:
-            events.append(next(gen))
-    except StopIteration as done:
-        return done.value, events
+    events = Events(gen)
+    seen = list(events)
+    return events.result, seen
 
 
 @pytest.fixture

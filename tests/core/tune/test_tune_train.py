@@ -10,6 +10,7 @@ import pytest
 from desktop_rag.core.models.embedder import SentenceTransformerEmbedder, bundled_embedding_model_dir
 from desktop_rag.core.tune.pairs import TrainingPair
 from desktop_rag.core.tune.train import CHECKPOINT, TrainOptions, plan_batches, train
+from desktop_rag.core.types import Events
 from desktop_rag.errors import Cancelled
 
 pytest.importorskip("sentence_transformers")
@@ -23,12 +24,9 @@ def pairs(n: int = 16) -> list[TrainingPair]:
 
 
 def run(gen):  # noqa: ANN001, ANN201
-    events = []
-    try:
-        while True:
-            events.append(next(gen))
-    except StopIteration as done:
-        return done.value, events
+    events = Events(gen)
+    seen = list(events)
+    return events.result, seen
 
 
 def test_batches_are_full_and_seeded() -> None:
