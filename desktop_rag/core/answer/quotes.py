@@ -33,9 +33,12 @@ MAX_QUOTE_CHARS = 400
 CONTEXT_LINES = 3  # lines above a quoted table row given to the model with it
 HEADER_LOOKBACK = 25
 HEADER_CHARS = 160
+HEADER_LINES = 3  # "Three Months Ended" and "Twelve Months Ended" above "2022 2023 2022 2023"
 _PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ended|fiscal|as of|"
-                     r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
-                     r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d)", re.IGNORECASE)
+                     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"  # "Sep 30, 2023" too
+                     r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d|"
+                     r"(?:q[1-4]|ytd)\s+(?:19|20)\d\d\s+(?:q[1-4]|ytd)\s+(?:19|20)\d\d)", re.IGNORECASE)
+_SCALE = re.compile(r"\bin (?:thousands|millions|billions)\b(?! of)(?:,? except [^)\n:;]{1,60})?", re.IGNORECASE)
 MIN_SCORE = 0.35  # the best candidate below this: no quote (search found nothing that answers)
 KEEP_SHARE = 0.85  # further quotes must score at least this share of the best
 FIGURE_BONUS = 0.15
@@ -282,12 +285,17 @@ def _holds_amounts(line: str) -> bool:
 
 
 def column_headers(page: str, offset: int) -> str:
-    """The nearest lines above a table row (within :data:`HEADER_LOOKBACK` lines) that name
-    periods ("Three Months Ended", "June 25, 2022"), joined: what the row's figures are for."""
+    """What a table row's figures are: the unit its table states last above it ("in millions,
+    except per share data": 14,158 is $14.2 billion), then the nearest lines above it (within
+    :data:`HEADER_LOOKBACK` lines) that name periods ("Three Months Ended", "June 25, 2022"), joined."""
     above = page[:offset].splitlines()[-HEADER_LOOKBACK:]
     headers = [" ".join(line.split())[:HEADER_CHARS] for line in above
                if _PERIOD.search(line) and not _holds_amounts(line)]
-    return " | ".join(headers[-2:])
+    headers = headers[-HEADER_LINES:]
+    scale = [" ".join(m.group().split()) for m in _SCALE.finditer(page[:offset])][-1:]
+    if scale and scale[0].lower() in " ".join(headers).lower():  # "(In Millions) Q3 2023 Q3 2022"
+        scale = []
+    return " | ".join([*scale, *headers])
 
 
 def quoted_passages(quotes: Sequence[Quote], passages: Sequence[Passage],

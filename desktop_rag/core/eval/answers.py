@@ -10,6 +10,7 @@ from typing import Any, Callable, Generator, Protocol, Sequence
 
 from desktop_rag.core.eval import metrics as m
 from desktop_rag.core.eval.questions import LEVELS, ResolvedQuestion, gold_of, levels_of, units_of
+from desktop_rag.core.eval.scaled import scaled_figure_found
 from desktop_rag.core.models.chat import never
 from desktop_rag.core.text import figures_in, normalize_figure
 from desktop_rag.core.types import Answer, AnswerEvent, Passage, Quote, RetrievalMode, run_to_end
@@ -75,7 +76,7 @@ def evaluate_answers(
         records[i]["answer_result"] = _score_answer(questions[i], answer)
         if questions[i].source.figures:
             records[i]["context_result"] = context_record(questions[i].source.figures, answer.passages,
-                                                          answer.quotes)
+                                                          answer.quotes, questions[i].source.answer)
     yield EvalProgress("answering", len(chosen), len(chosen))
     summary = summarize_answers(questions, records, chosen)
     summary.update(mode=answerer.mode, seconds=round(time.perf_counter() - started, 3))
@@ -87,12 +88,17 @@ def figure_found(figures: Sequence[str], text: str) -> bool:
     return not {normalize_figure(f) for f in figures}.isdisjoint(figures_in(text))
 
 
-def context_record(figures: Sequence[str], passages: Sequence[Passage], quotes: Sequence[Quote]) -> dict[str, Any]:
-    """Whether a gold figure is among the passages given to the model, and among the quotes."""
+def context_record(figures: Sequence[str], passages: Sequence[Passage], quotes: Sequence[Quote],
+                   answer: str = "") -> dict[str, Any]:
+    """Whether a gold figure is among the passages given to the model, and among the quotes: as
+    written (``quote_accuracy``), or also in the unit of the quoted table (``quote_accuracy_scaled``:
+    "$14.2 billion" in the gold ``answer``, "14,158" in a table "in millions")."""
+    strict = figure_found(figures, " ".join(q.text for q in quotes))
     return {
         "context_recall": float(figure_found(figures, " ".join(p.text for p in passages))),
-        "quote_accuracy": float(figure_found(figures, " ".join(q.text for q in quotes))),
-        "quotes": [{"file": q.file, "page": q.page, "text": q.text} for q in quotes],
+        "quote_accuracy": float(strict),
+        "quote_accuracy_scaled": float(strict or scaled_figure_found(figures, answer, quotes)),
+        "quotes": [{"file": q.file, "page": q.page, "text": q.text, "columns": q.context} for q in quotes],
     }
 
 
@@ -130,11 +136,12 @@ def evaluate_context(
         except DesktopRagError as exc:
             records[i]["context_result"] = {"error": str(exc)}
             continue
-        records[i]["context_result"] = context_record(questions[i].source.figures, passages, quotes)
+        records[i]["context_result"] = context_record(questions[i].source.figures, passages, quotes,
+                                                      questions[i].source.answer)
     yield EvalProgress("quoting", len(chosen), len(chosen))
     results = [records[i]["context_result"] for i in chosen if "context_recall" in records[i]["context_result"]]
-    metrics = {name: sum(r[name] for r in results) / len(results) for name in ("context_recall", "quote_accuracy")
-               } if results else {}
+    names = ("context_recall", "quote_accuracy", "quote_accuracy_scaled")
+    metrics = {name: sum(r[name] for r in results) / len(results) for name in names} if results else {}
     return {"count": len(results), "errors": len(chosen) - len(results), "mode": answerer.mode,
             "metrics": metrics, "seconds": round(time.perf_counter() - started, 3)}
 

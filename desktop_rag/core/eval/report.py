@@ -74,8 +74,10 @@ def context_table(data: Mapping[str, Any]) -> list[str]:
     metrics = context["metrics"]
     head = (f"Context ({context['count']} questions with gold figures, {context['mode']} retrieval on "
             f"{context['variant']}; is a gold figure among the passages given to the model, and in the quotes?)")
-    return [head, *_grid([["context_recall", "quote_accuracy"],
-                          [f"{metrics['context_recall']:.3f}", f"{metrics['quote_accuracy']:.3f}"]])]
+    names = [n for n in ("context_recall", "quote_accuracy", "quote_accuracy_scaled") if n in metrics]
+    foot = ["quote_accuracy_scaled also counts a quoted table row in its table's unit (14,158 in millions for "
+            "$14.2 billion)"] if "quote_accuracy_scaled" in metrics else []
+    return [head, *_grid([names, [f"{metrics[n]:.3f}" for n in names]]), *foot]
 
 
 def generation_lines(data: Mapping[str, Any]) -> list[str]:

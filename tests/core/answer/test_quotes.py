@@ -73,9 +73,24 @@ def test_a_quoted_table_row_carries_the_headers_that_name_its_columns() -> None:
 
     page = ("Segment results (dollars in millions)\nThree Months Ended Nine Months Ended\nJune 25,\n2022\n"
             "Americas $ 37,472 $ 35,870 4 % $ 129,850\nTotal net sales $ 82,959 $ 81,434 2 % $ 304,182")
-    assert column_headers(page, page.index("Total net sales")) == "Three Months Ended Nine Months Ended"
+    assert column_headers(page, page.index("Total net sales")) == "in millions | Three Months Ended Nine Months Ended"
     quote = quotes_for("What were Apple's total net sales?", frozenset({"apple"}))[0]
-    assert quote.context == "Three Months Ended June 25, 2022"
+    assert quote.context == "Three Months Ended June 25, 2022"  # its page states no unit
+
+
+def test_a_quoted_table_row_carries_the_unit_its_table_states() -> None:
+    from desktop_rag.core.answer.quotes import column_headers
+
+    page = ("INTEL CORPORATION\nCONSOLIDATED CONDENSED STATEMENTS OF INCOME\n"
+            "(In Millions, Except Per Share Amounts; Unaudited)\nThree Months Ended\nSep 30, 2023 Oct 1, 2022\n"
+            "Net revenue $ 14,158 $ 15,338\nThe table below is in thousands of units, except as noted.\n"
+            "Units shipped (in thousands)\nNotebooks 1,200 1,400\nRevenue in millions of dollars fell.\nDesktops 900 950")
+    assert column_headers(page, page.index("Net revenue")) == (
+        "In Millions, Except Per Share Amounts | Three Months Ended | Sep 30, 2023 Oct 1, 2022")
+    # the nearest unit above the row counts; "in millions of dollars" in a sentence is not a table's unit
+    assert column_headers(page, page.index("Desktops")).startswith("in thousands |")
+    assert column_headers("(In Millions) Q3 2023 Q3 2022\nRevenue $ 14,158 $ 15,338", 30) == "(In Millions) Q3 2023 Q3 2022"
+    assert column_headers("Revenue $ 14,158 $ 15,338", 0) == ""
 
 
 def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:

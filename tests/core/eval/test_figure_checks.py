@@ -1,0 +1,72 @@
+"""Context recall and quote accuracy: a gold figure among the passages and among the quotes, as
+written or in the unit of the quoted table."""
+
+from __future__ import annotations
+
+from desktop_rag.core.types import Passage, Quote
+
+
+def quote(text: str, columns: str = "") -> Quote:
+    return Quote(text, "intel.pdf", "/docs/intel.pdf", 6, 1, 0, len(text), 1, columns)
+
+
+def passage(text: str) -> Passage:
+    return Passage(1, 1, "intel.pdf", "/docs/intel.pdf", 6, 6, 0, len(text), (1,), text)
+
+
+INCOME = "In Millions, Except Per Share Amounts | Three Months Ended | Sep 30, 2023 Oct 1, 2022"
+ANSWER = "Intel reported total revenue of $14.2 billion, and diluted earnings of $0.07 per share."
+
+
+def test_the_units_an_answer_states_are_read_with_its_figures() -> None:
+    from desktop_rag.core.eval.scaled import stated_units
+
+    found = stated_units("Revenue was $14.2 billion (up from 13,500 million); 250 thousand units; 30.0 Billion.")
+    assert found == {"14.2": 1e9, "13500": 1e6, "250": 1e3, "30": 1e9}
+    assert stated_units("Revenue rose 8% in 2023.") == {}
+
+
+def test_a_quoted_row_in_millions_holds_a_figure_stated_in_billions() -> None:
+    from desktop_rag.core.eval.scaled import scaled_figure_found
+
+    row = "Net revenue $ 14,158 $ 15,338 $ 38,822 $ 49,012"
+    assert scaled_figure_found(["14.2"], ANSWER, [quote(row, INCOME)])
+    assert not scaled_figure_found(["14.2"], ANSWER, [quote(row)])  # the quote states no unit: no conversion
+    assert not scaled_figure_found(["14.2"], "Revenue was 14.2 percent higher.", [quote(row, INCOME)])
+    assert not scaled_figure_found(["14.3"], ANSWER.replace("14.2", "14.3"), [quote(row, INCOME)])
+    # stated to a tenth: 29,600 million is 29.6 billion, not "30.0 billion"
+    assert not scaled_figure_found(["30.0"], "Capex of $30.0 billion.", [quote("Capex 29,600", "in millions")])
+    assert scaled_figure_found(["30"], "Capex of $30 billion.", [quote("Capex 29,600", "in millions")])
+
+
+def test_per_share_amounts_and_percentages_are_not_converted() -> None:
+    from desktop_rag.core.eval.scaled import scaled_figure_found
+
+    # 0.07 in a table "in millions, except per share" is $0.07, not $70,000
+    assert not scaled_figure_found(["70"], "Earnings of 70 thousand dollars.", [quote("Diluted $ 0.07", INCOME)])
+
+
+def test_context_records_recall_strict_and_scaled_quote_accuracy() -> None:
+    from desktop_rag.core.eval.answers import context_record
+
+    given = [passage("Net revenue $ 14,158 $ 15,338\nTotal revenue of $14.2 billion was down 8%.")]
+    row = quote("Net revenue $ 14,158 $ 15,338", INCOME)
+    record = context_record(["14.2"], given, [row], ANSWER)
+    assert (record["context_recall"], record["quote_accuracy"], record["quote_accuracy_scaled"]) == (1.0, 0.0, 1.0)
+    assert record["quotes"][0]["columns"] == INCOME
+    sentence = quote("Total revenue of $14.2 billion was down 8%.")
+    record = context_record(["14.2"], given, [sentence], ANSWER)
+    assert (record["quote_accuracy"], record["quote_accuracy_scaled"]) == (1.0, 1.0)
+    record = context_record(["14.2"], [passage("Revenue fell.")], [], ANSWER)
+    assert (record["context_recall"], record["quote_accuracy"], record["quote_accuracy_scaled"]) == (0.0, 0.0, 0.0)
+
+
+def test_the_report_shows_both_quote_accuracies() -> None:
+    from desktop_rag.core.eval.report import context_table
+
+    data = {"context": {"count": 2, "mode": "hybrid", "variant": "current",
+                        "metrics": {"context_recall": 1.0, "quote_accuracy": 0.5, "quote_accuracy_scaled": 1.0}}}
+    text = "\n".join(context_table(data))
+    assert "quote_accuracy_scaled" in text and "0.500" in text and "1.000" in text and "in its table's unit" in text
+    older = {"context": {**data["context"], "metrics": {"context_recall": 1.0, "quote_accuracy": 0.5}}}
+    assert "quote_accuracy_scaled" not in "\n".join(context_table(older))  # results saved before it existed
