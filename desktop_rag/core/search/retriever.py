@@ -174,10 +174,12 @@ class Retriever:
     def _statement_chunks(self, keys: list) -> dict:  # noqa: ANN001 - keys of the store's derived facts
         """{("statements", doc id): {statement kind: the chunk ids starting on its pages}}."""
         found = {}
-        for key in keys:
-            kinds = {n: statement_of_page(text) for n, text in enumerate(self.store.page_texts_of(key[1]), 1)}
+        for key in keys:  # pages by their own numbers: a document's pages need not run 1..N
+            starts = self.store.page_starts(self.store.chunk_ids_of([key[1]]).tolist())
+            texts = self.store.page_texts(set(starts.values()))  # {(doc id, page): text}
+            kinds = {page: statement_of_page(text) for page, text in texts.items()}
             by_kind: dict[str, list[int]] = {}
-            for cid, (_, page) in sorted(self.store.page_starts(self.store.chunk_ids_of([key[1]]).tolist()).items()):
+            for cid, page in sorted(starts.items()):
                 if kinds.get(page):
                     by_kind.setdefault(kinds[page], []).append(cid)
             found[key] = by_kind

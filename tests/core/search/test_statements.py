@@ -85,6 +85,20 @@ def test_a_question_naming_a_statement_finds_its_page(tmp_path: Path, monkeypatc
         assert {h.file for h in scoped} == {"ACME_2022_AnnualReport.pdf"}
 
 
+def test_statement_pages_are_found_by_their_own_numbers(tmp_path: Path) -> None:
+    # pages numbered 2, 5 and 9 (the blank ones between were not stored): the statement is page 5
+    texts = {2: "ACME Corporation annual report 2022", 5: PAGES["ACME_2022_AnnualReport.pdf"][2],
+             9: "Capital expenditures: we expect capital expenditures to grow as we build plants."}
+    chunks = [Chunk(i, t, n, n, 0, len(t), 8) for i, (n, t) in enumerate(texts.items())]
+    with Store(tmp_path / "data") as store:
+        store.add_document(path="/docs/ACME_2022.pdf", sha256="a" * 64, size=1, mtime=0.0,
+                           pages=[Page(n, t) for n, t in texts.items()], chunks=chunks,
+                           vectors=EMB.embed(list(texts.values())), model_id=EMB.model_id)
+        hits = Retriever(store, EMB).search("What were ACME's capital expenditures in 2022, as the cash flow "
+                                            "statement shows?", k=3, mode="hybrid")
+        assert hits[0].page == 5
+
+
 def test_in_a_library_of_two_a_clearly_named_document_is_named(tmp_path: Path) -> None:
     # a third of two documents is less than one: the rule "a third of the library nearly tied
     # names none" once kept every question in a library of two or three from naming a document
