@@ -16,7 +16,10 @@ MIN_CONTENTS_LINES = 8
 CONTENTS_SHARE = 0.5  # more than half the lines end in a page number: a contents page or an index
 MIN_MARKS = 2
 
-_CONTENTS_LINE = re.compile(r"^.{3,120}?(?:\s|\.{2,}|…)(?:\d{1,4}|[ivxlc]{1,6})\s*$", re.IGNORECASE | re.MULTILINE)
+_CONTENTS_LINE = re.compile(r"^.{3,120}?(?:\s|\.{2,}|…)(?:\d{1,4}|[ivxlc]{1,6})\s*$", re.IGNORECASE)
+# ... unless it is a table row ending in two figures ("Prepaid royalties 381 387"): a contents line's
+# number follows its title, or a year ("Income Statements for ... 2023 and 2022 3")
+_TWO_FIGURES = re.compile(r"(?<![\w.,])(?!(?:19|20)\d\d\b)\d[\d,.]*\s+[$(]?\s*\d{1,4}\s*$")
 _MARKS = tuple(re.compile(p, re.IGNORECASE | re.MULTILINE) for p in (
     r"/s/",
     r"pursuant to the requirements of",
@@ -29,7 +32,7 @@ _MARKS = tuple(re.compile(p, re.IGNORECASE | re.MULTILINE) for p in (
     r"^\s*(?:table of contents|contents|index)\s*$",
     r"list of subsidiaries|subsidiaries of (?:the )?registrant",
     r"inline xbrl",
-    r"\b(?:31|32)\.\d\b",
+    r"(?:\bexhibit\s+|^\s*)(?:31|32)\.\d{1,2}\b(?!\s*%)",  # "Exhibit 31.1", an exhibit list's "32.1*"; not "31.1 %"
     r"^\s*signatures?\s*$",
 ))
 TITLE_LINES = 6
@@ -49,7 +52,8 @@ ASKS_FOR_BOILERPLATE = frozenset(
 def is_boilerplate(page_text: str) -> bool:
     """Whether the page is a contents page, an index, a signature page or an exhibit list."""
     lines = [line for line in page_text.splitlines() if line.strip()]
-    if len(lines) >= MIN_CONTENTS_LINES and len(_CONTENTS_LINE.findall(page_text)) > CONTENTS_SHARE * len(lines):
+    contents = sum(1 for line in lines if _CONTENTS_LINE.match(line) and not _TWO_FIGURES.search(line))
+    if len(lines) >= MIN_CONTENTS_LINES and contents > CONTENTS_SHARE * len(lines):
         return True
     if any(_is_title(line) and _TITLE.match(line) for line in lines[:TITLE_LINES]):
         return True

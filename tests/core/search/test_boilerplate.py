@@ -54,3 +54,28 @@ def test_pages_with_figures_and_prose_are_not_boilerplate() -> None:
 
 def test_questions_about_signatures_or_exhibits_ask_for_them() -> None:
     assert asks_for_boilerplate({"signed", "report"}) and not asks_for_boilerplate({"revenue"})
+
+
+RESULTS = """Table of Contents
+Consolidated Condensed Results of Operations
+Three Months Ended Nine Months Ended
+Q3 2023 Q3 2022 YTD 2023 YTD 2022
+Net revenue $ 14,158 100.0 % $ 15,338 100.0 % $ 38,822 100.0 % $ 49,012 100.0 %
+Research and development 3,870 27.3 % 4,302 28.0 % 12,059 31.1 % 13,064 26.7 %
+Net income (loss) 310 2.2 % 1,019 6.6 % (985) (2.5)% 8,678 17.7 %"""
+SMALL_FIGURES = "\n".join(["April 30, January 29,", "2023 2023", "Other Assets: (In millions)"]
+                          + [f"Prepaid item number {i} {100 + i} {200 + i}" for i in range(1, 10)]
+                          + ["Total other assets $ 4,204 $ 3,820"])
+DATED_CONTENTS = "\n".join(["INDEX", "Page", "PART I. FINANCIAL INFORMATION"]
+                           + [f"{c}) Statements for the Three Months Ended September 30, 2023 and 2022 {i}"
+                              for i, c in enumerate("abcdefgh", 3)])
+
+
+def test_statement_and_table_pages_with_a_contents_link_are_not_boilerplate() -> None:
+    # a running "Table of Contents" link and a figure of 31.1 % once read as an exhibit list's "31.1"
+    assert not is_boilerplate(RESULTS)
+    # table rows ending in two small figures once read as contents lines ending in page numbers
+    assert not is_boilerplate(SMALL_FIGURES)
+    # contents lines whose page number follows a year are still contents lines
+    assert is_boilerplate(DATED_CONTENTS)
+    assert is_boilerplate("Exhibit 31.1\nCERTIFICATION\nI, Jane Doe, certify that:\n/s/ Jane Doe")
