@@ -202,7 +202,7 @@ def select_quotes(
         score -= 0.01 * cand.rank
         if amount and _has_figure(cand.text):
             score += FIGURE_BONUS
-        if _about_earlier_years(cand.text, asked_years):
+        if _about_earlier_years(_with_columns(cand), asked_years):
             score -= OLDER_YEAR_PENALTY
         scored.append((score, cand))
     scored.sort(key=lambda sc: sc[0], reverse=True)
@@ -220,6 +220,15 @@ def _about_earlier_years(text: str, asked: set[int]) -> bool:
     against a line: fiscal years run ahead of calendar ones ("fiscal 2024" for a 2023 quarter)."""
     years = _years(text)
     return bool(asked and years) and max(years) < min(asked)
+
+
+def _with_columns(cand: _Candidate) -> str:
+    """A candidate's text, and for a table row also its column headers: a row of last year's table
+    ("Net revenue $ 15,338 $ 19,192" under "Q3 2022 Q3 2021") names its years only there."""
+    if not is_table_row(cand.text):
+        return cand.text
+    found = _find(cand.passage.text, cand.text)
+    return f"{cand.text} {column_headers(cand.passage.text, found[0])}" if found else cand.text
 
 
 def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:

@@ -18,7 +18,11 @@ CONTENTS = ("Table of Contents\n" + "\n".join(
     f"{title} {n}" for n, title in enumerate(
         ["Financial Statements", "Notes to Financial Statements", "Stock Repurchases", "Risk Factors",
          "Legal Proceedings", "Controls and Procedures", "Exhibits", "Signatures", "Market Risk"], 3)))
-PAGES = {(1, 2): CONTENTS, (1, 16): REPURCHASES}
+RESULTS_2022 = ("Results of Operations (In Millions)\nThree Months Ended\nQ3 2022 Q3 2021\n"
+                "Net revenue $ 15,338 $ 19,192\nGross margin 6,535 10,746")
+RESULTS_2023 = ("Results of Operations (In Millions)\nThree Months Ended\nQ3 2023 Q3 2022\n"
+                "Net revenue $ 14,158 $ 15,338\nGross margin 6,018 6,535")
+PAGES = {(1, 2): CONTENTS, (1, 16): REPURCHASES, (1, 30): RESULTS_2022, (1, 31): RESULTS_2023}
 EMB = HashEmbedder()
 
 
@@ -46,6 +50,12 @@ def test_a_sentence_that_starts_like_a_table_row_is_scored_as_a_sentence() -> No
 def test_lines_about_earlier_years_give_way_to_the_year_asked() -> None:
     assert "2022" in quotes_for("How much common stock was repurchased in 2022?", [16])[0]
     assert "2022" not in quotes_for("How much common stock was repurchased in FY2023?", [16])[0]
+
+
+def test_rows_of_an_earlier_years_table_give_way_to_the_year_asked() -> None:
+    # the rows name no year: their table's column headers do ("Q3 2022 Q3 2021")
+    assert quotes_for("What was net revenue in the third quarter of 2023?", [30, 31])[0].startswith("Net revenue $ 14,158")
+    assert quotes_for("What was net revenue in the third quarter of 2022?", [30, 31])[0].startswith("Net revenue $ 15,338")
 
 
 def test_contents_pages_and_headings_are_never_quoted() -> None:
