@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder with docs/ and qna_data.csv")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSONL file to write")
-    parser.add_argument("--labels", type=Path, default=PAGE_LABELS, help="the page labels, whose questions are left out")
+    parser.add_argument("--labels", type=Path, default=PAGE_LABELS,
+                        help="the page labels, whose questions are left out")
     args = parser.parse_args(argv)
     labelled = {json.loads(line)["csv_line"] for line in args.labels.read_text(encoding="utf-8").splitlines() if line}
     kept, left = build(args.corpus, labelled)
