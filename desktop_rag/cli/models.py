@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_rag.cli.output import EXIT_OK, BarStyle, drive, print_json
 from desktop_rag.config import Settings, default_models_dir
+from desktop_rag.core.models.chat_formats import BASE_MODEL_NOTE
 from desktop_rag.core.models.llama_cpp import bundled_llm_path
 from desktop_rag.services import find_models
 
@@ -42,6 +43,7 @@ def model_to_json(m: FoundModel, current: str) -> dict[str, Any]:
         "context_length": info.context_length if info else None,
         "file_bytes": info.file_size if info else None,
         "memory_needed_bytes": m.memory_needed or None, "fits_in_free_memory": m.fits,
+        "base_model": info.is_base_model if info and not m.problem else None,
     }
 
 
@@ -53,7 +55,8 @@ def _line(m: FoundModel, current: str) -> str:
     fits = {True: "fits in free memory", False: "does NOT fit in free memory now", None: "free memory unknown"}[m.fits]
     line = (f"{mark} {m.name}  [{m.source}]\n    {i.quantization}, {i.parameters_label()} parameters, "
             f"context {i.context_length or '?'}, {_gb(i.file_size)} file, needs about {_gb(m.memory_needed)}: {fits}")
-    return line + (f"\n    cannot be used: {m.problem}" if m.problem else "") + f"\n    {m.path}"
+    base = f"\n    note: it {BASE_MODEL_NOTE}." if i.is_base_model and not m.problem else ""
+    return line + (f"\n    cannot be used: {m.problem}" if m.problem else "") + base + f"\n    {m.path}"
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:

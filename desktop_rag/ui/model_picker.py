@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_rag.config import Settings
+from desktop_rag.core.models.chat_formats import BASE_MODEL_NOTE
 from desktop_rag.core.models.discovery import Discovery, FoundModel
 from desktop_rag.core.models.llama_cpp import bundled_llm_path
 from desktop_rag.services import find_models
@@ -53,6 +54,13 @@ def find_models_job(settings: Settings, folders: Sequence[str]) -> Callable[[Cal
     return job
 
 
+BASE_MODEL_LABEL = "base model, answers poorly"
+
+
+def _base_note(m: FoundModel) -> str:
+    return f"{m.name} {BASE_MODEL_NOTE}." if m.info is not None and m.info.is_base_model else ""
+
+
 def problem_label(problem: str) -> str:
     return next((label for key, label in PROBLEM_LABELS if key in problem), "no: cannot be used")
 
@@ -63,7 +71,8 @@ def _cells(m: FoundModel) -> list[str]:
     i = m.info
     fits = {True: "yes", False: "no: too large now", None: "unknown"}[m.fits]
     return [m.name, m.source, i.quantization, i.parameters_label(), f"{i.context_length:,}" if i.context_length else "?",
-            size_label(i.file_size), size_label(m.memory_needed), problem_label(m.problem) if m.problem else fits]
+            size_label(i.file_size), size_label(m.memory_needed),
+            problem_label(m.problem) if m.problem else f"{fits}: {BASE_MODEL_LABEL}" if i.is_base_model else fits]
 
 
 class ModelPicker(QWidget):
@@ -142,7 +151,7 @@ class ModelPicker(QWidget):
             item = QTreeWidgetItem(_cells(m))
             item.setData(0, PATH_ROLE, str(m.path))
             for column in range(len(COLUMNS)):
-                item.setToolTip(column, f"{m.path}\n{m.problem}" if m.problem else str(m.path))
+                item.setToolTip(column, f"{m.path}\n{m.problem or _base_note(m)}".rstrip())
             if not m.usable:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
                 for column in range(len(COLUMNS)):

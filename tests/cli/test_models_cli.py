@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -38,6 +39,7 @@ def test_models_lists_other_apps_models_as_json(home: Path, tmp_path: Path, caps
     tiny = by_name["someone/Tiny-GGUF/Tiny-Q8_0.gguf"]
     assert (tiny["source"], tiny["model_name"], tiny["context_length"], tiny["usable"]) == \
         ("LM Studio", "LM Tiny", 4096, True)
+    assert tiny["base_model"] and not bundled["base_model"]  # no chat template, nothing says "instruct"
     projector = by_name["someone/Tiny-GGUF/mmproj-f16.gguf"]
     assert not projector["usable"] and "vision projector" in projector["problem"]
     assert listing["skipped"] == [f"{tmp_path / 'unplugged'}: folder not found (an unmounted drive?); skipped"]
@@ -50,6 +52,8 @@ def test_models_lists_for_people(home: Path, capsys: pytest.CaptureFixture) -> N
     assert "* SmolLM2-135M-Instruct.Q4_1.gguf  [Bundled]" in out  # the one in use is starred
     assert "Q4_1, 135M parameters, context 8192, 94 MB file, needs about" in out
     assert "cannot be used: mmproj-f16.gguf is a vision projector" in out
+    noted = [entry.split()[0] for entry in re.split(r"\n(?=[* ] \S)", out) if "looks like a base model" in entry]
+    assert noted == ["someone/Tiny-GGUF/Tiny-Q8_0.gguf"]  # not the bundled model, not the unusable projector
 
 
 @pytest.fixture

@@ -55,6 +55,9 @@ def test_models_found_are_listed_and_one_can_be_picked(qtbot, make_window, home:
     assert rows[bundled_llm_path().name].isSelected()  # the model in use
     tiny = rows[TINY]
     assert [tiny.text(c) for c in (1, 2, 4)] == ["LM Studio", "F32", "2,048"]
+    # a GGUF without a chat template or an "instruct" name is usable, and said to be a base model
+    assert "base model, answers poorly" in tiny.text(7) and "base model" in tiny.toolTip(0)
+    assert "base model" not in rows[bundled_llm_path().name].text(7)
     cut = rows["someone/Tiny-GGUF/Cut-Q4.gguf"]
     assert not cut.flags() & Qt.ItemFlag.ItemIsSelectable and "truncated" in cut.text(7)
     assert "2 cannot be used" in dialog.model_picker.status.text()

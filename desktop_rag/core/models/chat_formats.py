@@ -9,6 +9,7 @@ names the format its family was trained with.
 
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
@@ -25,3 +26,21 @@ def fallback_chat_format(metadata: Mapping[str, str]) -> str | None:
         return None
     architecture = metadata.get("general.architecture", "").lower()
     return next((fmt for prefix, fmt in _FAMILIES if architecture.startswith(prefix)), None)
+
+
+# Words of an instruction-tuned build's name: "SmolLM2-135M-Instruct", "llama-2-7b-chat", "gemma-3-1b-it"
+_TUNED_NAME = re.compile(r"(?:^|[^a-z])(?:instruct\w*|chat|it|sft|dpo|rlhf|assistant|hermes)(?:[^a-z]|$)",
+                         re.IGNORECASE)
+BASE_MODEL_NOTE = ("looks like a base model (no chat template, and no 'instruct', 'chat' or '-it' in its name): "
+                   "base models continue text rather than answer questions; choose an instruction-tuned build")
+
+
+def looks_like_base_model(metadata: Mapping[str, object], file_name: str) -> bool:
+    """Whether a GGUF is a pretrained base model rather than a chat model: it has no chat template,
+    no fine-tune named in its header, and nothing in its names says it was tuned to follow
+    instructions. "gemma-3-270m-q4_k_m.gguf" (google/gemma-3-270m) is one: asked a question, it
+    wrote "Sources: <source" back."""
+    if metadata.get(CHAT_TEMPLATE_KEY) or metadata.get("general.finetune"):
+        return False
+    names = [file_name, *(str(metadata.get(k) or "") for k in ("general.name", "general.basename"))]
+    return not any(_TUNED_NAME.search(n) for n in names)

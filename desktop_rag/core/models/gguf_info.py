@@ -67,6 +67,13 @@ class GgufInfo:
     def chat_template(self) -> str:
         return str(self.metadata.get("tokenizer.chat_template", ""))
 
+    @property
+    def is_base_model(self) -> bool:
+        """A pretrained model not tuned to follow instructions (see :func:`looks_like_base_model`)."""
+        from desktop_rag.core.models.chat_formats import looks_like_base_model
+
+        return looks_like_base_model(self.metadata, self.path.name)
+
     def parameters_label(self) -> str:
         n = self.parameter_count
         return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M" if n >= 1e6 else f"{n / 1e3:.0f}K"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from desktop_rag.core.models.chat import Message, never
-from desktop_rag.core.models.chat_formats import fallback_chat_format
+from desktop_rag.core.models.chat_formats import BASE_MODEL_NOTE, fallback_chat_format, looks_like_base_model
 from desktop_rag.core.models.free_cores import ThreadChooser
 from desktop_rag.core.models.gguf_info import GgufInfo, available_memory, check_model_file, read_gguf_info
 from desktop_rag.core.models.gpu_layers import GpuMemory, LayerChoice, choose_gpu_layers, gpu_memory
@@ -203,6 +203,8 @@ class LlamaCppChatModel:
         if fmt is not None:
             log.warning("%s has no chat template; using the %s prompt format of its model family", self.name, fmt)
             self._llm.chat_format = fmt
+        if looks_like_base_model(getattr(self._llm, "metadata", None) or {}, self.name):
+            log.warning("%s %s", self.name, BASE_MODEL_NOTE)
 
     def _layer_count(self) -> int:
         meta = self._llm.metadata if self._llm is not None else {}
