@@ -26,7 +26,7 @@ from desktop_rag.core.text import split_sentences
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.models.chat import ChatModel, Message, never
 from desktop_rag.core.search.retriever import NamedDocuments, Retriever
-from desktop_rag.core.search.statements import statement_of_page, statements_asked
+from desktop_rag.core.search.statements import statements_asked
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import Answer, AnswerEvent, AnswerSentence, Hit, Passage, Quote, RetrievalMode
 from desktop_rag.errors import Cancelled, QuestionError
@@ -58,13 +58,14 @@ def format_source(p: Passage) -> str:
 
 
 def _statements_first(question: str, passages: Sequence[Passage],
-                      page_text: Callable[[int, int], str | None]) -> list[Passage]:
+                      statement: Callable[[int, int], str]) -> list[Passage]:
     """The passages on pages of the financial statements the question names ("relying on the cash
-    flow statement") first, so quotes come from them before the notes that discuss them."""
+    flow statement") first, so quotes come from them before the notes that discuss them.
+    ``statement(doc id, page)``: the statement a page is ("" for none)."""
     asked = statements_asked(question)
     if not asked:
         return list(passages)
-    first = [p for p in passages if statement_of_page(page_text(p.doc_id, p.page) or "") in asked]
+    first = [p for p in passages if statement(p.doc_id, p.page) in asked]
     return first + [p for p in passages if p not in first]
 
 
@@ -194,7 +195,8 @@ class Answerer:
         page_text = self._page_reader(hits)
         passages = merge_hits(hits, page_text)
         quoted = [p for p in passages if named.weights.get(p.doc_id, 0.0) >= QUOTE_NAMED_WEIGHT] or passages
-        quotes = self.quotes(question, query, _statements_first(question, quoted, page_text), named.words, page_text)
+        quotes = self.quotes(question, query, _statements_first(question, quoted, self._statement_of), named.words,
+                             page_text)
         passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
                     for p in widen(quoted_passages(quotes, passages, page_text), page_text)]
         return quotes, passages
@@ -213,7 +215,17 @@ class Answerer:
         if query is None:
             return []
         return select_quotes(question, query, passages, self.embedder.embed, page_text or self.store.page_text,
-                             leave_out=naming_words, running=self._running_lines)
+                             leave_out=naming_words, running=self._running_lines, boilerplate=self._is_boilerplate)
+
+    def _statement_of(self, doc_id: int, page: int) -> str:
+        """The financial statement a page is ("" for none), as search judged it (kept in the store)."""
+        kind = self.retriever.page_kinds([(doc_id, page)]).get((doc_id, page))
+        return kind.statement if kind else ""
+
+    def _is_boilerplate(self, doc_id: int, page: int) -> bool:
+        """Whether a page is a contents page or the like, as search judged it (kept in the store)."""
+        kind = self.retriever.page_kinds([(doc_id, page)]).get((doc_id, page))
+        return bool(kind and kind.boilerplate)
 
     def _running_lines(self, doc_id: int) -> frozenset[str]:
         """The document's running headers and footers, worked out once while the library stays

@@ -112,10 +112,10 @@ def _rarity(wanted: set[str], pool: Sequence[set[str]]) -> dict[str, float]:
 
 
 def page_passages(passages: Sequence[Passage], page_text: Callable[[int, int], str | None],
-                  pages: int, skip: Callable[[str], bool] = lambda text: False) -> list[Passage]:
+                  pages: int, skip: Callable[[int, int], bool] = lambda doc_id, page: False) -> list[Passage]:
     """The whole text of the first ``pages`` distinct pages the passages come from, in rank order:
     a table's answering row is often on the page but outside the passage that matched. Pages
-    whose text ``skip`` refuses (a table of contents) are passed over."""
+    ``skip(doc id, page)`` refuses (a table of contents) are passed over."""
     out: list[Passage] = []
     seen: set[tuple[int, int]] = set()
     for p in passages:
@@ -123,9 +123,9 @@ def page_passages(passages: Sequence[Passage], page_text: Callable[[int, int], s
             if (p.doc_id, number) in seen or len(out) >= pages:
                 continue
             seen.add((p.doc_id, number))
-            text = page_text(p.doc_id, number) or ""
-            if skip(text):
+            if skip(p.doc_id, number):
                 continue
+            text = page_text(p.doc_id, number) or ""
             out.append(Passage(p.number, p.doc_id, p.file, p.path, number, number, 0, len(text), p.chunk_ids, text,
                                p.label if number == p.page else ""))
     return out
@@ -171,12 +171,17 @@ def select_quotes(
     page_text: Callable[[int, int], str | None],
     leave_out: frozenset[str] = frozenset(),
     running: Callable[[int], frozenset[str]] = lambda doc_id: frozenset(),
+    boilerplate: Callable[[int, int], bool] | None = None,
 ) -> list[Quote]:
     """Up to three quotes from the pages of ``passages`` (the first :data:`QUOTE_PAGES`), best
     first. ``question_vector``: the question's embedding; ``leave_out``: words that only named the
-    document ("Apple", "Q2"), which every line of it would match."""
-    skip = (lambda text: False) if asks_for_boilerplate(set(query_terms(question))) else is_boilerplate
-    pool = candidates(page_passages(passages, page_text, QUOTE_PAGES, skip), running)
+    document ("Apple", "Q2"), which every line of it would match; ``boilerplate(doc id, page)``:
+    whether a page is a contents page or the like (search knows; by default its text is read)."""
+    if asks_for_boilerplate(set(query_terms(question))):
+        boilerplate = lambda doc_id, page: False  # noqa: E731 - "which exhibits ...": they answer
+    elif boilerplate is None:
+        boilerplate = lambda doc_id, page: is_boilerplate(page_text(doc_id, page) or "")  # noqa: E731
+    pool = candidates(page_passages(passages, page_text, QUOTE_PAGES, boilerplate), running)
     asked = with_report_words(question)  # "capex" also asks for "additions to property ..."
     terms = content_terms(asked, leave_out) or content_terms(asked)
     if not pool or not terms:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -18,6 +18,16 @@ from desktop_rag.core.text import content_terms, query_terms
 from desktop_rag.core.types import Hit, RetrievalMode
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PageKind:
+    """What a page is, read once from its text and kept while the library stays the same: search
+    ranks boilerplate down and statement pages up; quotes pass over boilerplate and read the
+    statement a question names first."""
+
+    boilerplate: bool
+    statement: str  # "income", "balance", "cash", "equity", or ""
 
 RRF_K = 60
 NAMED_RELATIVE_SCORE = 0.5  # documents scoring at least half the best are named
@@ -176,23 +186,27 @@ class Retriever:
         found = {}
         for key in keys:  # pages by their own numbers: a document's pages need not run 1..N
             starts = self.store.page_starts(self.store.chunk_ids_of([key[1]]).tolist())
-            texts = self.store.page_texts(set(starts.values()))  # {(doc id, page): text}
-            kinds = {page: statement_of_page(text) for page, text in texts.items()}
+            kinds = self.page_kinds(set(starts.values()))
             by_kind: dict[str, list[int]] = {}
             for cid, page in sorted(starts.items()):
-                if kinds.get(page):
-                    by_kind.setdefault(kinds[page], []).append(cid)
+                if page in kinds and kinds[page].statement:
+                    by_kind.setdefault(kinds[page].statement, []).append(cid)
             found[key] = by_kind
         return found
 
-    def _boilerplate_pages(self, pages: set[tuple[int, int]]) -> set[tuple[int, int]]:
-        """Which of these (doc id, page) pages are boilerplate; known pages are not read again."""
+    def page_kinds(self, pages: Iterable[tuple[int, int]]) -> dict[tuple[int, int], PageKind]:
+        """{(doc id, page): what it is} for those of the pages that exist; known pages are not read again."""
         def judge(missing: list) -> dict:  # noqa: ANN001 - keys of the store's derived facts
             texts = self.store.page_texts(page for _, page in missing)
-            return {key: is_boilerplate(texts.get(key[1], "")) for key in missing}
+            return {key: PageKind(is_boilerplate(texts[key[1]]), statement_of_page(texts[key[1]]))
+                    if key[1] in texts else None for key in missing}
 
-        flags = self.store.facts.get_many((("boilerplate", page) for page in pages), judge)
-        return {key[1] for key, flag in flags.items() if flag}
+        kinds = self.store.facts.get_many((("page kind", page) for page in pages), judge)
+        return {key[1]: kind for key, kind in kinds.items() if kind is not None}
+
+    def _boilerplate_pages(self, pages: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which of these (doc id, page) pages are boilerplate."""
+        return {page for page, kind in self.page_kinds(pages).items() if kind.boilerplate}
 
     def _keyword_expression(self, query: str, scope: Sequence[int] | None = None) -> str:
         """The query's words without those in half the passages or more (FTS5's BM25 gives them no

@@ -103,10 +103,23 @@ def test_a_running_header_is_not_joined_to_the_sentence_below_it() -> None:
 
 def test_passages_on_the_statement_the_question_names_come_first_for_quoting() -> None:
     from desktop_rag.core.answer.answerer import _statements_first
+    from desktop_rag.core.search.statements import statement_of_page
 
     texts = {16: REPURCHASES, 9: "Consolidated Statements of Cash Flows\nRepurchases of common stock (6,000)"}
     passages = [passage(1, 16), Passage(2, 1, "report.pdf", "/d/report.pdf", 9, 9, 0, 10, (2,), texts[9])]
-    read = lambda doc_id, page: texts[page]  # noqa: E731
+    read = lambda doc_id, page: statement_of_page(texts[page])  # noqa: E731
     named = _statements_first("How much stock was repurchased, per the cash flow statement?", passages, read)
     assert [p.page for p in named] == [9, 16]
     assert [p.page for p in _statements_first("How much stock was repurchased?", passages, read)] == [16, 9]
+
+
+def test_quotes_pass_over_the_pages_search_judged_boilerplate() -> None:
+    # the answerer hands over search's own judgement of each page (kept in the store), so a page
+    # is read for its kind once: here page 16 is judged boilerplate, whatever its text
+    question = "How much common stock was repurchased in 2023?"
+    passages = [passage(1, 16)]
+    read = lambda doc_id, page: PAGES.get((doc_id, page))  # noqa: E731
+    assert select_quotes(question, EMB.embed([question])[0], passages, EMB.embed, read)
+    judged = select_quotes(question, EMB.embed([question])[0], passages, EMB.embed, read,
+                           boilerplate=lambda doc_id, page: page == 16)
+    assert judged == []
