@@ -46,3 +46,28 @@ def table(rows: list[tuple[str, ...]]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def eval_in_this_process(data: str, questions: str, out: str) -> int:
+    """Run ``desktop-rag eval`` (hybrid) here: a child of :func:`eval_with_patch`, after it patched a setting."""
+    sys.argv = ["desktop-rag", "--data-dir", data, "eval", "--questions", questions, "--modes", "hybrid",
+                "--out", out]
+    from desktop_rag.__main__ import main
+
+    return main()
+
+
+def eval_with_patch(script: str, patch: str, source: Path, questions: Path, tmp: Path) -> dict:
+    """The eval results (results.json) on a copy of the library at ``source``, from a child process
+    running ``script --child PATCH DATA QUESTIONS OUT``: the script patches the setting it studies
+    (``patch``) and calls :func:`eval_in_this_process`. The copy keeps the library as it was."""
+    import json
+    import shutil
+
+    data, out = tmp / f"lib-{patch}", tmp / f"out-{patch}"
+    shutil.copytree(source, data)
+    run = subprocess.run([python(), script, "--child", patch, str(data), str(questions), str(out)],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if run.returncode:
+        raise SystemExit(run.stderr[-3000:])
+    return json.loads((out / "results.json").read_text())

@@ -27,51 +27,37 @@ Usage: python benchmarks/exp_common_words.py DATA_DIR [--sizes 20000,40000,10000
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import python, table  # noqa: E402
+from _common import eval_in_this_process, eval_with_patch, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "benchmarks" / "data" / "sec_page_labels.jsonl"
 OLD_CUT = 2000
 
 
-def child(data: str, cut: int, out: str) -> int:
-    """Run the eval CLI with the old rule at ``cut`` passages (0: the rule in use)."""
+def child(cut: int, data: str, questions: str, out: str) -> int:
+    """Run the eval with the old rule at ``cut`` passages (0: the rule in use)."""
     from desktop_rag.core.store import keyword_index
 
     if cut:
         keyword_index.KeywordIndex.is_common = (
             lambda self, term: sum(self.term_document_counts(term).values()) >= cut)
-    sys.argv = ["desktop-rag", "--data-dir", data, "eval", "--questions", str(LABELS), "--modes", "hybrid",
-                "--out", out]
-    from desktop_rag.__main__ import main
-
-    return main()
+    return eval_in_this_process(data, questions, out)
 
 
 def measure(source: Path, cut: int, tmp: Path) -> dict:
-    data, out = tmp / f"lib-{cut}", tmp / f"out-{cut}"
-    shutil.copytree(source, data)
-    run = subprocess.run([python(), __file__, "--child", str(cut), str(data), str(out)],
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if run.returncode:
-        raise SystemExit(run.stderr[-3000:])
-    results = json.loads((out / "results.json").read_text())
+    results = eval_with_patch(__file__, str(cut), source, LABELS, tmp)
     [variant] = results["metrics"].values()
     return {**variant["hybrid"]["page"], **results["context"]["metrics"]}
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
-        raise SystemExit(child(sys.argv[3], int(sys.argv[2]), sys.argv[4]))
+        raise SystemExit(child(int(sys.argv[2]), *sys.argv[3:6]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--sizes", default="20000,40000,100000")

@@ -19,16 +19,13 @@ Usage: python benchmarks/exp_statements.py DATA_DIR
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import python, table  # noqa: E402
+from _common import eval_in_this_process, eval_with_patch, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "benchmarks" / "data" / "sec_page_labels.jsonl"
@@ -57,11 +54,7 @@ def child(weight: float, data: str, questions: str, out: str) -> int:
     from desktop_rag.core.search import retriever
 
     retriever.STATEMENT_WEIGHT = weight
-    sys.argv = ["desktop-rag", "--data-dir", data, "eval", "--questions", questions, "--modes", "hybrid",
-                "--out", out]
-    from desktop_rag.__main__ import main
-
-    return main()
+    return eval_in_this_process(data, questions, out)
 
 
 def main() -> None:
@@ -76,13 +69,8 @@ def main() -> None:
         chosen = statement_questions(source)
         questions.write_text("".join(json.dumps(q) + "\n" for q in chosen), encoding="utf-8")
         for name, weight in (("off", 0.0), ("on", STATEMENT_WEIGHT)):
-            data, out = Path(tmp) / f"lib-{name}", Path(tmp) / f"out-{name}"
-            shutil.copytree(source, data)
-            run = subprocess.run([python(), __file__, "--child", str(weight), str(data), str(questions), str(out)],
-                                 capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-            if run.returncode:
-                raise SystemExit(run.stderr[-3000:])
-            [variant] = json.loads((out / "results.json").read_text())["metrics"].values()
+            results = eval_with_patch(__file__, str(weight), source, questions, Path(tmp))
+            [variant] = results["metrics"].values()
             page = variant["hybrid"]["page"]
             rows.append((name, str(len(chosen)), *(f"{page[k]:.3f}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10"))))
     print(table(rows))
