@@ -33,7 +33,9 @@ MAX_QUOTE_CHARS = 400
 CONTEXT_LINES = 3  # lines above a quoted table row given to the model with it
 HEADER_LOOKBACK = 25
 HEADER_CHARS = 160
-HEADER_LINES = 3  # "Three Months Ended" and "Twelve Months Ended" above "2022 2023 2022 2023"
+MAX_HEADER_WORDS = 14  # longer: a sentence introducing the table ("The following table shows ..."), not a header
+HEADER_LINES = 3
+SHORT_HEADER_WORDS = 3  # "Three Months Ended" and "Twelve Months Ended" above "2022 2023 2022 2023"
 _PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ended|fiscal|as of|"
                      r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"  # "Sep 30, 2023" too
                      r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d|"
@@ -302,14 +304,29 @@ def column_headers(page: str, offset: int) -> str:
     """What a table row's figures are: the unit its table states last above it ("in millions,
     except per share data": 14,158 is $14.2 billion), then the nearest lines above it (within
     :data:`HEADER_LOOKBACK` lines) that name periods ("Three Months Ended", "June 25, 2022"), joined."""
-    above = page[:offset].splitlines()[-HEADER_LOOKBACK:]
+    above = _short_lines_joined(page[:offset].splitlines()[-HEADER_LOOKBACK:])
     headers = [" ".join(line.split())[:HEADER_CHARS] for line in above
-               if _PERIOD.search(line) and not _holds_amounts(line)]
+               if _PERIOD.search(line) and not _holds_amounts(line) and len(line.split()) <= MAX_HEADER_WORDS]
     headers = headers[-HEADER_LINES:]
     scale = [" ".join(m.group().split()) for m in _SCALE.finditer(page[:offset])][-1:]
     if scale and scale[0].lower() in " ".join(headers).lower():  # "(In Millions) Q3 2023 Q3 2022"
         scale = []
     return " | ".join([*scale, *headers])
+
+
+def _short_lines_joined(lines: Sequence[str]) -> list[str]:
+    """Runs of short lines without amounts joined into one: a header a PDF broke up ("June 25," /
+    "2022" / "June 26," / "2021 Change") reads "June 25, 2022 June 26, 2021 Change"."""
+    out: list[str] = []
+    joining = False
+    for line in lines:
+        short = 0 < len(line.split()) <= SHORT_HEADER_WORDS and not _holds_amounts(line)
+        if short and joining:
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line)
+        joining = short
+    return out
 
 
 def quoted_passages(quotes: Sequence[Quote], passages: Sequence[Passage],

@@ -73,7 +73,8 @@ def test_a_quoted_table_row_carries_the_headers_that_name_its_columns() -> None:
 
     page = ("Segment results (dollars in millions)\nThree Months Ended Nine Months Ended\nJune 25,\n2022\n"
             "Americas $ 37,472 $ 35,870 4 % $ 129,850\nTotal net sales $ 82,959 $ 81,434 2 % $ 304,182")
-    assert column_headers(page, page.index("Total net sales")) == "in millions | Three Months Ended Nine Months Ended"
+    assert column_headers(page, page.index("Total net sales")) == (
+        "in millions | Three Months Ended Nine Months Ended | June 25, 2022")  # "June 25," and "2022" joined
     quote = quotes_for("What were Apple's total net sales?", frozenset({"apple"}))[0]
     assert quote.context == "Three Months Ended June 25, 2022"  # its page states no unit
 
@@ -84,13 +85,23 @@ def test_a_quoted_table_row_carries_the_unit_its_table_states() -> None:
     page = ("INTEL CORPORATION\nCONSOLIDATED CONDENSED STATEMENTS OF INCOME\n"
             "(In Millions, Except Per Share Amounts; Unaudited)\nThree Months Ended\nSep 30, 2023 Oct 1, 2022\n"
             "Net revenue $ 14,158 $ 15,338\nThe table below is in thousands of units, except as noted.\n"
-            "Units shipped (in thousands)\nNotebooks 1,200 1,400\nRevenue in millions of dollars fell.\nDesktops 900 950")
+            "Units shipped (in thousands)\nNotebooks 1,200 1,400\nRevenue in millions of dollars fell.\n"
+            "Desktops 900 950")
     assert column_headers(page, page.index("Net revenue")) == (
         "In Millions, Except Per Share Amounts | Three Months Ended | Sep 30, 2023 Oct 1, 2022")
     # the nearest unit above the row counts; "in millions of dollars" in a sentence is not a table's unit
     assert column_headers(page, page.index("Desktops")).startswith("in thousands |")
-    assert column_headers("(In Millions) Q3 2023 Q3 2022\nRevenue $ 14,158 $ 15,338", 30) == "(In Millions) Q3 2023 Q3 2022"
+    header = "(In Millions) Q3 2023 Q3 2022"
+    assert column_headers(f"{header}\nRevenue $ 14,158 $ 15,338", 30) == header
     assert column_headers("Revenue $ 14,158 $ 15,338", 0) == ""
+    # a sentence introducing the table gives its unit, not a column header
+    intro = ("The following table shows net sales by reportable segment for the three- and nine-month periods ended "
+             "June 25, 2022 and June 26, 2021 (dollars in millions):\nThree Months Ended Nine Months Ended\n"
+             "Total net sales $ 82,959 $ 81,434")
+    assert column_headers(intro, intro.index("Total")) == "in millions | Three Months Ended Nine Months Ended"
+    # a header the PDF broke into short lines is read joined
+    broken = "Three Months Ended\nJune 25,\n2022\nJune 26,\n2021 Change\nAmericas $ 37,472 $ 35,870 4 %"
+    assert column_headers(broken, broken.index("Americas")) == "Three Months Ended June 25, 2022 June 26, 2021 Change"
 
 
 def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:
@@ -98,7 +109,8 @@ def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:
 
     assert q._same_figures("Total net sales $ 82,959 $ 81,434", "Total net sales 82,959 81,434")
     assert not q._same_figures("Total net sales 82,959", "Services 19,604")
-    assert q._same_figures("Common stock repurchased — — (6,000) — (6,000) —", "Common stock repurchased — — (6,000) —")
+    assert q._same_figures("Common stock repurchased — — (6,000) — (6,000) —",
+                           "Common stock repurchased — — (6,000) —")
     assert not q._same_figures("Services 6,000", "Products 6,000")  # one figure, two labels
 
 
