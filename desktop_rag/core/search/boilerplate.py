@@ -45,7 +45,9 @@ _TITLE = re.compile(
     r"consent\s+of\s+independent\s+registered\s+public\s+accounting\s+firm\s*$)", re.IGNORECASE)
 ASKS_FOR_BOILERPLATE = frozenset(
     "signed signature signatures signatory exhibit exhibits certification certifications certified "
-    "subsidiaries subsidiary contents index xbrl".split()
+    "subsidiaries subsidiary contents index xbrl "
+    "ceo cfo coo officer officers chairman"  # signature and certification pages name the officers
+    .split()
 )
 
 

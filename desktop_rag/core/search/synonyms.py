@@ -26,6 +26,9 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"net\s+(?:income|profit|earnings)", "net income earnings"),
     (r"operating\s+cash\s+flows?|cash\s+(?:flows?\s+)?from\s+operations", "net cash provided operating activities"),
     (r"dividends?\s+paid|dividend\s+payments?", "dividends paid payments"),
+    (r"ceo", "chief executive officer"),
+    (r"cfo", "chief financial officer"),
+    (r"coo", "chief operating officer"),
 )
 _PATTERNS = tuple((re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE), words) for pattern, words in _SYNONYMS)
 

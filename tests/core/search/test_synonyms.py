@@ -24,7 +24,8 @@ def test_the_words_reports_use_for_what_a_question_names() -> None:
     assert "research" not in report_words("How much did research and development cost?")  # already asked
     assert report_words("What was the gross margin?") == ["profit"]  # the income statement's "Gross profit"
     assert report_words("What did the company sell?") == []
-    assert with_report_words("Who is the CEO?") == "Who is the CEO?"
+    assert with_report_words("What did the company sell?") == "What did the company sell?"
+    assert with_report_words("Who is the CEO?") == "Who is the CEO? chief executive officer"
 
 
 def test_hybrid_search_finds_the_line_a_report_prints_for_capex(tmp_path: Path) -> None:
@@ -48,3 +49,26 @@ def test_a_quote_for_capex_is_the_additions_row_not_capitalized_interest() -> No
     quotes = select_quotes(question, EMB.embed([question])[0], passages, EMB.embed,
                            lambda doc_id, page: TEXTS[page - 1])
     assert quotes and quotes[0].text.startswith("Additions to property, plant and equipment")
+
+
+CERTIFICATION = ("EXHIBIT 32.1\nCERTIFICATION\nPursuant to Section 1350, Jane Roe, the President and Chief Executive "
+                 "Officer of Acme Corporation, hereby certifies that the report complies.\n/s/ Jane Roe")
+ACME = ["Acme Corporation quarterly report. Acme makes anvils and rockets for customers worldwide.",
+        "Acme revenue grew as anvil demand rose. Acme leadership expects growth.", CERTIFICATION]
+
+
+def test_a_question_about_the_ceo_finds_the_certification_that_names_one(tmp_path: Path) -> None:
+    # the officers are named on signature and certification pages, which other questions rank down;
+    # and reports write "Chief Executive Officer", not "CEO"
+    with Store(tmp_path / "data") as store:
+        chunks = [Chunk(i, t, i + 1, i + 1, 0, len(t), 8) for i, t in enumerate(ACME)]
+        store.add_document(path="/docs/acme.pdf", sha256="c" * 64, size=1, mtime=0.0,
+                           pages=[Page(i + 1, t) for i, t in enumerate(ACME)], chunks=chunks,
+                           vectors=EMB.embed(ACME), model_id=EMB.model_id)
+        hits = Retriever(store, EMB).search("Who is the CEO of Acme?", k=3, mode="hybrid")
+        assert hits[0].page == 3
+    passages = [Passage(n, 1, "acme.pdf", "/d/acme.pdf", n, n, 0, len(t), (n,), t) for n, t in enumerate(ACME, 1)]
+    question = "Who is the CEO of Acme?"
+    quotes = select_quotes(question, EMB.embed([question])[0], passages[::-1], EMB.embed,
+                           lambda doc_id, page: ACME[page - 1], leave_out=frozenset({"acme"}))
+    assert quotes and "Jane Roe, the President and Chief Executive Officer" in quotes[0].text
