@@ -49,6 +49,7 @@ _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # also inside "FY2023
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
 _ROW = re.compile(r"^([A-Za-z][^\d$€£(]{1,80}?)\s*[$€£(]?\s*\(?\d")  # a label, then its first figure
+_NOTICE = re.compile(r"(?:©|copyright\b|all rights reserved)", re.IGNORECASE)  # "© 2023 NVIDIA Corporation."
 _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
 MAX_ROW_WORDS = 3  # words after a table row's first figure ("% of net revenue"); more: a sentence
 WRAP_MIN_CHARS = 80  # a line this long that stops mid-sentence was wrapped
@@ -149,7 +150,7 @@ def candidates(passages: Sequence[Passage],
                 continue
             if len(unit.split()) < MIN_WORDS or len(unit) > MAX_QUOTE_CHARS or unit in seen:
                 continue
-            if not any(c.isalpha() for c in unit) or is_heading(unit):
+            if not any(c.isalpha() for c in unit) or is_heading(unit) or _NOTICE.match(unit):
                 continue
             seen.add(unit)
             found.append(_Candidate(unit, passage, rank))

@@ -48,6 +48,12 @@ def test_candidates_are_lines_and_sentences_long_enough_to_say_something() -> No
                      "Employees work in many countries."]
 
 
+def test_copyright_notices_are_not_candidates() -> None:
+    # "Who is the CEO of NVIDIA?" once quoted "© 2023 NVIDIA Corporation." from a page footer
+    text = "© 2023 NVIDIA Corporation. All rights reserved.\nCopyright 2023 Acme Inc.\nNVIDIA was founded in 1993."
+    assert [c.text for c in candidates([passage(1, 2, 9, text)])] == ["NVIDIA was founded in 1993."]
+
+
 def test_questions_that_ask_for_an_amount() -> None:
     assert asks_for_amount("How much did Apple spend on research?")
     assert asks_for_amount("What was the gross margin in Q3?")
