@@ -26,6 +26,7 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"net\s+(?:income|profit|earnings)", "net income earnings"),
     (r"operating\s+cash\s+flows?|cash\s+(?:flows?\s+)?from\s+operations", "net cash provided operating activities"),
     (r"dividends?\s+paid|dividend\s+payments?", "dividends paid payments"),
+    (r"ticker(?:\s+symbols?)?|stock\s+symbols?", "trading symbol symbols"),
     (r"ceo", "chief executive officer"),
     (r"cfo", "chief financial officer"),
     (r"coo", "chief operating officer"),
