@@ -16,6 +16,16 @@ def test_lines_repeated_on_most_pages_are_running_whatever_their_page_number() -
     assert running_lines(PAGES[:2]) == frozenset()  # too few pages to tell
 
 
+def test_a_sections_own_footer_with_its_page_number_is_running() -> None:
+    # on 4 of 20 pages (the notes), too few for the 30% rule; a total at the foot of 4 pages is not one
+    notes = [f"Note {n} body text {'y' * n}.\nFinancial Statements Notes to Financial Statements {n}" for n in range(4)]
+    totals = [f"Table body text {'t' * n}.\nTotal 1,2{n}4" for n in range(4)]
+    others = [f"MD&A body text of page {n} {'z' * n}." for n in range(12)]
+    running = running_lines(notes + totals + others)
+    assert line_key("Financial Statements Notes to Financial Statements 17") in running
+    assert not any(key.startswith("total") or "body text" in key for key in running)
+
+
 def test_passages_lose_their_running_lines_and_keep_the_rest() -> None:
     text = "Apple Inc. | Q3 2022 Form 10-Q | 13\nTotal net sales increased 2%."
     assert without_running_lines(text, running_lines(PAGES)) == "Total net sales increased 2%."
