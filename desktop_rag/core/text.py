@@ -57,7 +57,12 @@ def figures_in(text: str) -> set[str]:
     return {normalize_figure(m.group()) for m in _FIGURE.finditer(text)}
 
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])|\n+")
+# no split after an abbreviation that is followed by a capital more often than it ends a sentence
+# ("consist primarily of U.S. Treasury securities" was quoted as "... consist primarily of U.S.")
+_ABBREVIATIONS = ("U.S.", "U.K.", "Inc.", "Corp.", "Co.", "Ltd.", "No.", "Nos.", "vs.", "e.g.", "i.e.", "Mr.", "Ms.",
+                  "Dr.", "St.")
+_NOT_AFTER = "".join(rf"(?<!\b{re.escape(a)})" for a in _ABBREVIATIONS)
+_SENTENCE_SPLIT = re.compile(rf"(?<=[.!?]){_NOT_AFTER}\s+(?=[A-Z0-9\"'(\[])|\n+")
 
 
 def split_sentences(text: str) -> list[str]:
