@@ -266,6 +266,13 @@ def _same_figures(a: str, b: str) -> bool:
     return len(figures) >= 2 or same_label
 
 
+def _title_cased(line: str) -> bool:
+    """Every longer word capitalised: a title ("Management's Discussion and Analysis of Financial
+    Condition and Results of Operations"), however long, is not a sentence wrapped onto the next line."""
+    words = [w for w in line.split() if len(w) > 3 and w[0].isalpha()]
+    return len(words) >= 2 and all(w[0].isupper() for w in words)
+
+
 def unwrap(text: str) -> str:
     """Lines of a paragraph joined back into sentences: a line that runs on in lower case, or a
     long line that stops mid-sentence (on a word or a comma) before one that starts with a word."""
@@ -274,7 +281,7 @@ def unwrap(text: str) -> str:
     for line in lines[1:]:
         previous = out[-1].rstrip()
         if len(previous) >= WRAP_MIN_CHARS and previous[-1:].isalpha() | (previous[-1:] == ",") \
-                and line.lstrip()[:1].isalpha():
+                and line.lstrip()[:1].isalpha() and not _title_cased(previous):
             out[-1] = f"{previous} {line.lstrip()}"
         else:
             out.append(line)

@@ -129,6 +129,10 @@ def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
     lines = unwrap(wrapped).split("\n")
     assert lines[0].endswith("higher net sales of Mac and Services.")
     assert lines[1:] == ["Products 63,355 64,809", "Segment Operating Performance", "The Company reports segments."]
+    # a long title is not a wrapped sentence: it was quoted glued to the heading and sentence below it
+    titled = ("Management’s Discussion and Analysis of Financial Condition and Results of Operations\n"
+              "Forward-Looking Statements\nThis Quarterly Report includes forward-looking statements.")
+    assert unwrap(titled).split("\n")[2] == "This Quarterly Report includes forward-looking statements."
     texts = [c.text for c in candidates([passage(1, 2, 9, wrapped)])]
     assert texts[0].endswith("Mac and Services.")
 
