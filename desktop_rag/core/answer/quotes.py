@@ -161,7 +161,8 @@ def is_heading(text: str) -> bool:
     """A title ("Stock Repurchase Activity", "Legal and Regulatory Risks"): short, no figures, no
     closing punctuation, its longer words capitalised. It names what follows; it answers nothing."""
     words = text.split()
-    if len(words) > MAX_HEADING_WORDS or text.rstrip()[-1:] in ".!?:;," or any(c.isdigit() for c in text):
+    if len(words) > MAX_HEADING_WORDS or text.rstrip()[-1:] in ".!?:;,0123456789" or _holds_amounts(text) \
+            or "%" in text:  # "Fourth Quarter 2023 Guidance" is a title; "Risk Factors 25", a contents line
         return False
     return all(w[0].isupper() for w in words if len(w) > 3 and w[0].isalpha())
 
@@ -270,7 +271,9 @@ def _title_cased(line: str) -> bool:
     """Every longer word capitalised: a title ("Management's Discussion and Analysis of Financial
     Condition and Results of Operations"), however long, is not a sentence wrapped onto the next line."""
     words = [w for w in line.split() if len(w) > 3 and w[0].isalpha()]
-    return len(words) >= 2 and all(w[0].isupper() for w in words)
+    if len(words) >= 2 and line.isupper():  # "UNREGISTERED SALES OF EQUITY SECURITIES, USE OF PROCEEDS, AND ..."
+        return True
+    return len(words) >= 2 and all(w[0].isupper() for w in words) and not any(c in line for c in ',"“”(')
 
 
 def unwrap(text: str) -> str:
@@ -280,9 +283,12 @@ def unwrap(text: str) -> str:
     out = lines[:1]
     for line in lines[1:]:
         previous = out[-1].rstrip()
-        if len(previous) >= WRAP_MIN_CHARS and previous[-1:].isalpha() | (previous[-1:] == ",") \
-                and line.lstrip()[:1].isalpha() and not _title_cased(previous):
-            out[-1] = f"{previous} {line.lstrip()}"
+        nxt = line.lstrip()[:1]
+        runs_on = previous[-1:].isalpha() or previous[-1:] in ",-"
+        # "... for the first quarter of fiscal years" / "2024 and 2023." and "Form 10-" / "K" run on too
+        if len(previous) >= WRAP_MIN_CHARS and runs_on and not _title_cased(previous) and (
+                nxt.isalpha() or (nxt.isdigit() or nxt in "$€£") and previous[-1:].islower()):
+            out[-1] = f"{previous}{'' if previous.endswith('-') else ' '}{line.lstrip()}"
         else:
             out.append(line)
     return "\n".join(out)

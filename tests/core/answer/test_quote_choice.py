@@ -75,6 +75,9 @@ def test_headings_are_short_capitalised_lines_without_figures_or_a_full_stop() -
     assert not is_heading("Warranty period: two years")
     assert not is_heading("Total net sales 82,959")
     assert not is_heading("Revenue grew in Europe.")
+    # a note's or a period's title is a title too; a contents line ends in its page number
+    assert is_heading("Note 9 : Acquisitions and Divestitures") and is_heading("Fourth Quarter 2023 Guidance")
+    assert not is_heading("Risk Factors 25") and not is_heading("Gross Margin 42.5%")
 
 
 def test_naming_words_left_out_only_while_something_else_matches() -> None:

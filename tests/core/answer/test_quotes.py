@@ -129,10 +129,22 @@ def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
     lines = unwrap(wrapped).split("\n")
     assert lines[0].endswith("higher net sales of Mac and Services.")
     assert lines[1:] == ["Products 63,355 64,809", "Segment Operating Performance", "The Company reports segments."]
+    # a sentence broken before a year, an amount or the end of a hyphenated word runs on too
+    cut = ("Revenue from sales to customers outside of the United States accounted for 67% of revenue for "
+           "fiscal years\n2024 and 2023, respectively, and we repurchased 8.3 million shares of our common stock "
+           "for\n$8.2 billion, as the Form 10-\nK describes.")
+    assert unwrap(cut) == cut.replace("\n$", " $").replace("years\n", "years ").replace("10-\n", "10-")
     # a long title is not a wrapped sentence: it was quoted glued to the heading and sentence below it
     titled = ("Management’s Discussion and Analysis of Financial Condition and Results of Operations\n"
               "Forward-Looking Statements\nThis Quarterly Report includes forward-looking statements.")
     assert unwrap(titled).split("\n")[2] == "This Quarterly Report includes forward-looking statements."
+    capitals = ("UNREGISTERED SALES OF EQUITY SECURITIES, USE OF PROCEEDS, AND ISSUER PURCHASES OF EQUITY "
+                "SECURITIES\nIssuer Purchases of Equity Securities")
+    assert unwrap(capitals) == capitals
+    # a sentence that cites a title still runs on
+    cites = ("See Note 1, “Description of Business, Accounting Policies, and Supplemental Disclosures” of "
+             "Item 1 of Part I, “Financial\nStatements” for more.")
+    assert unwrap(cites) == cites.replace("\n", " ")
     texts = [c.text for c in candidates([passage(1, 2, 9, wrapped)])]
     assert texts[0].endswith("Mac and Services.")
 
