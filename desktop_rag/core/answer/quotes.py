@@ -378,8 +378,9 @@ def _line_start(text: str, offset: int, lines: int) -> int:
 
 
 def _find(page: str, quote: str) -> tuple[int, int] | None:
-    """Where ``quote`` (whitespace collapsed) appears in ``page``, as (start, end) offsets."""
+    """Where ``quote`` (whitespace collapsed, a word broken after its hyphen joined: "10-K") appears in
+    ``page``, as (start, end) offsets."""
     words = quote.split()
-    pattern = r"\s+".join(re.escape(w) for w in words)
+    pattern = r"\s+".join(re.escape(w).replace(r"\-", r"-\s*") for w in words)
     match = re.search(pattern, page)
     return (match.start(), match.end()) if match else None

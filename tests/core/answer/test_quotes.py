@@ -110,6 +110,15 @@ def test_a_quoted_table_row_carries_the_unit_its_table_states() -> None:
     assert column_headers(broken, broken.index("Americas")) == "Three Months Ended June 25, 2022 June 26, 2021 Change"
 
 
+def test_a_quote_joined_across_a_broken_word_is_found_on_its_page() -> None:
+    from desktop_rag.core.answer.quotes import _find
+
+    page = "Intro line.\nThis report should be read with the Consolidated Financial Statements in our 2022 Form 10-\nK."
+    quote = "This report should be read with the Consolidated Financial Statements in our 2022 Form 10-K."
+    start, end = _find(page, quote)
+    assert page[start:end].startswith("This report") and page[start:end].endswith("10-\nK.")
+
+
 def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:
     from desktop_rag.core.answer import quotes as q
 
