@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from desktop_rag.core.answer.running import line_key, without_running_lines
+from desktop_rag.core.answer.tables import ROW, column_headers, holds_amounts, is_table_row, same_figures
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.synonyms import with_report_words
 from desktop_rag.core.text import STOPWORDS, content_terms, figures_in, query_terms, split_sentences
@@ -31,16 +32,6 @@ MIN_WORDS = 3
 MAX_HEADING_WORDS = 10
 MAX_QUOTE_CHARS = 400
 CONTEXT_LINES = 3  # lines above a quoted table row given to the model with it
-HEADER_LOOKBACK = 25
-HEADER_CHARS = 160
-MAX_HEADER_WORDS = 14  # longer: a sentence introducing the table ("The following table shows ..."), not a header
-HEADER_LINES = 3
-SHORT_HEADER_WORDS = 3  # "Three Months Ended" and "Twelve Months Ended" above "2022 2023 2022 2023"
-_PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ended|fiscal|as of|"
-                     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"  # "Sep 30, 2023" too
-                     r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d|"
-                     r"(?:q[1-4]|ytd)\s+(?:19|20)\d\d\s+(?:q[1-4]|ytd)\s+(?:19|20)\d\d)", re.IGNORECASE)
-_SCALE = re.compile(r"\bin (?:thousands|millions|billions)\b(?! of)(?:,? except [^)\n:;]{1,60})?", re.IGNORECASE)
 MIN_SCORE = 0.35  # the best candidate below this: no quote (search found nothing that answers)
 KEEP_SHARE = 0.85  # further quotes must score at least this share of the best
 FIGURE_BONUS = 0.15
@@ -48,10 +39,7 @@ OLDER_YEAR_PENALTY = 0.1
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # also inside "FY2023"
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
-_ROW = re.compile(r"^([A-Za-z][^\d$€£(]{1,80}?)\s*[$€£(]?\s*\(?\d")  # a label, then its first figure
 _NOTICE = re.compile(r"(?:©|copyright\b|all rights reserved)", re.IGNORECASE)  # "© 2023 NVIDIA Corporation."
-_PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
-MAX_ROW_WORDS = 3  # words after a table row's first figure ("% of net revenue"); more: a sentence
 WRAP_MIN_CHARS = 80  # a line this long that stops mid-sentence was wrapped
 _STOP_STEMS = {w[:5] for w in STOPWORDS} | {"total", "net"}
 STEM_CHARS = 5  # words compare on their first letters: "expenses" matches "expense"
@@ -90,7 +78,7 @@ def _label_share(text: str, asked: set[str]) -> float:
     """For a table row, the share of its label's words ("Research and development", "Effective
     tax rate") that the question uses (0 for other lines). Rows are mostly figures, so their
     meaning and their share of the question's words say little; their label says what they are."""
-    match = _ROW.match(text)
+    match = ROW.match(text)
     if not match or not is_table_row(text):  # "We repurchased 46.2 million shares ..." is a sentence
         return 0.0
     label = {w for w in _stems(match.group(1)) if not w.isdigit()} - _STOP_STEMS
@@ -161,7 +149,7 @@ def is_heading(text: str) -> bool:
     """A title ("Stock Repurchase Activity", "Legal and Regulatory Risks"): short, no figures, no
     closing punctuation, its longer words capitalised. It names what follows; it answers nothing."""
     words = text.split()
-    if len(words) > MAX_HEADING_WORDS or text.rstrip()[-1:] in ".!?:;,0123456789" or _holds_amounts(text) \
+    if len(words) > MAX_HEADING_WORDS or text.rstrip()[-1:] in ".!?:;,0123456789" or holds_amounts(text) \
             or "%" in text:  # "Fourth Quarter 2023 Guidance" is a title; "Risk Factors 25", a contents line
         return False
     return all(w[0].isupper() for w in words if len(w) > 3 and w[0].isalpha())
@@ -250,21 +238,9 @@ def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
     for s, cand in scored[:MAX_QUOTES * 2]:
         if len(chosen) == MAX_QUOTES or s < KEEP_SHARE * best:
             break
-        if not any(_same_figures(cand.text, c.text) for c in chosen):
+        if not any(same_figures(cand.text, c.text) for c in chosen):
             chosen.append(cand)
     return chosen
-
-
-def _same_figures(a: str, b: str) -> bool:
-    """Two lines stating the same figures (a total repeated in two tables) say the same thing; so
-    do two rows with one label and one figure ("Common stock repurchased (6,000)" in the cash
-    flow statement and again in the statement of equity)."""
-    figures = figures_in(a)
-    if not figures or figures != figures_in(b):
-        return False
-    label_a, label_b = _ROW.match(a), _ROW.match(b)
-    same_label = bool(label_a and label_b and label_a.group(1).strip().lower() == label_b.group(1).strip().lower())
-    return len(figures) >= 2 or same_label
 
 
 def _title_cased(line: str) -> bool:
@@ -294,53 +270,12 @@ def unwrap(text: str) -> str:
     return "\n".join(out)
 
 
-def is_table_row(text: str) -> bool:
-    """A label and then figures ("Total net sales $ 82,959 $ 81,434 2 %"), not a sentence that
-    starts with a figure after a few words ("Total net sales increased 2% or $1.5 billion ...")."""
-    match = _ROW.match(text)
-    return bool(match) and len(_PROSE_WORD.findall(text[match.end(1):])) <= MAX_ROW_WORDS
-
-
 def _quote(cand: _Candidate, page_text: Callable[[int, int], str | None]) -> Quote:
     """The quote with where it sits on its page (character offsets), for highlighting."""
     p = cand.passage
     found = _find(p.text, cand.text) or (0, 0)
     context = column_headers(p.text, found[0]) if is_table_row(cand.text) and found[1] else ""
     return Quote(cand.text, p.file, p.path, p.page, p.doc_id, found[0], found[1], p.number, context, p.label)
-
-
-def _holds_amounts(line: str) -> bool:
-    """Whether the line states amounts (figures of three digits or more that are not years)."""
-    return any(len(f.replace(".", "")) >= 3 and not _YEAR.match(f) for f in figures_in(line))
-
-
-def column_headers(page: str, offset: int) -> str:
-    """What a table row's figures are: the unit its table states last above it ("in millions,
-    except per share data": 14,158 is $14.2 billion), then the nearest lines above it (within
-    :data:`HEADER_LOOKBACK` lines) that name periods ("Three Months Ended", "June 25, 2022"), joined."""
-    above = _short_lines_joined(page[:offset].splitlines()[-HEADER_LOOKBACK:])
-    headers = [" ".join(line.split())[:HEADER_CHARS] for line in above
-               if _PERIOD.search(line) and not _holds_amounts(line) and len(line.split()) <= MAX_HEADER_WORDS]
-    headers = headers[-HEADER_LINES:]
-    scale = [" ".join(m.group().split()) for m in _SCALE.finditer(page[:offset])][-1:]
-    if scale and scale[0].lower() in " ".join(headers).lower():  # "(In Millions) Q3 2023 Q3 2022"
-        scale = []
-    return " | ".join([*scale, *headers])
-
-
-def _short_lines_joined(lines: Sequence[str]) -> list[str]:
-    """Runs of short lines without amounts joined into one: a header a PDF broke up ("June 25," /
-    "2022" / "June 26," / "2021 Change") reads "June 25, 2022 June 26, 2021 Change"."""
-    out: list[str] = []
-    joining = False
-    for line in lines:
-        short = 0 < len(line.split()) <= SHORT_HEADER_WORDS and not _holds_amounts(line)
-        if short and joining:
-            out[-1] = f"{out[-1]} {line.strip()}"
-        else:
-            out.append(line)
-        joining = short
-    return out
 
 
 def quoted_passages(quotes: Sequence[Quote], passages: Sequence[Passage],

@@ -75,7 +75,7 @@ def test_a_quote_outside_the_passages_is_given_to_the_model_with_the_lines_above
 
 
 def test_a_quoted_table_row_carries_the_headers_that_name_its_columns() -> None:
-    from desktop_rag.core.answer.quotes import column_headers
+    from desktop_rag.core.answer.tables import column_headers
 
     page = ("Segment results (dollars in millions)\nThree Months Ended Nine Months Ended\nJune 25,\n2022\n"
             "Americas $ 37,472 $ 35,870 4 % $ 129,850\nTotal net sales $ 82,959 $ 81,434 2 % $ 304,182")
@@ -86,7 +86,7 @@ def test_a_quoted_table_row_carries_the_headers_that_name_its_columns() -> None:
 
 
 def test_a_quoted_table_row_carries_the_unit_its_table_states() -> None:
-    from desktop_rag.core.answer.quotes import column_headers
+    from desktop_rag.core.answer.tables import column_headers
 
     page = ("INTEL CORPORATION\nCONSOLIDATED CONDENSED STATEMENTS OF INCOME\n"
             "(In Millions, Except Per Share Amounts; Unaudited)\nThree Months Ended\nSep 30, 2023 Oct 1, 2022\n"
@@ -120,13 +120,25 @@ def test_a_quote_joined_across_a_broken_word_is_found_on_its_page() -> None:
 
 
 def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:
-    from desktop_rag.core.answer import quotes as q
+    from desktop_rag.core.answer import tables as q
 
-    assert q._same_figures("Total net sales $ 82,959 $ 81,434", "Total net sales 82,959 81,434")
-    assert not q._same_figures("Total net sales 82,959", "Services 19,604")
-    assert q._same_figures("Common stock repurchased — — (6,000) — (6,000) —",
-                           "Common stock repurchased — — (6,000) —")
-    assert not q._same_figures("Services 6,000", "Products 6,000")  # one figure, two labels
+    assert q.same_figures("Total net sales $ 82,959 $ 81,434", "Total net sales 82,959 81,434")
+    assert not q.same_figures("Total net sales 82,959", "Services 19,604")
+    assert q.same_figures("Common stock repurchased — — (6,000) — (6,000) —",
+                          "Common stock repurchased — — (6,000) —")
+    assert not q.same_figures("Services 6,000", "Products 6,000")  # one figure, two labels
+    # one label and the same first figure: a footnote mark or a column of percentages aside
+    assert q.same_figures("Diluted $ 3.71 $ 0.27 $ 7.01", "Diluted (2) $ 3.71 $ 0.27 $ 7.01")
+    assert q.same_figures("Net income (loss) $ 1,481 11.4 % $ (454) (3.0)%",
+                          "Net income (loss) $ 1,481 $ (454)")
+    assert not q.same_figures("Diluted $ 3.71 $ 0.27", "Diluted 2,494 2,499")  # earnings vs shares
+
+
+def test_a_label_may_hold_words_in_brackets() -> None:
+    from desktop_rag.core.answer.tables import is_table_row
+
+    assert is_table_row("Net income (loss) attributable to Intel $ 1,481 $ (454)")
+    assert is_table_row("Operating income (loss) (8) (175)")
 
 
 def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
@@ -159,7 +171,7 @@ def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
 
 
 def test_only_table_rows_carry_column_headers() -> None:
-    from desktop_rag.core.answer.quotes import is_table_row
+    from desktop_rag.core.answer.tables import is_table_row
 
     assert is_table_row("Total net sales $ 82,959 $ 81,434 2 % $ 304,182")
     assert is_table_row("Net carrying amount 10,954")

@@ -1,0 +1,97 @@
+"""Table rows in the text of a page: which lines are rows (a label, then figures), what their
+columns are (the unit the table states and the header lines above a row), and when two rows say the
+same thing. Quotes use them to score, show and de-duplicate the rows they quote."""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from desktop_rag.core.text import figures_in, normalize_figure
+
+HEADER_LOOKBACK = 25
+HEADER_CHARS = 160
+MAX_HEADER_WORDS = 14  # longer: a sentence introducing the table ("The following table shows ..."), no header
+HEADER_LINES = 3
+SHORT_HEADER_WORDS = 3  # "Three Months Ended" and "Twelve Months Ended" above "2022 2023 2022 2023"
+_PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ended|fiscal|as of|"
+                     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"  # "Sep 30, 2023" too
+                     r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d|"
+                     r"(?:q[1-4]|ytd)\s+(?:19|20)\d\d\s+(?:q[1-4]|ytd)\s+(?:19|20)\d\d)", re.IGNORECASE)
+_SCALE = re.compile(r"\bin (?:thousands|millions|billions)\b(?! of)(?:,? except [^)\n:;]{1,60})?", re.IGNORECASE)
+# a label ("Net income (loss) attributable to Intel"), then its first figure
+ROW = re.compile(r"^([A-Za-z](?:[^\d$€£(]|\((?=[A-Za-z])){1,80}?)\s*[$€£(]?\s*\(?\d")
+_FIRST_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_FOOTNOTE = re.compile(r"\(\d\)")
+_PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
+MAX_ROW_WORDS = 3  # words after a table row's first figure ("% of net revenue"); more: a sentence
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def same_figures(a: str, b: str) -> bool:
+    """Two lines stating the same figures (a total repeated in two tables) say the same thing; so
+    do two rows with one label and one figure ("Common stock repurchased (6,000)" in the cash
+    flow statement and again in the statement of equity), and two rows with one label and the same
+    first figure ("Diluted $ 3.71 $ 0.27" on the income statement, "Diluted (2) $ 3.71 $ 0.27" in a
+    note; "Net income $ 1,481 11.4 % ..." in the MD&A's table with percentages beside it)."""
+    label_a, label_b = row_label(a), row_label(b)
+    if label_a and label_a == label_b and first_figure(a) == first_figure(b) != "":
+        return True
+    figures = figures_in(a)
+    if not figures or figures != figures_in(b):
+        return False
+    return len(figures) >= 2 or bool(label_a and label_a == label_b)
+
+
+def row_label(text: str) -> str:
+    """A table row's label, lower case, without footnote marks ("Diluted (2)" -> "diluted")."""
+    match = ROW.match(text)
+    return " ".join(_FOOTNOTE.sub(" ", match.group(1)).split()).lower() if match and is_table_row(text) else ""
+
+
+def first_figure(text: str) -> str:
+    """The first figure after a row's label, footnote marks aside ("Diluted (2) $ 3.71" -> 3.71)."""
+    match = ROW.match(text)
+    found = _FIRST_FIGURE.search(_FOOTNOTE.sub(" ", text[match.end(1):] if match else text))
+    return normalize_figure(found.group()) if found else ""
+
+
+def is_table_row(text: str) -> bool:
+    """A label and then figures ("Total net sales $ 82,959 $ 81,434 2 %"), not a sentence that
+    starts with a figure after a few words ("Total net sales increased 2% or $1.5 billion ...")."""
+    match = ROW.match(text)
+    return bool(match) and len(_PROSE_WORD.findall(text[match.end(1):])) <= MAX_ROW_WORDS
+
+
+def holds_amounts(line: str) -> bool:
+    """Whether the line states amounts (figures of three digits or more that are not years)."""
+    return any(len(f.replace(".", "")) >= 3 and not _YEAR.match(f) for f in figures_in(line))
+
+
+def column_headers(page: str, offset: int) -> str:
+    """What a table row's figures are: the unit its table states last above it ("in millions,
+    except per share data": 14,158 is $14.2 billion), then the nearest lines above it (within
+    :data:`HEADER_LOOKBACK` lines) that name periods ("Three Months Ended", "June 25, 2022"), joined."""
+    above = _short_lines_joined(page[:offset].splitlines()[-HEADER_LOOKBACK:])
+    headers = [" ".join(line.split())[:HEADER_CHARS] for line in above
+               if _PERIOD.search(line) and not holds_amounts(line) and len(line.split()) <= MAX_HEADER_WORDS]
+    headers = headers[-HEADER_LINES:]
+    scale = [" ".join(m.group().split()) for m in _SCALE.finditer(page[:offset])][-1:]
+    if scale and scale[0].lower() in " ".join(headers).lower():  # "(In Millions) Q3 2023 Q3 2022"
+        scale = []
+    return " | ".join([*scale, *headers])
+
+
+def _short_lines_joined(lines: Sequence[str]) -> list[str]:
+    """Runs of short lines without amounts joined into one: a header a PDF broke up ("June 25," /
+    "2022" / "June 26," / "2021 Change") reads "June 25, 2022 June 26, 2021 Change"."""
+    out: list[str] = []
+    joining = False
+    for line in lines:
+        short = 0 < len(line.split()) <= SHORT_HEADER_WORDS and not holds_amounts(line)
+        if short and joining:
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line)
+        joining = short
+    return out
