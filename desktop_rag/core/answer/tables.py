@@ -9,7 +9,7 @@ from typing import Sequence
 
 from desktop_rag.core.text import figures_in, normalize_figure
 
-HEADER_LOOKBACK = 25
+HEADER_LOOKBACK = 60  # a long statement: its last rows sit 50 lines below the header
 HEADER_CHARS = 160
 MAX_HEADER_WORDS = 14  # longer: a sentence introducing the table ("The following table shows ..."), no header
 HEADER_LINES = 3

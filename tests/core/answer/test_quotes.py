@@ -105,6 +105,11 @@ def test_a_quoted_table_row_carries_the_unit_its_table_states() -> None:
              "June 25, 2022 and June 26, 2021 (dollars in millions):\nThree Months Ended Nine Months Ended\n"
              "Total net sales $ 82,959 $ 81,434")
     assert column_headers(intro, intro.index("Total")) == "in millions | Three Months Ended Nine Months Ended"
+    # the last rows of a long statement still find its header
+    statement = "Three Months Ended Six Months Ended\nQ2 2023 Q2 2022\n" + "".join(
+        f"Line item {n} {n},100 {n},200\n" for n in range(45)) + "Net income (loss) 1,473 (454)"
+    found = column_headers(statement, statement.index("Net income"))
+    assert found == "Three Months Ended Six Months Ended | Q2 2023 Q2 2022"
     # a header the PDF broke into short lines is read joined
     broken = "Three Months Ended\nJune 25,\n2022\nJune 26,\n2021 Change\nAmericas $ 37,472 $ 35,870 4 %"
     assert column_headers(broken, broken.index("Americas")) == "Three Months Ended June 25, 2022 June 26, 2021 Change"
