@@ -37,6 +37,9 @@ _DATE_WORDS = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2}),?\s+((?:19
 _DATE_NUMBERS = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
 _DATE_ISO = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
 _RECENT = re.compile(r"\b(?:latest|most recent|newest|last|current|recent)\b", re.IGNORECASE)
+_RECENT_PERIODS = re.compile(r"\b(?:latest|most recent|newest|last|recent|past)\s+(?:\w+\s+)?"
+                             r"(?:quarters|years|periods|months|reports|filings|statements|10-qs|10-ks)\b",
+                             re.IGNORECASE)
 _ORDINALS = {"first": "q1", "second": "q2", "third": "q3", "fourth": "q4",
              "1st": "q1", "2nd": "q2", "3rd": "q3", "4th": "q4"}
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
@@ -102,7 +105,10 @@ def naming_query(question: str) -> str:
 
 
 def asks_for_latest(question: str) -> bool:
-    return bool(_RECENT.search(question))
+    """Whether the question asks for the newest document ("the latest 10-Q", also "... relative to
+    past quarters"), not only for several recent periods ("over the last quarters", "in recent
+    years", "the last three filings")."""
+    return bool(_RECENT.search(_RECENT_PERIODS.sub(" ", question)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,11 @@ def test_the_latest_of_near_ties_wins_when_the_question_asks_for_it() -> None:
     latest = document_scores("What did ACME say about costs in its latest report?", profiles, no_counts)
     assert max(latest, key=latest.get) == 2
     assert label_words(profiles, [2]) >= {"acme", "corp", "june", "2023"}
+    # several recent periods ask about every report alike; "the latest report ... past quarters" still the latest
+    trend = document_scores("How have ACME's costs changed over the last quarters?", profiles, no_counts)
+    assert trend[1] == trend[2]
+    assert not asks_for_latest("How did costs move in recent years?")
+    assert asks_for_latest("What changed in the latest 10-Q relative to past quarters?")
 
 
 def test_words_concentrated_in_a_documents_text_name_it() -> None:
