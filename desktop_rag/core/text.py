@@ -65,5 +65,16 @@ _NOT_AFTER = "".join(rf"(?<!\b{re.escape(a)})" for a in _ABBREVIATIONS)
 _SENTENCE_SPLIT = re.compile(rf"(?<=[.!?]){_NOT_AFTER}\s+(?=[A-Z0-9\"'(\[])|\n+")
 
 
+def longer_words(text: str) -> list[str]:
+    """The words of ``text`` longer than three letters that start with a letter."""
+    return [w for w in text.split() if len(w) > 3 and w[0].isalpha()]
+
+
+def title_cased(text: str) -> bool:
+    """Every longer word capitalised, as in a title ("Stock Repurchase Activity", "SUBSIDIARIES OF
+    PEPSICO, INC."); short words ("of", "and") may be lower case."""
+    return all(w[0].isupper() for w in longer_words(text))
+
+
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]

@@ -195,8 +195,12 @@ class Answerer:
         page_text = self._page_reader(hits)
         passages = merge_hits(hits, page_text)
         quoted = [p for p in passages if named.weights.get(p.doc_id, 0.0) >= QUOTE_NAMED_WEIGHT] or passages
-        quotes = self.quotes(question, query, _statements_first(question, quoted, self._statement_of), named.words,
-                             page_text)
+        # what each page is, as search judged it (kept in the store): read once for all the pages
+        kinds = self.retriever.page_kinds({(p.doc_id, n) for p in passages for n in range(p.page, p.page_end + 1)})
+        first = _statements_first(question, quoted, lambda doc_id, page: getattr(kinds.get((doc_id, page)),
+                                                                                  "statement", ""))
+        quotes = self.quotes(question, query, first, named.words, page_text,
+                             lambda doc_id, page: getattr(kinds.get((doc_id, page)), "boilerplate", False))
         passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
                     for p in widen(quoted_passages(quotes, passages, page_text), page_text)]
         return quotes, passages
@@ -209,23 +213,15 @@ class Answerer:
 
     def quotes(self, question: str, query: np.ndarray | None, passages: Sequence[Passage],
                naming_words: frozenset[str] = frozenset(),
-               page_text: Callable[[int, int], str | None] | None = None) -> list[Quote]:
+               page_text: Callable[[int, int], str | None] | None = None,
+               boilerplate: Callable[[int, int], bool] | None = None) -> list[Quote]:
         """The sentences or table rows of ``passages`` that best answer the question (whose
-        embedding is ``query``), verbatim; ``naming_words`` only named the documents."""
+        embedding is ``query``), verbatim; ``naming_words`` only named the documents;
+        ``boilerplate(doc id, page)``: whether search judged a page a contents page or the like."""
         if query is None:
             return []
         return select_quotes(question, query, passages, self.embedder.embed, page_text or self.store.page_text,
-                             leave_out=naming_words, running=self._running_lines, boilerplate=self._is_boilerplate)
-
-    def _statement_of(self, doc_id: int, page: int) -> str:
-        """The financial statement a page is ("" for none), as search judged it (kept in the store)."""
-        kind = self.retriever.page_kinds([(doc_id, page)]).get((doc_id, page))
-        return kind.statement if kind else ""
-
-    def _is_boilerplate(self, doc_id: int, page: int) -> bool:
-        """Whether a page is a contents page or the like, as search judged it (kept in the store)."""
-        kind = self.retriever.page_kinds([(doc_id, page)]).get((doc_id, page))
-        return bool(kind and kind.boilerplate)
+                             leave_out=naming_words, running=self._running_lines, boilerplate=boilerplate)
 
     def _running_lines(self, doc_id: int) -> frozenset[str]:
         """The document's running headers and footers, worked out once while the library stays

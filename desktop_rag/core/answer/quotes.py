@@ -21,7 +21,8 @@ from desktop_rag.core.answer.running import line_key, without_running_lines
 from desktop_rag.core.answer.tables import ROW, column_headers, holds_amounts, is_table_row, same_figures
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.synonyms import with_report_words
-from desktop_rag.core.text import STOPWORDS, content_terms, figures_in, query_terms, split_sentences
+from desktop_rag.core.text import (STOPWORDS, content_terms, figures_in, longer_words, query_terms, split_sentences,
+                                   title_cased)
 from desktop_rag.core.types import Passage, Quote
 
 MAX_QUOTES = 3
@@ -152,7 +153,7 @@ def is_heading(text: str) -> bool:
     if len(words) > MAX_HEADING_WORDS or text.rstrip()[-1:] in ".!?:;,0123456789" or holds_amounts(text) \
             or "%" in text:  # "Fourth Quarter 2023 Guidance" is a title; "Risk Factors 25", a contents line
         return False
-    return all(w[0].isupper() for w in words if len(w) > 3 and w[0].isalpha())
+    return title_cased(text)
 
 
 def select_quotes(
@@ -199,7 +200,7 @@ def select_quotes(
         score -= 0.01 * cand.rank
         if amount and _has_figure(cand.text):
             score += FIGURE_BONUS
-        if _about_earlier_years(_with_columns(cand), asked_years):
+        if asked_years and _about_earlier_years(_with_columns(cand), asked_years):  # columns read only then
             score -= OLDER_YEAR_PENALTY
         scored.append((score, cand))
     scored.sort(key=lambda sc: sc[0], reverse=True)
@@ -243,13 +244,14 @@ def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
     return chosen
 
 
-def _title_cased(line: str) -> bool:
+def _is_title_line(line: str) -> bool:
     """Every longer word capitalised: a title ("Management's Discussion and Analysis of Financial
     Condition and Results of Operations"), however long, is not a sentence wrapped onto the next line."""
-    words = [w for w in line.split() if len(w) > 3 and w[0].isalpha()]
-    if len(words) >= 2 and line.isupper():  # "UNREGISTERED SALES OF EQUITY SECURITIES, USE OF PROCEEDS, AND ..."
-        return True
-    return len(words) >= 2 and all(w[0].isupper() for w in words) and not any(c in line for c in ',"“”(')
+    if len(longer_words(line)) < 2:
+        return False
+    # all capitals ("UNREGISTERED SALES OF EQUITY SECURITIES, USE OF PROCEEDS, AND ...") is a title
+    # even with commas; otherwise commas and quotation marks are a sentence citing one
+    return line.isupper() or title_cased(line) and not any(c in line for c in ',"“”(')
 
 
 def unwrap(text: str) -> str:
@@ -262,7 +264,7 @@ def unwrap(text: str) -> str:
         nxt = line.lstrip()[:1]
         runs_on = previous[-1:].isalpha() or previous[-1:] in ",-"
         # "... for the first quarter of fiscal years" / "2024 and 2023." and "Form 10-" / "K" run on too
-        if len(previous) >= WRAP_MIN_CHARS and runs_on and not _title_cased(previous) and (
+        if len(previous) >= WRAP_MIN_CHARS and runs_on and not _is_title_line(previous) and (
                 nxt.isalpha() or (nxt.isdigit() or nxt in "$€£") and previous[-1:].islower()):
             out[-1] = f"{previous}{'' if previous.endswith('-') else ' '}{line.lstrip()}"
         else:

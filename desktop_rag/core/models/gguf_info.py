@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop_rag.core.models.chat_formats import looks_like_base_model
 from desktop_rag.errors import ModelLoadError, ModelNotFoundError
 
 MAGIC = b"GGUF"
@@ -70,8 +71,6 @@ class GgufInfo:
     @property
     def is_base_model(self) -> bool:
         """A pretrained model not tuned to follow instructions (see :func:`looks_like_base_model`)."""
-        from desktop_rag.core.models.chat_formats import looks_like_base_model
-
         return looks_like_base_model(self.metadata, self.path.name)
 
     def parameters_label(self) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from desktop_rag.core.text import title_cased
+
 MIN_CONTENTS_LINES = 8
 CONTENTS_SHARE = 0.5  # more than half the lines end in a page number: a contents page or an index
 MIN_MARKS = 2
@@ -70,7 +72,7 @@ def is_boilerplate(page_text: str) -> bool:
 
 def _is_title(line: str) -> bool:
     """A short line whose longer words are capitalised ("SUBSIDIARIES OF PEPSICO, INC.")."""
-    return len(line) <= MAX_TITLE_CHARS and all(w[0].isupper() for w in line.split() if len(w) > 3 and w[0].isalpha())
+    return len(line) <= MAX_TITLE_CHARS and title_cased(line)
 
 
 def asks_for_boilerplate(terms: set[str] | frozenset[str]) -> bool:
