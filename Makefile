@@ -27,9 +27,11 @@ $(LLAMA_WHEEL_STAMP): | $(BIN)/python
 	CMAKE_ARGS="$(PORTABLE_CMAKE_ARGS)" $(PIP) wheel --no-deps --no-cache-dir -w $(WHEEL_DIR) llama-cpp-python==$(LLAMA_VERSION)
 	touch $@
 
+# torch first: installed after llama-cpp-python (whose numpy and diskcache come with the project),
+# pip printed "ERROR: ... dependency conflicts" although the install then completed
 $(STAMP): pyproject.toml $(LLAMA_WHEEL_STAMP) | $(BIN)/python
-	$(PIP) install --no-index --find-links $(WHEEL_DIR) --no-deps llama-cpp-python==$(LLAMA_VERSION)
 	$(PIP) install torch==2.13.0
+	$(PIP) install --no-index --find-links $(WHEEL_DIR) --no-deps llama-cpp-python==$(LLAMA_VERSION)
 	$(PIP) install --find-links $(WHEEL_DIR) -e ".[test]"
 	touch $@
 
