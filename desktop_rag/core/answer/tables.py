@@ -19,8 +19,9 @@ _PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ende
                      r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d|"
                      r"(?:q[1-4]|ytd)\s+(?:19|20)\d\d\s+(?:q[1-4]|ytd)\s+(?:19|20)\d\d)", re.IGNORECASE)
 _SCALE = re.compile(r"\bin (?:thousands|millions|billions)\b(?! of)(?:,? except [^)\n:;]{1,60})?", re.IGNORECASE)
-# a label ("Net income (loss) attributable to Intel"), then its first figure
-ROW = re.compile(r"^([A-Za-z](?:[^\d$€£(]|\((?=[A-Za-z])){1,80}?)\s*[$€£(]?\s*\(?\d")
+# a label ("Net income (loss) attributable to Intel"), then its first figure, which stands apart: the "1" of a name
+# ("asn1_node definitions = NULL;" in a manual, "H100 GPUs") is no figure
+ROW = re.compile(r"^([A-Za-z](?:[^\d$€£(]|\((?=[A-Za-z])){1,80}?)\s*[$€£(]?\s*\(?(?<![A-Za-z0-9_])\d")
 _FIRST_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _FOOTNOTE = re.compile(r"\(\d\)")
 _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")

@@ -60,6 +60,30 @@ def test_questions_that_ask_for_an_amount() -> None:
     assert not asks_for_amount("Who is the chief executive?")
 
 
+def test_questions_about_the_quantities_manuals_state_ask_for_an_amount() -> None:
+    # "The default priority value is 50, and the maximum is 100." lost to a sentence without figures
+    assert asks_for_amount("What priority range do magic rules use?")
+    assert asks_for_amount("What is the maximum length of a name in an ASN.1 definition?")
+    assert asks_for_amount("How long does the battery last on one charge?")
+    assert not asks_for_amount("Which function decodes a DER structure?")
+
+
+def test_a_name_holding_a_digit_is_not_a_table_row() -> None:
+    from desktop_rag.core.answer.tables import is_table_row
+
+    assert not is_table_row("asn1_node definitions = NULL;")
+    assert not is_table_row("H100 GPUs ship in volume")
+    assert is_table_row("Diluted (2) $ 3.71 $ 0.27")
+    manual = ("The main type is asn1_node.\nasn1_node definitions = NULL;\n"
+              "ASN1_MAX_NAME_SIZE is the maximum number of characters allowed for an ASN.1 identifier.")
+    question = "What is the maximum length of a name in an ASN.1 definition?"
+    embedder = HashEmbedder()
+    quotes = select_quotes(question, embedder.embed([question])[0], [passage(1, 3, 7, manual)], embedder.embed,
+                           lambda doc_id, page: manual)
+    # the code line's "asn" read as a row label the question names in full outscored every sentence
+    assert quotes and quotes[0].text.startswith("ASN1_MAX_NAME_SIZE is the maximum")
+
+
 def test_a_quote_outside_the_passages_is_given_to_the_model_with_the_lines_above_it() -> None:
     from desktop_rag.core.answer.quotes import passage_of, quoted_passages
 
