@@ -37,6 +37,7 @@ MIN_SCORE = 0.35  # the best candidate below this: no quote (search found nothin
 KEEP_SHARE = 0.85  # further quotes must score at least this share of the best
 FIGURE_BONUS = 0.15
 OLDER_YEAR_PENALTY = 0.1
+INTRO_PENALTY = 0.1  # a line ending in a colon introduces what answers ("... was as follows:"); it says none of it
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # also inside "FY2023"
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
@@ -200,7 +201,7 @@ def select_quotes(
         score = SEMANTIC_SHARE * float(sim) + (1 - SEMANTIC_SHARE) * lexical
         if label:
             score = max(score, ROW_LABEL_SHARE * label + (1 - ROW_LABEL_SHARE) * float(sim))
-        score -= 0.01 * cand.rank
+        score -= 0.01 * cand.rank + (INTRO_PENALTY if cand.text.endswith(":") else 0.0)
         if amount and _has_figure(cand.text):
             score += FIGURE_BONUS
         if asked_years and _about_earlier_years(_with_columns(cand), asked_years):  # columns read only then

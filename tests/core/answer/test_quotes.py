@@ -206,3 +206,15 @@ def test_only_table_rows_carry_column_headers() -> None:
     assert is_table_row("Net carrying amount 10,954")
     assert not is_table_row("Total net sales increased 2% or $1.5 billion during the third quarter of 2022")
     assert not is_table_row("We repurchased 46.2 million shares of our common stock for $6.0 billion.")
+
+
+def test_a_line_introducing_a_list_gives_way_to_a_line_that_says_something() -> None:
+    # "Share repurchase activity during the three months ended June 25, 2022 was as follows ...:" was quoted
+    # before the sentence with the amount; a manual's "The files created by update-mime-database are:" likewise
+    text = ("Share repurchase activity during the quarter was as follows:\n"
+            "The Company repurchased shares of its common stock during the quarter for $6.0 billion.")
+    question = "What share repurchase activity was there during the quarter?"
+    embedder = HashEmbedder()
+    quotes = select_quotes(question, embedder.embed([question])[0], [passage(1, 3, 2, text)], embedder.embed,
+                           lambda doc_id, page: text)
+    assert quotes and quotes[0].text.startswith("The Company repurchased shares")
