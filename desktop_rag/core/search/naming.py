@@ -8,7 +8,8 @@ the start of its first page, where reports, filings and papers print who wrote t
 and when (the cover of a 10-Q says "Microsoft Corporation", its ticker "MSFT" and the period).
 
 Scores are document-level IDF: a word found in few labels counts much, one in every label
-nothing. Words concentrated in few documents' text count too (``idf * log(1 + passages)``), at
+nothing. A label word other than a date or period names nothing when half the documents or more
+use it in their text: a cover that opens an introduction holds "use" and "type". Words concentrated in few documents' text count too (``idf * log(1 + passages)``), at
 half the weight of label words. A question that asks for the latest or most recent document,
 with several documents nearly tied, prefers the one whose first page carries the latest date.
 """
@@ -44,6 +45,7 @@ _ORDINALS = {"first": "q1", "second": "q2", "third": "q3", "fourth": "q4",
              "1st": "q1", "2nd": "q2", "3rd": "q3", "4th": "q4"}
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
 _FISCAL_YEAR = re.compile(r"\b(?:fy|fiscal(?:\s+year)?)\s*'?((?:19|20)\d\d|\d\d)(?!\d)", re.IGNORECASE)
+_PERIOD_WORD = re.compile(r"^(?:(?:19|20)\d\d|q[1-4]|fy\d*|" + "|".join(_MONTHS) + r")$")
 _SEPARATORS = re.compile(r"[_\-.+]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=\d)(?=[A-Za-z])")  # also 2023|Q2
 
@@ -134,7 +136,7 @@ def document_scores(question: str, profiles: Sequence[DocumentProfile],
     if not terms or len(profiles) < 2:
         return {}
     labels = {p.doc_id: label_of(p) for p in profiles}
-    scores = _label_scores(terms, labels)
+    scores = _label_scores([t for t in terms if _may_name(t, labels, term_document_counts)], labels)
     for doc_id, score in _content_scores(terms, len(labels), term_document_counts).items():
         scores[doc_id] = scores.get(doc_id, 0.0) + score
     scores = {d: s for d, s in scores.items() if s > 0}
@@ -147,6 +149,19 @@ def label_words(profiles: Sequence[DocumentProfile], doc_ids: Iterable[int]) -> 
     """The words of these documents' labels."""
     wanted = set(doc_ids)
     return frozenset().union(*(label_of(p).words for p in profiles if p.doc_id in wanted))
+
+
+def _may_name(term: str, labels: Mapping[int, _Label],
+              term_document_counts: Callable[[str], Mapping[int, int]]) -> bool:
+    """Whether a word of the question may name a document by its label: a date or period word
+    ("2023", "q2", "july") always, another word only when at most half the documents' text holds it.
+    A manual whose first page opens its introduction has "use", "type" and "form" on its cover;
+    "What does asn1_get_length_der give back when the length octets use the indefinite form?" named
+    that manual, and search then looked nowhere else, though both documents use all three words."""
+    if _PERIOD_WORD.match(term):
+        return True
+    holders = [d for d in term_document_counts(term) if d in labels]
+    return len(holders) <= max(1, len(labels) // 2)
 
 
 def _label_scores(terms: Sequence[str], labels: Mapping[int, _Label]) -> dict[int, float]:

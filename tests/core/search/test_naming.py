@@ -90,3 +90,21 @@ def test_words_concentrated_in_a_documents_text_name_it() -> None:
     counts = {"tomatoes": {3: 5}}
     scores = document_scores("how much sun do tomatoes need?", PROFILES, lambda t: counts.get(t, {}))
     assert set(scores) == {3}
+
+
+def test_a_word_every_document_uses_names_none_of_them_by_its_cover() -> None:
+    # a manual's first page opens its introduction: "use", "type", "form" on its cover named it for any
+    # question using those words, and search then looked nowhere else
+    profiles = [profile(1, "libtasn1.pdf", "Libtasn1 Abstract Syntax Notation One (ASN.1) library"),
+                profile(2, "shared-mime-info-spec.pdf", "Shared MIME-info Database. Many programs use the MIME "
+                                                        "type of a file, in one form or another.")]
+    counts = {"use": {1: 9, 2: 4}, "form": {1: 3, 2: 1}, "type": {1: 20, 2: 30}, "libtasn1": {1: 12}}
+    question = "What does asn1_get_length_der give back when the length octets use the indefinite form?"
+    assert document_scores(question, profiles, lambda t: counts.get(t, {})) == {}
+    named = document_scores("Will libtasn1's parser accept the REAL type?", profiles, lambda t: counts.get(t, {}))
+    assert set(named) == {1}
+    # dates and periods name a document by its cover however often the reports mention them
+    quarters = [profile(1, "acme-q1.pdf", "ACME Corp. Quarter ended March 31, 2023"),
+                profile(2, "acme-q2.pdf", "ACME Corp. Quarter ended June 30, 2023")]
+    everywhere = lambda t: {1: 5, 2: 5}  # noqa: E731
+    assert set(document_scores("What did ACME report for the quarter ended June 30?", quarters, everywhere)) == {2}
