@@ -52,6 +52,11 @@ def normalize_figure(figure: str) -> str:
     return plain
 
 
+def is_plain_figure(figure: str) -> bool:
+    """Whether ``figure`` is a number :func:`figures_in` reads ("$82,959", "18.0"; not "4.19.0", "0x100", "-1")."""
+    return bool(_FIGURE.fullmatch(figure.strip().lstrip("$")))
+
+
 def figures_in(text: str) -> set[str]:
     """The numbers written in ``text``, normalized ("$82,959" and "82959" are the same figure)."""
     return {normalize_figure(m.group()) for m in _FIGURE.finditer(text)}

@@ -4,6 +4,7 @@ token F1, ROUGE-L, BLEU, citation precision)."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Protocol, Sequence
@@ -12,7 +13,7 @@ from desktop_rag.core.eval import metrics as m
 from desktop_rag.core.eval.questions import LEVELS, ResolvedQuestion, gold_of, levels_of, units_of
 from desktop_rag.core.eval.scaled import scaled_figure_found
 from desktop_rag.core.models.chat import never
-from desktop_rag.core.text import figures_in, normalize_figure
+from desktop_rag.core.text import figures_in, is_plain_figure, normalize_figure
 from desktop_rag.core.types import Answer, AnswerEvent, Passage, Quote, RetrievalMode, run_to_end
 from desktop_rag.errors import Cancelled, DesktopRagError
 
@@ -84,8 +85,12 @@ def evaluate_answers(
 
 
 def figure_found(figures: Sequence[str], text: str) -> bool:
-    """Whether any of the gold ``figures`` is written in ``text`` (numbers compared normalized)."""
-    return not {normalize_figure(f) for f in figures}.isdisjoint(figures_in(text))
+    """Whether any of the gold ``figures`` is written in ``text`` (numbers compared normalized). A
+    figure that is no plain number (a version "4.19.0", "0x100", "-1") is looked for as written, as a
+    whole token: a manual's answers are often such."""
+    if not {normalize_figure(f) for f in figures}.isdisjoint(figures_in(text)):
+        return True
+    return any(re.search(rf"(?<![\w.-]){re.escape(f)}(?![\w]|[.,]\d)", text) for f in figures if not is_plain_figure(f))
 
 
 def context_record(figures: Sequence[str], passages: Sequence[Passage], quotes: Sequence[Quote],

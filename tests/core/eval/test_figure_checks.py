@@ -70,3 +70,15 @@ def test_the_report_shows_both_quote_accuracies() -> None:
     assert "quote_accuracy_scaled" in text and "0.500" in text and "1.000" in text and "in its table's unit" in text
     older = {"context": {**data["context"], "metrics": {"context_recall": 1.0, "quote_accuracy": 0.5}}}
     assert "quote_accuracy_scaled" not in "\n".join(context_table(older))  # results saved before it existed
+
+
+def test_a_figure_that_is_no_plain_number_is_found_as_written() -> None:
+    from desktop_rag.core.eval.answers import figure_found
+
+    # a manual's answers: a version, a flag bit, a return value
+    assert figure_found(["4.19.0"], "This manual is for GNU Libtasn1 (version 4.19.0, 18 August 2022)")
+    assert figure_found(["0x100"], "a case-sensitive glob sets the 0x100 flag")
+    assert figure_found(["-1"], "it returns -1 for the indefinite form")
+    assert not figure_found(["-1"], "see section 1-1 of part 2")
+    assert not figure_found(["4.19.0"], "version 4.19.01")
+    assert figure_found(["82959"], "Total net sales $ 82,959")
