@@ -52,6 +52,14 @@ def normalize_figure(figure: str) -> str:
     return plain
 
 
+_CODE = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+){2,}|0x[0-9a-fA-F]+)(?![\w]|\.\d)")  # "4.19.0", "0x100"
+
+
+def stated_numbers(text: str) -> set[str]:
+    """:func:`figures_in`, and the version numbers and hexadecimal codes manuals state ("4.19.0", "0x100")."""
+    return figures_in(text) | {m.group().lower() for m in _CODE.finditer(text)}
+
+
 def is_plain_figure(figure: str) -> bool:
     """Whether ``figure`` is a number :func:`figures_in` reads ("$82,959", "18.0"; not "4.19.0", "0x100", "-1")."""
     return bool(_FIGURE.fullmatch(figure.strip().lstrip("$")))

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from desktop_rag.core.text import figures_in, query_terms, split_sentences
+from desktop_rag.core.text import figures_in, query_terms, split_sentences, stated_numbers
 from desktop_rag.core.types import AnswerSentence, Citation, Passage
 
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
@@ -48,7 +48,7 @@ def lexical_support(sentence: str, passage: str) -> float:
 def unsupported_figures(sentence: str, known: set[str]) -> set[str]:
     """Figures the sentence states that appear in none of ``known`` (the passages' and the
     question's figures, normalized); single digits are left out (list numbers, "one of 3 ...")."""
-    return {f for f in figures_in(strip_markers(sentence)) if f not in known and (len(f) > 1 or "." in f)}
+    return {f for f in stated_numbers(strip_markers(sentence)) if f not in known and (len(f) > 1 or "." in f)}
 
 
 def attribute(
@@ -67,7 +67,7 @@ def attribute(
     an invented "$14.51 billion" reads just like a quoted one.
     """
     sentences = split_sentences(answer)
-    known = figures_in(question).union(*(figures_in(p.text) for p in passages))
+    known = stated_numbers(question).union(*(stated_numbers(p.text) for p in passages))
     return [_attribute_one(i, sentence, passages, sentence_vectors, passage_vectors, threshold, known)
             for i, sentence in enumerate(sentences)]
 

@@ -78,3 +78,16 @@ def test_a_figure_no_passage_holds_marks_its_sentence_unsupported() -> None:
     assert right.supported and right.citations == (1,)
     assert not wrong.supported
     assert unsupported_figures("It rose 3 times to 14.51 in 2023 [1].", {"2023"}) == {"14.51"}
+
+
+def test_a_version_or_code_no_passage_states_marks_its_sentence_unsupported() -> None:
+    from desktop_rag.core.answer.citations import attribute
+
+    text = "This manual is for GNU Libtasn1 (version 4.19.0, 18 August 2022). Case-sensitive globs set 0x100."
+    passages = [Passage(number=1, doc_id=1, file="libtasn1.pdf", path="/libtasn1.pdf", page=2, page_end=2,
+                        start_offset=0, end_offset=len(text), chunk_ids=(1,), text=text)]
+    answer = ("This manual is for GNU Libtasn1 version 4.19.0 [1]. This manual is for GNU Libtasn1 version 4.20.1 [1]. "
+              "Case-sensitive globs set 0x200 [1].")
+    right, wrong, code = attribute(answer, passages, None, None, question="Which libtasn1 release does the manual describe?")
+    assert right.supported
+    assert not wrong.supported and not code.supported
