@@ -88,6 +88,7 @@ def test_a_version_or_code_no_passage_states_marks_its_sentence_unsupported() ->
                         start_offset=0, end_offset=len(text), chunk_ids=(1,), text=text)]
     answer = ("This manual is for GNU Libtasn1 version 4.19.0 [1]. This manual is for GNU Libtasn1 version 4.20.1 [1]. "
               "Case-sensitive globs set 0x200 [1].")
-    right, wrong, code = attribute(answer, passages, None, None, question="Which libtasn1 release does the manual describe?")
+    question = "Which libtasn1 release does the manual describe?"
+    right, wrong, code = attribute(answer, passages, None, None, question=question)
     assert right.supported
     assert not wrong.supported and not code.supported
