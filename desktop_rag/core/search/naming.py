@@ -9,8 +9,9 @@ and when (the cover of a 10-Q says "Microsoft Corporation", its ticker "MSFT" an
 
 Scores are document-level IDF: a word found in few labels counts much, one in every label
 nothing. A label word other than a date or period names nothing when half the documents or more
-use it in their text: a cover that opens an introduction holds "use" and "type". Words concentrated in few documents' text count too (``idf * log(1 + passages)``), at
-half the weight of label words. A question that asks for the latest or most recent document,
+use it in their text: a cover that opens an introduction holds "use" and "type". Words
+concentrated in few documents' text count too (``idf * log(1 + passages)``), at half the weight of
+label words. A question that asks for the latest or most recent document,
 with several documents nearly tied, prefers the one whose first page carries the latest date.
 """
 
@@ -151,6 +152,11 @@ def label_words(profiles: Sequence[DocumentProfile], doc_ids: Iterable[int]) -> 
     return frozenset().union(*(label_of(p).words for p in profiles if p.doc_id in wanted))
 
 
+def is_period_word(term: str) -> bool:
+    """A year, quarter, fiscal year or month ("2023", "q2", "fy2023", "july")."""
+    return bool(_PERIOD_WORD.match(term))
+
+
 def _may_name(term: str, labels: Mapping[int, _Label],
               term_document_counts: Callable[[str], Mapping[int, int]]) -> bool:
     """Whether a word of the question may name a document by its label: a date or period word
@@ -158,7 +164,7 @@ def _may_name(term: str, labels: Mapping[int, _Label],
     A manual whose first page opens its introduction has "use", "type" and "form" on its cover;
     "What does asn1_get_length_der give back when the length octets use the indefinite form?" named
     that manual, and search then looked nowhere else, though both documents use all three words."""
-    if _PERIOD_WORD.match(term):
+    if is_period_word(term):
         return True
     holders = [d for d in term_document_counts(term) if d in labels]
     return len(holders) <= max(1, len(labels) // 2)

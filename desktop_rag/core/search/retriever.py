@@ -11,7 +11,7 @@ import numpy as np
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
-from desktop_rag.core.search.naming import COVER_CHARS, document_scores, label_words
+from desktop_rag.core.search.naming import COVER_CHARS, document_scores, is_period_word, label_words
 from desktop_rag.core.search.statements import statement_of_page, statements_asked
 from desktop_rag.core.search.synonyms import report_words, with_report_words
 from desktop_rag.core.text import content_terms, query_terms
@@ -36,6 +36,7 @@ NAMED_TIE_SHARE = 0.85
 NAMED_MAX_DOCUMENTS = 5
 NAMED_WEIGHT = 10.0  # a named document's own ranking over the library-wide one (2 -> 10: SEC page hit@5 .69 -> .76)
 NAMED_SHARPNESS = 2.0  # a document's weight is (score / best) ** this
+NAMED_WORD_SHARE = 0.1  # a naming word in this share of a named document's passages says nothing within it
 BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
 STATEMENT_WEIGHT = NAMED_WEIGHT  # a statement the question names, in a document it names: as a top hit there
 
@@ -255,6 +256,19 @@ class Retriever:
                         key=lambda d: scores[d], reverse=True)[:NAMED_MAX_DOCUMENTS]
         return NamedDocuments({d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen},
                               label_words(profiles, chosen))
+
+    def naming_words_throughout(self, named: NamedDocuments) -> frozenset[str]:
+        """The words that named the documents and say nothing about which of their pages answers:
+        a date or period ("2023", "q2"), or a word in :data:`NAMED_WORD_SHARE` of a named document's
+        passages or more ("Apple" in a 10-Q: 15-47%). A manual's cover words ("type", "file") are not."""
+        _, owners = self.store.keywords.chunk_documents()
+        sizes = {d: max(np.count_nonzero(owners == d), 1) for d in named.weights}
+
+        def throughout(word: str) -> bool:
+            counts = self.store.keywords.term_document_counts(word)
+            return is_period_word(word) or any(counts.get(d, 0) >= NAMED_WORD_SHARE * n for d, n in sizes.items())
+
+        return frozenset(w for w in named.words if throughout(w))
 
     def _hits(self, scored: Sequence[tuple[int, float]]) -> list[Hit]:
         rows = self.store.chunk_rows(cid for cid, _ in scored)

@@ -149,3 +149,22 @@ def test_each_page_shows_once_before_any_page_shows_twice(library: tuple[Store, 
     pages = [(h.doc_id, h.page) for h in hits]
     distinct = len(set(pages))
     assert len(set(pages[:distinct])) == distinct
+
+
+def test_a_naming_word_few_of_its_pages_use_still_says_which_page_answers(tmp_path: Path) -> None:
+    """A paper's first page holds its abstract: "dropout" named it, and was then left out of the quotes'
+    scoring as if every page said it. Only words said throughout it (its running title) are."""
+    pages = ["Attention Models. Abstract: we study dropout in attention networks for translation."]
+    pages += [f"Attention Models. Section {n} covers training schedules and batch sizes." for n in range(2, 30)]
+    pages += ["Attention Models. We use a dropout rate of 0.1 in all layers."]
+    write_pdf(tmp_path / "paper.pdf", pages)
+    write_pdf(tmp_path / "garden.pdf", ["Tomatoes need sun.", "Prune roses in spring."])
+    store = Store(tmp_path / "data")
+    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+        run_to_end(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(12, 2)).run([tmp_path]))
+    retriever = Retriever(store, HashEmbedder())
+    named = retriever.named("What dropout rate do the attention models use?")
+    assert {"dropout", "attention"} <= named.words
+    throughout = retriever.naming_words_throughout(named)
+    assert "attention" in throughout and "dropout" not in throughout
+    store.close()
