@@ -17,8 +17,16 @@ _TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|^\s*sources?:\s*$", re.IGNORECAS
 _TAG_START = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)  # the prompt's own delimiters, echoed
 _ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
 _WORDS = re.compile(r"\w+")
+_WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[a-z(])")  # a line that runs on in lower case
 _MARKUP = re.compile(r"<[^<>]*>")
 _TRAILING_MARKUP = re.compile(r"(?<=[.!?\]\"')])(?:\s*<[^<>]*>)+\s*$")  # "... Accessories. </script>"
+
+
+def _unwrapped(text: str) -> str:
+    """The model's text with the lines it wrapped mid-sentence joined: small models copy the line
+    breaks of the passages they read ("The weight is\ndetermined by ..."), and each line was taken
+    for a sentence, so three fragments made "three sentences" and the answer stopped mid-sentence."""
+    return _WRAPPED.sub(" ", text)
 
 
 def _key(sentence: str) -> str:
@@ -27,7 +35,7 @@ def _key(sentence: str) -> str:
 
 def complete_sentences(text: str) -> list[str]:
     """The sentences of ``text`` that have ended (the last one may still be growing)."""
-    sentences = split_sentences(_TAGS.sub(" ", text))
+    sentences = split_sentences(_TAGS.sub(" ", _unwrapped(text)))
     return sentences if _ENDS_SENTENCE.search(text) else sentences[:-1]
 
 
@@ -47,7 +55,7 @@ def tidy_answer(text: str, cut_off: bool) -> str:
     limit, so a last sentence without an end is dropped (kept, with an ellipsis, if it is all)."""
     sentences: list[str] = []
     seen: set[str] = set()
-    text = _TRAILING_MARKUP.sub("", _TAGS.sub(" ", text))
+    text = _TRAILING_MARKUP.sub("", _TAGS.sub(" ", _unwrapped(text)))
     for sentence in split_sentences(text):
         key = _key(sentence)
         if not _WORDS.search(_MARKUP.sub(" ", sentence)):

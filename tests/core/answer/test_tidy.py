@@ -41,3 +41,15 @@ def test_other_markup_is_kept_as_text_for_the_window_to_escape() -> None:
 
 def test_a_sentence_of_nothing_but_markup_is_noise() -> None:
     assert tidy_answer("Net sales rose 2%. </script>", cut_off=False) == "Net sales rose 2%."
+
+
+def test_lines_the_model_wrapped_mid_sentence_are_one_sentence() -> None:
+    # SmolLM2 copied the passages' line breaks; each line counted as a sentence, so streaming stopped
+    # after "three sentences" and the answer ended "... the maximum weight of the filename pattern"
+    text = ("The weight of a pattern is set by its element. The weight is\ndetermined by the element, which is the "
+            "maximum weight of the filename pattern\nelement")
+    assert not has_enough(text)
+    assert tidy_answer(text + ". It is 50.", cut_off=False) == (
+        "The weight of a pattern is set by its element. The weight is determined by the element, which is the "
+        "maximum weight of the filename pattern element. It is 50.")
+    assert has_enough("Sales rose.\nCosts fell.\nMargins grew.\n")  # lines that end sentences stay sentences
