@@ -79,6 +79,7 @@ class DocumentProfile:
     name: str
     title: str
     cover: str
+    passages: int = 0  # how many passages it was split into (0: not known)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ from desktop_rag.core.types import DocumentProfile
 LABEL_WEIGHT = 2.0  # a word of the document's label counts twice a concentrated word of its text
 COVER_CHARS = 1500  # how much of the first page joins the label
 NAMED_MAX_SHARE = 1 / 3  # a word found in a third of the documents' text names none of them
+MIN_CONCENTRATED = 3  # passages of a document that must hold a word of its text for the word to name it
+CONCENTRATED_SHARE = 0.03  # ... and this share of its passages: "iPhone" in an Apple 10-Q, not "behaviour" in a book
 TIE_SHARE = 0.85  # documents within this share of the best are "nearly tied" for recency
 RECENCY_BONUS = 1.1  # the newest of the tied documents then scores this much above the best
 
@@ -138,7 +140,8 @@ def document_scores(question: str, profiles: Sequence[DocumentProfile],
         return {}
     labels = {p.doc_id: label_of(p) for p in profiles}
     scores = _label_scores([t for t in terms if _may_name(t, labels, term_document_counts)], labels)
-    for doc_id, score in _content_scores(terms, len(labels), term_document_counts).items():
+    sizes = {p.doc_id: p.passages for p in profiles}
+    for doc_id, score in _content_scores(terms, sizes, term_document_counts).items():
         scores[doc_id] = scores.get(doc_id, 0.0) + score
     scores = {d: s for d, s in scores.items() if s > 0}
     if scores and asks_for_latest(question):
@@ -181,8 +184,12 @@ def _label_scores(terms: Sequence[str], labels: Mapping[int, _Label]) -> dict[in
             for doc_id, label in labels.items()}
 
 
-def _content_scores(terms: Sequence[str], n_docs: int,
+def _content_scores(terms: Sequence[str], sizes: Mapping[int, int],
                     term_document_counts: Callable[[str], Mapping[int, int]]) -> dict[int, float]:
+    """Scores from the words concentrated in a few documents' text (in :data:`MIN_CONCENTRATED`
+    passages of one and :data:`CONCENTRATED_SHARE` of its passages or more): a word a book uses in
+    three of its 300 passages ("behaviour") named it for any question using the word."""
+    n_docs = len(sizes)
     scores: dict[int, float] = {}
     for term in terms:
         counts = term_document_counts(term)
@@ -190,7 +197,8 @@ def _content_scores(terms: Sequence[str], n_docs: int,
             continue  # in (nearly) every document: names none
         idf = math.log(n_docs / len(counts))
         for doc_id, count in counts.items():
-            scores[doc_id] = scores.get(doc_id, 0.0) + idf * math.log1p(count)
+            if count >= max(MIN_CONCENTRATED, CONCENTRATED_SHARE * sizes.get(doc_id, 0)):
+                scores[doc_id] = scores.get(doc_id, 0.0) + idf * math.log1p(count)
     return scores
 
 

@@ -309,10 +309,10 @@ class Store:
         """File name, title and the first ``cover_chars`` characters of the first page of each
         indexed document, for matching the names questions use."""
         rows = self._db.execute(
-            "SELECT d.id, d.name, d.title, coalesce(substr(p.text, 1, ?), '') FROM documents d "
+            "SELECT d.id, d.name, d.title, coalesce(substr(p.text, 1, ?), ''), d.chunk_count FROM documents d "
             "LEFT JOIN pages p ON p.doc_id = d.id AND p.number = 1 WHERE d.status=?", (cover_chars, INDEXED)
         ).fetchall()
-        return [DocumentProfile(int(r[0]), r[1], r[2], r[3]) for r in rows]
+        return [DocumentProfile(int(r[0]), r[1], r[2], r[3], int(r[4] or 0)) for r in rows]
 
     def page_starts(self, chunk_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """{chunk id: (doc id, first page)} for those of the chunks that exist (any number of them:

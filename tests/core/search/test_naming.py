@@ -108,3 +108,13 @@ def test_a_word_every_document_uses_names_none_of_them_by_its_cover() -> None:
                 profile(2, "acme-q2.pdf", "ACME Corp. Quarter ended June 30, 2023")]
     everywhere = lambda t: {1: 5, 2: 5}  # noqa: E731
     assert set(document_scores("What did ACME report for the quarter ended June 30?", quarters, everywhere)) == {2}
+
+
+def test_a_word_names_a_document_by_its_text_only_where_the_text_dwells_on_it() -> None:
+    # "Does Rust treat leaking memory or integer overflow as unsafe behaviour?" named the one book that
+    # spells "behaviour" the British way, in a few of its 300 passages, and search then kept to that book
+    books = [DocumentProfile(d, f"book{d}.pdf", "", f"Book {d}", 300) for d in range(1, 5)]
+    rare = {"behaviour": {2: 4}, "overflow": {1: 2}}
+    assert document_scores("Is overflow unsafe behaviour?", books, lambda t: rare.get(t, {})) == {}
+    dwelt = {"iphone": {3: 60}}
+    assert set(document_scores("How did iPhone sales do?", books, lambda t: dwelt.get(t, {}))) == {3}
