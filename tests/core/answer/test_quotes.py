@@ -29,6 +29,13 @@ def quotes_for(question: str, leave_out: frozenset[str] = frozenset()):  # noqa:
     return select_quotes(question, embedder.embed([question])[0], passages, embedder.embed, page_text, leave_out)
 
 
+def quotes_on_page(question: str, text: str):  # noqa: ANN201
+    """The quotes for ``question`` from one page holding ``text``, found by a passage of it all."""
+    embedder = HashEmbedder()
+    return select_quotes(question, embedder.embed([question])[0], [passage(1, 3, 7, text)], embedder.embed,
+                         lambda doc_id, page: text)
+
+
 def test_the_table_row_with_the_figure_is_quoted_with_its_place_on_the_page() -> None:
     quotes = quotes_for("What were Apple's total net sales?", frozenset({"apple"}))
     assert quotes and quotes[0].text == "Total net sales 82,959"
@@ -76,10 +83,7 @@ def test_a_name_holding_a_digit_is_not_a_table_row() -> None:
     assert is_table_row("Diluted (2) $ 3.71 $ 0.27")
     manual = ("The main type is asn1_node.\nasn1_node definitions = NULL;\n"
               "ASN1_MAX_NAME_SIZE is the maximum number of characters allowed for an ASN.1 identifier.")
-    question = "What is the maximum length of a name in an ASN.1 definition?"
-    embedder = HashEmbedder()
-    quotes = select_quotes(question, embedder.embed([question])[0], [passage(1, 3, 7, manual)], embedder.embed,
-                           lambda doc_id, page: manual)
+    quotes = quotes_on_page("What is the maximum length of a name in an ASN.1 definition?", manual)
     # the code line's "asn" read as a row label the question names in full outscored every sentence
     assert quotes and quotes[0].text.startswith("ASN1_MAX_NAME_SIZE is the maximum")
 
@@ -213,8 +217,5 @@ def test_a_line_introducing_a_list_gives_way_to_a_line_that_says_something() -> 
     # before the sentence with the amount; a manual's "The files created by update-mime-database are:" likewise
     text = ("Share repurchase activity during the quarter was as follows:\n"
             "The Company repurchased shares of its common stock during the quarter for $6.0 billion.")
-    question = "What share repurchase activity was there during the quarter?"
-    embedder = HashEmbedder()
-    quotes = select_quotes(question, embedder.embed([question])[0], [passage(1, 3, 2, text)], embedder.embed,
-                           lambda doc_id, page: text)
+    quotes = quotes_on_page("What share repurchase activity was there during the quarter?", text)
     assert quotes and quotes[0].text.startswith("The Company repurchased shares")
