@@ -193,14 +193,20 @@ def select_quotes(
     if not shortlist:
         return []
     similarity = embed([pool[i].text for i in shortlist]) @ question_vector
+    scored = _scored(question, [(pool[i], words[i], float(sim)) for i, sim in zip(shortlist, similarity)])
+    return [_quote(c, page_text) for c in _best(scored)]
+
+
+def _scored(question: str, shortlist: Sequence[tuple[_Candidate, tuple[float, float], float]]
+            ) -> list[tuple[float, _Candidate]]:
+    """(score, candidate), best first, for each (candidate, (word share, row-label share), similarity)."""
     amount = asks_for_amount(question)
     asked_years = _years(question)
     scored = []
-    for i, sim in zip(shortlist, similarity):
-        (lexical, label), cand = words[i], pool[i]
-        score = SEMANTIC_SHARE * float(sim) + (1 - SEMANTIC_SHARE) * lexical
+    for cand, (lexical, label), sim in shortlist:
+        score = SEMANTIC_SHARE * sim + (1 - SEMANTIC_SHARE) * lexical
         if label:
-            score = max(score, ROW_LABEL_SHARE * label + (1 - ROW_LABEL_SHARE) * float(sim))
+            score = max(score, ROW_LABEL_SHARE * label + (1 - ROW_LABEL_SHARE) * sim)
         score -= 0.01 * cand.rank + (INTRO_PENALTY if cand.text.endswith(":") else 0.0)
         if amount and _has_figure(cand.text):
             score += FIGURE_BONUS
@@ -208,7 +214,7 @@ def select_quotes(
             score -= OLDER_YEAR_PENALTY
         scored.append((score, cand))
     scored.sort(key=lambda sc: sc[0], reverse=True)
-    return [_quote(c, page_text) for c in _best(scored)]
+    return scored
 
 
 def _years(text: str) -> set[int]:
