@@ -28,7 +28,7 @@ from desktop_rag.core.types import Passage, Quote
 MAX_QUOTES = 3
 MAX_CANDIDATES = 400
 EMBED_LIMIT = 96  # lines embedded per question, those sharing most words with it
-QUOTE_PAGES = 6  # quotes come from the whole text of the first six pages found
+QUOTE_PAGES = 8  # quotes come from the whole text of the first eight pages found
 MIN_WORDS = 3
 MAX_HEADING_WORDS = 10
 MAX_QUOTE_CHARS = 400
