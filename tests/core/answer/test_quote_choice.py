@@ -137,3 +137,13 @@ def test_a_line_scoring_three_quarters_of_the_best_is_quoted_too() -> None:
     lines = [q._Candidate(text, page, 0) for text in ("best line here", "close second line", "distant third line")]
     chosen = q._best([(1.0, lines[0]), (0.8, lines[1]), (0.7, lines[2])])
     assert [c.text for c in chosen] == ["best line here", "close second line"]
+
+
+def test_the_eighth_page_found_is_quoted_from() -> None:
+    # NVIDIA's "Gross profit 13,400" sat beyond the sixth page search found
+    pages = {n: f"Page {n} says the weather was mild and shipping was slow." for n in range(1, 8)}
+    pages[8] = "Gross profit 13,400 3,177"
+    found = [Passage(n, 1, "nvda.pdf", "/d/nvda.pdf", n, n, 0, len(t), (n,), t) for n, t in pages.items()]
+    question = "What was the gross profit?"
+    quotes = select_quotes(question, EMB.embed([question])[0], found, EMB.embed, lambda doc_id, page: pages[page])
+    assert [q.text for q in quotes][:1] == ["Gross profit 13,400 3,177"]
