@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Render mdBook "print.html" manuals to paginated A4 PDFs with a text layer.
 
-The four manuals of ``benchmarks/data/rust_questions.jsonl`` (see rust_questions.md). Run with:
+The manuals of ``benchmarks/data/rust_questions.jsonl`` and ``cargo_questions.jsonl`` (see their
+``.md`` files). Run with:
 
     QT_QPA_PLATFORM=offscreen python benchmarks/make_rust_manuals.py --out /tmp/rustdocs
+    QT_QPA_PLATFORM=offscreen python benchmarks/make_rust_manuals.py --set cargo --out /tmp/cargodocs
 
 The HTML comes with the Rust toolchain's documentation (``rustup component add rust-docs``);
 ``--src`` defaults to ``$(rustc --print sysroot)/share/doc/rust/html``.
@@ -40,12 +42,18 @@ from PySide6.QtCore import QMarginsF, QSizeF, QUrl  # noqa: E402
 from PySide6.QtGui import (QFont, QGuiApplication, QPageLayout,  # noqa: E402
                            QPageSize, QPdfWriter, QTextDocument)
 
-BOOKS = [
-    ("rustdoc", "rustdoc-book.pdf", "The rustdoc book"),
-    ("edition-guide", "edition-guide.pdf", "The Rust Edition Guide"),
-    ("embedded-book", "embedded-book.pdf", "The Embedded Rust Book"),
-    ("nomicon", "nomicon.pdf", "The Rustonomicon"),
-]
+BOOKS = {  # --set: rust_questions.jsonl's four manuals, or cargo_questions.jsonl's two
+    "rust": [
+        ("rustdoc", "rustdoc-book.pdf", "The rustdoc book"),
+        ("edition-guide", "edition-guide.pdf", "The Rust Edition Guide"),
+        ("embedded-book", "embedded-book.pdf", "The Embedded Rust Book"),
+        ("nomicon", "nomicon.pdf", "The Rustonomicon"),
+    ],
+    "cargo": [
+        ("cargo", "cargo-book.pdf", "The Cargo Book"),
+        ("rustc", "rustc-book.pdf", "The rustc book"),
+    ],
+}
 
 CSS = """
 body { font-family: 'DejaVu Serif'; font-size: 10.5pt; }
@@ -145,13 +153,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", default=default_src(), help="the toolchain's share/doc/rust/html folder")
     parser.add_argument("--out", required=True, help="folder for the PDFs")
+    parser.add_argument("--set", choices=sorted(BOOKS), default="rust",
+                        help="which manuals: rust_questions.jsonl's (default) or cargo_questions.jsonl's")
     args = parser.parse_args()
     if not os.path.isdir(args.src):
         raise SystemExit(f"no Rust documentation at {args.src!r}: install it (rustup component add rust-docs) "
                          "or pass --src")
     app = QGuiApplication.instance() or QGuiApplication(sys.argv)  # noqa: F841
     os.makedirs(args.out, exist_ok=True)
-    for book, outname, title in BOOKS:
+    for book, outname, title in BOOKS[args.set]:
         out = render(args.src, args.out, book, outname, title)
         try:
             import pypdfium2 as pdfium
