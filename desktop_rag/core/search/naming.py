@@ -192,6 +192,8 @@ def _content_scores(terms: Sequence[str], sizes: Mapping[int, int],
     n_docs = len(sizes)
     scores: dict[int, float] = {}
     for term in terms:
+        if is_period_word(term):
+            continue  # a date names a document by its cover; its text may mention any period
         counts = term_document_counts(term)
         if not counts or len(counts) >= n_docs * NAMED_MAX_SHARE:
             continue  # in (nearly) every document: names none

@@ -118,3 +118,15 @@ def test_a_word_names_a_document_by_its_text_only_where_the_text_dwells_on_it() 
     assert document_scores("Is overflow unsafe behaviour?", books, lambda t: rare.get(t, {})) == {}
     dwelt = {"iphone": {3: 60}}
     assert set(document_scores("How did iPhone sales do?", books, lambda t: dwelt.get(t, {}))) == {3}
+
+
+def test_a_period_the_text_mentions_names_no_document_by_its_text() -> None:
+    # in a library of 28 documents "q2" was in few enough of them to count as a word of their text: Apple's Q2
+    # 10-Q, which writes "Q2" often, outscored Microsoft's Q2 10-Q for "For Q2 2023, ... Microsoft's operating income?"
+    profiles = [DocumentProfile(1, "2023 Q2 AAPL.pdf", "", "Apple Inc. Quarterly report", 112),
+                DocumentProfile(2, "2023 Q2 MSFT.pdf", "", "Microsoft Corporation Quarterly report", 314)]
+    profiles += [profile(d, f"manual{d}.pdf", f"Manual {d}") for d in range(3, 9)]
+    counts = {"q2": {1: 36, 2: 4}}
+    scores = document_scores("For Q2 2023, what was Microsoft's operating income?", profiles,
+                             lambda t: counts.get(t, {}))
+    assert max(scores, key=scores.get) == 2
