@@ -5,7 +5,9 @@ Express"), by period ("Q2 2023", "the second quarter of 2023"), or by recency ("
 report"). None of these need appear in the file name, so each document gets a *label*: its file
 name split into words (``AMERICANEXPRESS_2022_10K`` -> american express 2022 10k), its title, and
 the start of its first page, where reports, filings and papers print who wrote them, about what
-and when (the cover of a 10-Q says "Microsoft Corporation", its ticker "MSFT" and the period).
+and when (the cover of a 10-Q says "Microsoft Corporation", its ticker "MSFT" and the period). Of
+the first page only its short lines and the words written as names count: a book's first page
+that opens its introduction in running prose does not name the book for every word it uses.
 
 Scores are document-level IDF: a word found in few labels counts much, one in every label
 nothing. A label word other than a date or period names nothing when half the documents or more
@@ -29,6 +31,7 @@ from desktop_rag.core.types import DocumentProfile
 
 LABEL_WEIGHT = 2.0  # a word of the document's label counts twice a concentrated word of its text
 COVER_CHARS = 1500  # how much of the first page joins the label
+TITLE_LINE_WORDS = 8  # a line of the first page this short names its document in full (a title, a name)
 NAMED_MAX_SHARE = 1 / 3  # a word found in a third of the documents' text names none of them
 MIN_CONCENTRATED = 3  # passages of a document that must hold a word of its text for the word to name it
 CONCENTRATED_SHARE = 0.03  # ... and this share of its passages: "iPhone" in an Apple 10-Q, not "behaviour" in a book
@@ -118,7 +121,8 @@ def asks_for_latest(question: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Label:
-    words: frozenset[str]
+    words: frozenset[str]  # every word of its file name, title and cover
+    names: frozenset[str]  # those that name it (see :func:`cover_names`): the ones a question's words score on
     date: datetime.date | None
 
 
@@ -127,9 +131,31 @@ def label_of(profile: DocumentProfile) -> _Label:
     cover = profile.cover[:COVER_CHARS]
     vocabulary = frozenset(query_terms(cover))
     stem = profile.name.rsplit(".", 1)[0]
-    words = set(split_file_name(stem, vocabulary)) | set(query_terms(f"{profile.title} {cover}"))
+    named = set(split_file_name(stem, vocabulary)) | set(query_terms(profile.title))
+    words = named | set(query_terms(cover))
+    names = named | cover_names(cover)
     words.discard("pdf")
-    return _Label(frozenset(words), document_date(f"{profile.title} {cover}"))
+    names.discard("pdf")
+    return _Label(frozenset(words), frozenset(names), document_date(f"{profile.title} {cover}"))
+
+
+def cover_names(cover: str) -> set[str]:
+    """The words of a first page that name its document: every word of its short lines (titles,
+    "Apple Inc.", "FORM 10-Q", "For the quarterly period ended July 1, 2023"), and in longer lines
+    the words written as names (capitalised, or in capitals, after the start of a sentence) and
+    figures. The running prose of a book's first page ("Compilers take your source code and
+    produce ... a library") named that book for any question about a library."""
+    words: set[str] = set()
+    for line in cover.splitlines():
+        tokens = line.split()
+        if len(tokens) <= TITLE_LINE_WORDS:
+            words.update(query_terms(line))
+            continue
+        for before, token in zip(tokens, tokens[1:]):
+            named = token[:1].isupper() and not before.endswith((".", "!", "?", ":"))
+            if named or token.isupper() or any(c.isdigit() for c in token):
+                words.update(query_terms(token))
+    return words
 
 
 def document_scores(question: str, profiles: Sequence[DocumentProfile],
@@ -176,11 +202,11 @@ def _may_name(term: str, labels: Mapping[int, _Label],
 def _label_scores(terms: Sequence[str], labels: Mapping[int, _Label]) -> dict[int, float]:
     df: dict[str, int] = {}
     for label in labels.values():
-        for word in label.words:
+        for word in label.names:
             df[word] = df.get(word, 0) + 1
     wanted = set(terms)
     n = len(labels)
-    return {doc_id: LABEL_WEIGHT * sum(math.log(n / df[w]) for w in label.words & wanted)
+    return {doc_id: LABEL_WEIGHT * sum(math.log(n / df[w]) for w in label.names & wanted)
             for doc_id, label in labels.items()}
 
 

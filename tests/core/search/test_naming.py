@@ -130,3 +130,20 @@ def test_a_period_the_text_mentions_names_no_document_by_its_text() -> None:
     scores = document_scores("For Q2 2023, what was Microsoft's operating income?", profiles,
                              lambda t: counts.get(t, {}))
     assert max(scores, key=scores.get) == 2
+
+
+def test_the_running_prose_of_a_first_page_names_nothing() -> None:
+    from desktop_rag.core.search.naming import cover_names
+
+    cover = ("The rustc book\nWhat is rustc?\nWelcome to The rustc book! rustc is the compiler for the Rust "
+             "programming language, provided by the project itself. Compilers take your source code and produce "
+             "binary code, either as a library or executable.")
+    names = cover_names(cover)
+    assert {"rustc", "book", "rust"} <= names
+    assert not names & {"library", "compilers", "source", "executable", "binary"}
+    filing = "Apple Inc.\nFor the quarterly period ended July 1, 2023\nCommission File Number: 001-36743"
+    assert {"apple", "quarterly", "july", "2023", "commission"} <= cover_names(filing)
+    books = [profile(1, "rustc-book.pdf", cover), profile(2, "libtasn1.pdf", "Libtasn1\nA library for ASN.1")]
+    scores = document_scores("What licence is the library under, and may I link it into a proprietary app?",
+                             books + [profile(d, f"other{d}.pdf", f"Other {d}") for d in range(3, 7)], no_counts)
+    assert set(scores) == {2}  # the book's first page says "library" in passing; the other's title names one
