@@ -199,7 +199,7 @@ class Answerer:
         kinds = self.retriever.page_kinds({(p.doc_id, n) for p in passages for n in range(p.page, p.page_end + 1)})
         first = _statements_first(question, quoted, lambda doc_id, page: getattr(kinds.get((doc_id, page)),
                                                                                   "statement", ""))
-        quotes = self.quotes(question, query, first, self.retriever.naming_words_throughout(named), page_text,
+        quotes = self.quotes(question, query, first, self.retriever.naming_words_throughout(named, question), page_text,
                              lambda doc_id, page: getattr(kinds.get((doc_id, page)), "boilerplate", False))
         passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
                     for p in widen(quoted_passages(quotes, passages, page_text), page_text)]

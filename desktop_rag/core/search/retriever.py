@@ -257,10 +257,14 @@ class Retriever:
         return NamedDocuments({d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen},
                               label_words(profiles, chosen))
 
-    def naming_words_throughout(self, named: NamedDocuments) -> frozenset[str]:
-        """The words that named the documents and say nothing about which of their pages answers:
-        a date or period ("2023", "q2"), or a word in :data:`NAMED_WORD_SHARE` of a named document's
-        passages or more ("Apple" in a 10-Q: 15-47%). A manual's cover words ("type", "file") are not."""
+    def naming_words_throughout(self, named: NamedDocuments, question: str) -> frozenset[str]:
+        """The words of ``question`` that named the documents and say nothing about which of their
+        pages answers: a date or period ("2023", "q2"), or a word in :data:`NAMED_WORD_SHARE` of a
+        named document's passages or more ("Apple" in a 10-Q: 15-47%). A manual's cover words
+        ("type", "file") are not."""
+        asked = named.words & set(query_terms(with_report_words(question)))
+        if not asked:
+            return frozenset()
         _, owners = self.store.keywords.chunk_documents()
         sizes = {d: max(np.count_nonzero(owners == d), 1) for d in named.weights}
 
@@ -268,7 +272,7 @@ class Retriever:
             counts = self.store.keywords.term_document_counts(word)
             return is_period_word(word) or any(counts.get(d, 0) >= NAMED_WORD_SHARE * n for d, n in sizes.items())
 
-        return frozenset(w for w in named.words if throughout(w))
+        return frozenset(w for w in asked if throughout(w))
 
     def _hits(self, scored: Sequence[tuple[int, float]]) -> list[Hit]:
         rows = self.store.chunk_rows(cid for cid, _ in scored)

@@ -163,8 +163,9 @@ def test_a_naming_word_few_of_its_pages_use_still_says_which_page_answers(tmp_pa
     with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
         run_to_end(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(12, 2)).run([tmp_path]))
     retriever = Retriever(store, HashEmbedder())
-    named = retriever.named("What dropout rate do the attention models use?")
+    question = "What dropout rate do the attention models use?"
+    named = retriever.named(question)
     assert {"dropout", "attention"} <= named.words
-    throughout = retriever.naming_words_throughout(named)
+    throughout = retriever.naming_words_throughout(named, question)
     assert "attention" in throughout and "dropout" not in throughout
     store.close()
