@@ -151,11 +151,17 @@ def cover_names(cover: str) -> set[str]:
         if len(tokens) <= TITLE_LINE_WORDS:
             words.update(query_terms(line))
             continue
+        if _capitalised(tokens[0]) and _capitalised(tokens[1]):  # a line that opens on a name: "Apple Inc. (Exact ..."
+            words.update(query_terms(tokens[0]))
         for before, token in zip(tokens, tokens[1:]):
-            named = token[:1].isupper() and not before.endswith((".", "!", "?", ":"))
+            named = _capitalised(token) and not before.endswith((".", "!", "?", ":"))
             if named or token.isupper() or any(c.isdigit() for c in token):
                 words.update(query_terms(token))
     return words
+
+
+def _capitalised(token: str) -> bool:
+    return token.lstrip("([\"'“‘")[:1].isupper()
 
 
 def document_scores(question: str, profiles: Sequence[DocumentProfile],

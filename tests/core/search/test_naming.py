@@ -143,6 +143,8 @@ def test_the_running_prose_of_a_first_page_names_nothing() -> None:
     assert not names & {"library", "compilers", "source", "executable", "binary"}
     filing = "Apple Inc.\nFor the quarterly period ended July 1, 2023\nCommission File Number: 001-36743"
     assert {"apple", "quarterly", "july", "2023", "commission"} <= cover_names(filing)
+    long_line = "American Express Company (Exact name of registrant as specified in its charter) of New York"
+    assert {"american", "express", "company", "exact", "york"} <= cover_names(long_line)
     books = [profile(1, "rustc-book.pdf", cover), profile(2, "libtasn1.pdf", "Libtasn1\nA library for ASN.1")]
     scores = document_scores("What licence is the library under, and may I link it into a proprietary app?",
                              books + [profile(d, f"other{d}.pdf", f"Other {d}") for d in range(3, 7)], no_counts)
