@@ -105,6 +105,16 @@ def test_weighted_fusion() -> None:
     assert fused[0][1] == pytest.approx(1 / 61 + 0.25 / 62)
 
 
+def indexed_store(folder: Path, files: dict[str, list[str]]) -> Store:
+    """A store with ``files`` ({PDF name: its pages' texts}) written to ``folder`` and indexed."""
+    for name, texts in files.items():
+        write_pdf(folder / name, texts)
+    store = Store(folder / "data")
+    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+        run_to_end(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(12, 2)).run([folder]))
+    return store
+
+
 def test_within_a_named_document_the_page_that_answers_beats_its_cover(tmp_path: Path) -> None:
     """The words that name a document match its cover and boilerplate everywhere in it; within it,
     search ranks by the rest of the question."""
@@ -115,11 +125,7 @@ def test_within_a_named_document_the_page_that_answers_beats_its_cover(tmp_path:
         "BOLT 2023 Q2.pdf": ["BOLT Inc quarterly report 2023 Q2.", "Net revenue grew to 40 million."],
         "garden.pdf": ["Tomatoes need sun.", "Prune roses in spring."],
     }
-    for name, texts in pages.items():
-        write_pdf(tmp_path / name, texts)
-    store = Store(tmp_path / "data")
-    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
-        run_to_end(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(12, 2)).run([tmp_path]))
+    store = indexed_store(tmp_path, pages)
     retriever = Retriever(store, HashEmbedder())
     question = "What net revenue did ACME report for Q2 2023?"
     weights = retriever.named_weights(question)
@@ -157,11 +163,8 @@ def test_a_naming_word_few_of_its_pages_use_still_says_which_page_answers(tmp_pa
     pages = ["Attention Models. Abstract: we study dropout in attention networks for translation."]
     pages += [f"Attention Models. Section {n} covers training schedules and batch sizes." for n in range(2, 30)]
     pages += ["Attention Models. We use a dropout rate of 0.1 in all layers."]
-    write_pdf(tmp_path / "paper.pdf", pages)
-    write_pdf(tmp_path / "garden.pdf", ["Tomatoes need sun.", "Prune roses in spring."])
-    store = Store(tmp_path / "data")
-    with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
-        run_to_end(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(12, 2)).run([tmp_path]))
+    garden = ["Tomatoes need sun.", "Prune roses in spring."]
+    store = indexed_store(tmp_path, {"paper.pdf": pages, "garden.pdf": garden})
     retriever = Retriever(store, HashEmbedder())
     question = "What dropout rate do the attention models use?"
     named = retriever.named(question)
