@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from desktop_rag.core.answer.running import line_key, without_running_lines
-from desktop_rag.core.answer.tables import ROW, column_headers, holds_amounts, is_table_row, same_figures
+from desktop_rag.core.answer.tables import ROW, YEAR, column_headers, holds_amounts, is_table_row, same_figures
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.synonyms import with_report_words
 from desktop_rag.core.text import (STOPWORDS, content_terms, figures_in, longer_words, query_terms, split_sentences,
@@ -47,7 +47,6 @@ _STOP_STEMS = {w[:5] for w in STOPWORDS} | {"total", "net"}
 STEM_CHARS = 5  # words compare on their first letters: "expenses" matches "expense"
 _WORD = re.compile(r"[a-z0-9]+")
 _WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[a-z])")  # a sentence wrapped onto the next line
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
 _ASKS_AMOUNT = re.compile(
     r"\b(?:how (?:much|many)|what (?:was|were|is|are) (?:the )?(?:total|amount|number|value|percentage|rate)|"
     r"percentage|percent|amount|total|revenue|sales|income|margin|cost|costs|expenses?|price|rate|ratio|"
@@ -76,7 +75,7 @@ def _stems(text: str) -> set[str]:
 
 
 def _has_figure(text: str) -> bool:
-    return any(not _YEAR.match(f) and (len(f) > 1 or "." in f) for f in figures_in(text))
+    return any(not YEAR.match(f) and (len(f) > 1 or "." in f) for f in figures_in(text))
 
 
 def _label_share(text: str, asked: set[str]) -> float:

@@ -26,7 +26,7 @@ _FIRST_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _FOOTNOTE = re.compile(r"\(\d\)")
 _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
 MAX_ROW_WORDS = 3  # words after a table row's first figure ("% of net revenue"); more: a sentence
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
+YEAR = re.compile(r"^(?:19|20)\d\d$")  # a figure that is a year
 
 
 def same_figures(a: str, b: str) -> bool:
@@ -66,7 +66,7 @@ def is_table_row(text: str) -> bool:
 
 def holds_amounts(line: str) -> bool:
     """Whether the line states amounts (figures of three digits or more that are not years)."""
-    return any(len(f.replace(".", "")) >= 3 and not _YEAR.match(f) for f in figures_in(line))
+    return any(len(f.replace(".", "")) >= 3 and not YEAR.match(f) for f in figures_in(line))
 
 
 def column_headers(page: str, offset: int) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -66,6 +66,7 @@ class NamedDocuments:
 
     weights: dict[int, float]
     words: frozenset[str]
+    passages: Mapping[int, int] = field(default_factory=dict)  # {doc id: how many passages it has}
 
 
 NOTHING_NAMED = NamedDocuments({}, frozenset())
@@ -254,8 +255,9 @@ class Retriever:
             return NOTHING_NAMED  # (one clear leader names its document even in a library of two or three)
         chosen = sorted((d for d, s in scores.items() if s >= NAMED_RELATIVE_SCORE * best),
                         key=lambda d: scores[d], reverse=True)[:NAMED_MAX_DOCUMENTS]
+        sizes = {p.doc_id: p.passages for p in profiles if p.doc_id in chosen}
         return NamedDocuments({d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen},
-                              label_words(profiles, chosen))
+                              label_words(profiles, chosen), sizes)
 
     def naming_words_throughout(self, named: NamedDocuments, question: str) -> frozenset[str]:
         """The words of ``question`` that named the documents and say nothing about which of their
@@ -265,12 +267,10 @@ class Retriever:
         asked = named.words & set(query_terms(with_report_words(question)))
         if not asked:
             return frozenset()
-        _, owners = self.store.keywords.chunk_documents()
-        sizes = {d: max(np.count_nonzero(owners == d), 1) for d in named.weights}
-
         def throughout(word: str) -> bool:
             counts = self.store.keywords.term_document_counts(word)
-            return is_period_word(word) or any(counts.get(d, 0) >= NAMED_WORD_SHARE * n for d, n in sizes.items())
+            return is_period_word(word) or any(counts.get(d, 0) >= NAMED_WORD_SHARE * max(named.passages.get(d, 0), 1)
+                                               for d in named.weights)
 
         return frozenset(w for w in asked if throughout(w))
 
