@@ -11,9 +11,13 @@ that opens its introduction in running prose does not name the book for every wo
 
 Scores are document-level IDF: a word found in few labels counts much, one in every label
 nothing. A label word other than a date or period names nothing when half the documents or more
-use it in their text: a cover that opens an introduction holds "use" and "type". Words
-concentrated in few documents' text count too (``idf * log(1 + passages)``), at half the weight of
-label words. A question that asks for the latest or most recent document,
+use it in their text: a cover that opens an introduction holds "use" and "type"; a word of the
+first page (not of the file name or title) names its document only when its text uses the word
+three times as often as the rest of the library. Words concentrated in few documents' text count too
+(``idf * log(1 + passages)``), at half the weight of label words; when the question names no
+document by its label and several documents' text dwell on its words alike, only the words it
+writes as names ("iPhone", "AWS") count: "links" or "compiled" in several books is a topic, not a
+name. A question that asks for the latest or most recent document,
 with several documents nearly tied, prefers the one whose first page carries the latest date.
 """
 
@@ -35,6 +39,8 @@ TITLE_LINE_WORDS = 8  # a line of the first page this short names its document i
 NAMED_MAX_SHARE = 1 / 3  # a word found in a third of the documents' text names none of them
 MIN_CONCENTRATED = 3  # passages of a document that must hold a word of its text for the word to name it
 CONCENTRATED_SHARE = 0.03  # ... and this share of its passages: "iPhone" in an Apple 10-Q, not "behaviour" in a book
+COVER_CONCENTRATION = 3.0  # a first page's word names its document when its text uses it 3x as often as the rest
+CONTENT_LEAD_SHARE = 0.5  # documents named by their text alone: those within this share of the best lead
 TIE_SHARE = 0.85  # documents within this share of the best are "nearly tied" for recency
 RECENCY_BONUS = 1.1  # the newest of the tied documents then scores this much above the best
 
@@ -124,6 +130,7 @@ class _Label:
     words: frozenset[str]  # every word of its file name, title and cover
     names: frozenset[str]  # those that name it (see :func:`cover_names`): the ones a question's words score on
     date: datetime.date | None
+    given: frozenset[str] = frozenset()  # the words of its file name and title: names given to it, not read off a page
 
 
 @functools.lru_cache(maxsize=4096)  # a profile is a value: its label never goes stale
@@ -136,7 +143,7 @@ def label_of(profile: DocumentProfile) -> _Label:
     names = named | cover_names(cover)
     words.discard("pdf")
     names.discard("pdf")
-    return _Label(frozenset(words), frozenset(names), document_date(f"{profile.title} {cover}"))
+    return _Label(frozenset(words), frozenset(names), document_date(f"{profile.title} {cover}"), frozenset(named))
 
 
 def cover_names(cover: str) -> set[str]:
@@ -160,6 +167,26 @@ def cover_names(cover: str) -> set[str]:
     return words
 
 
+def _several_lead(scores: Mapping[int, float]) -> bool:
+    best = max(scores.values(), default=0.0)
+    return sum(1 for s in scores.values() if s >= CONTENT_LEAD_SHARE * best) > 1
+
+
+def written_as_names(text: str) -> list[str]:
+    """The words of ``text`` written as names: capitalised after a sentence's first word ("iPhone",
+    "Azure", "the AWS segment"), in capitals, in mixed case, or holding a digit ("libtasn1")."""
+    tokens = text.split()
+    words: list[str] = []
+    for i, token in enumerate(tokens):
+        core = token.strip("([\"'“‘’”)]?!.,;:")
+        starts = i == 0 or tokens[i - 1].endswith((".", "!", "?", ":"))
+        mixed = any(c.isupper() for c in core[1:]) and any(c.islower() for c in core)
+        if (_capitalised(token) and not starts) or mixed or (len(core) > 1 and core.isupper()) \
+                or any(c.isdigit() for c in core):
+            words.extend(query_terms(token))
+    return words
+
+
 def _capitalised(token: str) -> bool:
     return token.lstrip("([\"'“‘")[:1].isupper()
 
@@ -171,9 +198,14 @@ def document_scores(question: str, profiles: Sequence[DocumentProfile],
     if not terms or len(profiles) < 2:
         return {}
     labels = {p.doc_id: label_of(p) for p in profiles}
-    scores = _label_scores([t for t in terms if _may_name(t, labels, term_document_counts)], labels)
     sizes = {p.doc_id: p.passages for p in profiles}
-    for doc_id, score in _content_scores(terms, sizes, term_document_counts).items():
+    named = {t: _named_by(t, labels, sizes, term_document_counts) for t in terms
+             if _may_name(t, labels, term_document_counts)}
+    scores = _label_scores(named, labels)
+    content = _content_scores(terms, sizes, term_document_counts)
+    if not any(scores.values()) and _several_lead(content):
+        content = _content_scores(written_as_names(question), sizes, term_document_counts)
+    for doc_id, score in content.items():
         scores[doc_id] = scores.get(doc_id, 0.0) + score
     scores = {d: s for d, s in scores.items() if s > 0}
     if scores and asks_for_latest(question):
@@ -198,22 +230,51 @@ def _may_name(term: str, labels: Mapping[int, _Label],
     ("2023", "q2", "july") always, another word only when at most half the documents' text holds it.
     A manual whose first page opens its introduction has "use", "type" and "form" on its cover;
     "What does asn1_get_length_der give back when the length octets use the indefinite form?" named
-    that manual, and search then looked nowhere else, though both documents use all three words."""
+    that manual, and search then looked nowhere else, though both documents use all three words.
+    A single letter names nothing: the "m" of "I'm" named a book whose cover says "Cortex-M"."""
     if is_period_word(term):
         return True
+    if _is_letter(term):
+        return False
     holders = [d for d in term_document_counts(term) if d in labels]
     return len(holders) <= max(1, len(labels) // 2)
 
 
-def _label_scores(terms: Sequence[str], labels: Mapping[int, _Label]) -> dict[int, float]:
-    df: dict[str, int] = {}
-    for label in labels.values():
-        for word in label.names:
-            df[word] = df.get(word, 0) + 1
-    wanted = set(terms)
+def _is_letter(term: str) -> bool:
+    return len(term) == 1 and term.isalpha()
+
+
+def _named_by(term: str, labels: Mapping[int, _Label], sizes: Mapping[int, int],
+              term_document_counts: Callable[[str], Mapping[int, int]]) -> frozenset[int]:
+    """The documents whose label names ``term``: its file name or title says it, or its first page
+    does and its text dwells on the word (:data:`COVER_CONCENTRATION` times the share of passages
+    holding it in the rest of the library, or more). In a library of manuals and filings, "links" on the first page of the Cargo
+    book named that book for "How should my podcast client declare that it handles feed:// links?",
+    though three other books use the word more; "Apple" on a 10-Q's cover is in a third to half of its passages."""
+    labelled = [d for d, label in labels.items() if term in label.names]
+    if not labelled or is_period_word(term):
+        return frozenset(labelled)  # a period on a cover names its document; its text may mention any
+    counts = {d: c for d, c in term_document_counts(term).items() if d in labels}
+    held, size = sum(counts.values()), sum(sizes.get(d, 0) for d in labels)
+    if not held or not size:
+        return frozenset(labelled)  # not in the keyword index's words: nothing to compare
+
+    def dwells_on(d: int) -> bool:  # compared with the rest of the library: a document may be most of it
+        rest = (held - counts.get(d, 0)) / max(size - sizes.get(d, 0), 1)
+        return counts.get(d, 0) >= COVER_CONCENTRATION * rest * sizes.get(d, 0)
+
+    return frozenset(d for d in labelled if term in labels[d].given or dwells_on(d))
+
+
+def _label_scores(named: Mapping[str, frozenset[int]], labels: Mapping[int, _Label]) -> dict[int, float]:
+    """{doc id: score} from the question's words that name documents (``named``: word -> the
+    documents it names): a word naming few documents counts much, one naming every document nothing."""
     n = len(labels)
-    return {doc_id: LABEL_WEIGHT * sum(math.log(n / df[w]) for w in label.names & wanted)
-            for doc_id, label in labels.items()}
+    scores = dict.fromkeys(labels, 0.0)
+    for docs in named.values():
+        for doc_id in docs:
+            scores[doc_id] += LABEL_WEIGHT * math.log(n / len(docs))
+    return scores
 
 
 def _content_scores(terms: Sequence[str], sizes: Mapping[int, int],
@@ -224,8 +285,8 @@ def _content_scores(terms: Sequence[str], sizes: Mapping[int, int],
     n_docs = len(sizes)
     scores: dict[int, float] = {}
     for term in terms:
-        if is_period_word(term):
-            continue  # a date names a document by its cover; its text may mention any period
+        if is_period_word(term) or _is_letter(term):
+            continue  # a date names a document by its cover (its text may mention any period); a letter, none
         counts = term_document_counts(term)
         if not counts or len(counts) >= n_docs * NAMED_MAX_SHARE:
             continue  # in (nearly) every document: names none

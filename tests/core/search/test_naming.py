@@ -149,3 +149,44 @@ def test_the_running_prose_of_a_first_page_names_nothing() -> None:
     scores = document_scores("What licence is the library under, and may I link it into a proprietary app?",
                              books + [profile(d, f"other{d}.pdf", f"Other {d}") for d in range(3, 7)], no_counts)
     assert set(scores) == {2}  # the book's first page says "library" in passing; the other's title names one
+
+
+def _mixed_library() -> tuple[list[DocumentProfile], dict[str, dict[int, int]]]:
+    """Three Rust books, a MIME spec and twenty filings, with how many passages of each hold a word."""
+    books = [DocumentProfile(1, "cargo-book.pdf", "", "The Cargo Book\nLinks\nCargo is the Rust package manager.", 500),
+             DocumentProfile(2, "rustdoc-book.pdf", "", "The rustdoc book", 269),
+             DocumentProfile(3, "rustc-book.pdf", "", "The rustc book", 447),
+             DocumentProfile(4, "shared-mime-info-spec.pdf", "", "Shared MIME-info Database", 59),
+             DocumentProfile(5, "embedded-book.pdf", "", "The Embedded Rust Book\nCortex-M", 345)]
+    filings = [DocumentProfile(d, f"2023 Q{d % 3 + 1} FIRM{d}.pdf", "", f"Firm{d} Inc. Quarterly report", 200)
+               for d in range(6, 26)]
+    counts = {"links": {1: 4, 2: 55, 3: 50, 4: 2}, "podcast": {}, "feed": {4: 1},
+              "cargo": {1: 385, 2: 11, 3: 76}, "m": {5: 71, 6: 8}}
+    return books + filings, counts
+
+
+def test_a_first_page_word_the_text_barely_uses_names_nothing() -> None:
+    # "Links" on the first page of the Cargo book named it for a question about feed:// links, and
+    # search then kept to that book; the MIME spec that answers was never searched
+    profiles, counts = _mixed_library()
+    lookup = lambda t: counts.get(t, {})  # noqa: E731
+    assert document_scores("How should my podcast client declare that it handles feed:// links?",
+                           profiles, lookup) == {}
+    assert set(document_scores("How does the Cargo book say to publish?", profiles, lookup)) >= {1}
+    # a single letter names nothing: the "m" of "I'm" named the book whose first page says "Cortex-M"
+    assert document_scores("I'm writing a parser: what byte order?", profiles, lookup) == {}
+
+
+def test_words_several_documents_dwell_on_name_them_only_when_written_as_names() -> None:
+    reports = [DocumentProfile(d, f"report{d}.pdf", "", f"Quarter ended March {d}, 2023", 100) for d in range(1, 5)]
+    books = [DocumentProfile(d, f"book{d}.pdf", "", f"Book {d}", 300) for d in range(5, 9)]
+    counts = {"iphone": {d: 9 for d in range(1, 5)}, "variance": {7: 30}, "links": {5: 40, 6: 30}}
+    lookup = lambda t: counts.get(t, {})  # noqa: E731
+    # a product written as a name names every report about it (and "the latest" then picks the newest)
+    latest = document_scores("What was iPhone revenue in the latest quarter?", reports + books, lookup)
+    assert max(latest, key=latest.get) == 4 and set(latest) == {1, 2, 3, 4}
+    # the same word in lower case, shared by several documents, is a topic: it names none of them
+    assert document_scores("what was iphone revenue?", reports + books, lookup) == {}
+    assert document_scores("How do links work?", reports + books, lookup) == {}
+    # a word only one document dwells on names it however it is written
+    assert set(document_scores("what is variance for fn pointers?", reports + books, lookup)) == {7}
