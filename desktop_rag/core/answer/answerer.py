@@ -43,6 +43,8 @@ SYSTEM_PROMPT = (
 NOTHING_FOUND = "I could not find anything about this in your documents."
 UNSURE = ("Search is unsure: none of the passages found answers this clearly. Name the document, "
           "company or period in the question to narrow the search.")
+NO_ANSWER = "The model gave no answer of its own."  # it wrote nothing, or only "The answer is:" over and over
+NO_ANSWER_QUOTED = "The model gave no answer of its own; the lines quoted above are from your documents."
 PROMPT_MARGIN_TOKENS = 48
 QUOTE_NAMED_WEIGHT = 0.5  # a named document's weight (score / best) ** 2: its score at least 0.71 of the best
 MIN_RELEVANCE = 0.2  # the best passage's cosine similarity to the question below this: nothing found
@@ -239,10 +241,12 @@ class Answerer:
         stream = self.chat_model.stream_chat(messages, max_tokens=self.max_tokens,
                                              temperature=self.temperature, should_stop=should_stop)
         parts = ThinkingStream(stream, self.thinking.starts_inside)  # see core/answer/thinking.py
+        enough = False
         try:
             for kind, piece in parts:
                 yield AnswerEvent(kind, piece)
                 if kind == ANSWER and has_enough(parts.answer_text):
+                    enough = True  # what follows was cut short by us: "The answer is:\n\nThe answer is:\n\nThe"
                     break
         except Cancelled:
             answer.stopped = True
@@ -250,10 +254,10 @@ class Answerer:
             close = getattr(stream, "close", None)
             if close is not None:  # a generator: end it now (llama.cpp frees its batch state)
                 close()
-        answer.text = tidy_answer(parts.answer_text, cut_off=parts.tokens >= self.max_tokens)
+        answer.text = tidy_answer(parts.answer_text, cut_off=enough or parts.tokens >= self.max_tokens)
         answer.thinking = parts.thinking_text.strip()
-        if not answer.text and parts.unterminated and not answer.stopped:
-            answer.text = THINKING_CUT_OFF
+        if not answer.text and not answer.stopped:
+            answer.text = THINKING_CUT_OFF if parts.unterminated else NO_ANSWER_QUOTED if answer.quotes else NO_ANSWER
         end, first = time.perf_counter(), parts.first_at
         answer.timings["generate_ms"] = (end - gen_start) * 1000
         if first is not None:
@@ -266,7 +270,7 @@ class Answerer:
     def _attribute(self, answer: Answer, chunk_vectors: dict[int, np.ndarray]) -> None:
         """``chunk_vectors``: the stored vectors of the hits, which hold every passage's chunks."""
         sentences = split_sentences(answer.text)
-        if not sentences or answer.text == THINKING_CUT_OFF:
+        if not sentences or answer.text in (THINKING_CUT_OFF, NO_ANSWER, NO_ANSWER_QUOTED):
             answer.sentences = [AnswerSentence(answer.text, (), True)] if sentences else []
             return
         sentence_vectors = self.embedder.embed(sentences)

@@ -51,8 +51,10 @@ def has_enough(text: str) -> bool:
 
 
 def tidy_answer(text: str, cut_off: bool) -> str:
-    """At most three distinct sentences, without echoed tags; ``cut_off``: the model hit the token
-    limit, so a last sentence without an end is dropped (kept, with an ellipsis, if it is all)."""
+    """At most three distinct sentences, without echoed tags or a last line that only introduces
+    ("The answer is:"); ``cut_off``: the model was stopped mid-way (the token limit, or
+    :func:`has_enough`), so a last sentence without an end is dropped (kept, with an ellipsis, if it
+    is all). Empty when the model said nothing of its own."""
     sentences: list[str] = []
     seen: set[str] = set()
     text = _TRAILING_MARKUP.sub("", _TAGS.sub(" ", _unwrapped(text)))
@@ -69,4 +71,6 @@ def tidy_answer(text: str, cut_off: bool) -> str:
             sentences.pop()
         else:
             sentences[-1] += "…"
+    while sentences and sentences[-1].endswith(":"):  # "The answer is:" with nothing after it says nothing
+        sentences.pop()
     return " ".join(sentences)

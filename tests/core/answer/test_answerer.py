@@ -13,7 +13,7 @@ from pdfs import write_pdf
 from desktop_rag.config import (DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS, DEFAULT_EXTRACT_MEMORY_MB,
                                 DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_MAX_TOKENS, DEFAULT_RETRIEVAL_MODE,
                                 DEFAULT_TEMPERATURE, DEFAULT_TOP_K)
-from desktop_rag.core.answer.answerer import NOTHING_FOUND, SYSTEM_PROMPT, Answerer
+from desktop_rag.core.answer.answerer import NO_ANSWER, NO_ANSWER_QUOTED, NOTHING_FOUND, SYSTEM_PROMPT, Answerer
 from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
 from desktop_rag.core.search.retriever import Retriever
@@ -187,3 +187,16 @@ def test_quotes_come_from_the_documents_the_question_names(tmp_path: Path) -> No
             "What was ACME revenue in dollars in 2023?"))
         assert {p.file for p in answer.passages} >= {"acme.pdf", "bolt.pdf"}  # search found both
         assert answer.quotes and {q.file for q in answer.quotes} == {"acme.pdf"}
+
+
+def test_an_answer_that_only_introduces_itself_says_the_model_gave_none(store: Store) -> None:
+    # SmolLM2 wrote "The answer is:\n\nThe answer is:\n\nThe"; streaming stopped at the repeat and the window
+    # showed "The answer is: The" under the right quote
+    model = ScriptedChatModel("The answer is:\n\nThe answer is:\n\nThe answer is: twelve")
+    _, answer = run(answerer(store, model).ask("What was ACME revenue?"))
+    assert answer.text == (NO_ANSWER_QUOTED if answer.quotes else NO_ANSWER)
+    assert [s.supported for s in answer.sentences] == [True] and not answer.citations
+    # a fragment after a repeat is cut short by the stop, like one cut by the token limit
+    model = ScriptedChatModel("ACME revenue was 12 million dollars. ACME revenue was 12 million dollars. ACME rev")
+    _, answer = run(answerer(store, model).ask("What was ACME revenue?"))
+    assert answer.text == "ACME revenue was 12 million dollars."

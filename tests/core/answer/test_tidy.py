@@ -53,3 +53,9 @@ def test_lines_the_model_wrapped_mid_sentence_are_one_sentence() -> None:
         "The weight of a pattern is set by its element. The weight is determined by the element, which is the "
         "maximum weight of the filename pattern element. It is 50.")
     assert has_enough("Sales rose.\nCosts fell.\nMargins grew.\n")  # lines that end sentences stay sentences
+
+
+def test_a_last_line_that_only_introduces_says_nothing() -> None:
+    assert tidy_answer("The answer is:\n\nThe answer is:\n\nThe", cut_off=True) == ""
+    assert tidy_answer("Sales rose 2%. The reasons are as follows:", cut_off=False) == "Sales rose 2%."
+    assert tidy_answer("The answer is: 50.", cut_off=False) == "The answer is: 50."
