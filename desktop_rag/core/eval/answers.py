@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Protocol, Sequence
+from typing import Any, Callable, Collection, Generator, Protocol, Sequence
 
 from desktop_rag.core.eval import metrics as m
 from desktop_rag.core.eval.questions import LEVELS, ResolvedQuestion, gold_of, levels_of, units_of
@@ -16,6 +16,8 @@ from desktop_rag.core.models.chat import never
 from desktop_rag.core.text import figures_in, is_plain_figure, normalize_figure
 from desktop_rag.core.types import Answer, AnswerEvent, Passage, Quote, RetrievalMode, run_to_end
 from desktop_rag.errors import Cancelled, DesktopRagError
+
+CONTEXT_METRICS = ("context_recall", "quote_accuracy", "quote_accuracy_scaled", "first_quote_on_gold_page")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +77,8 @@ def evaluate_answers(
             records[i]["answer_result"] = {"error": str(exc)}
             continue
         records[i]["answer_result"] = _score_answer(questions[i], answer)
-        if questions[i].source.figures:
-            records[i]["context_result"] = context_record(questions[i].source.figures, answer.passages,
-                                                          answer.quotes, questions[i].source.answer)
+        if _quotes_scored(questions[i]):
+            records[i]["context_result"] = _context_of(questions[i], answer.passages, answer.quotes)
     yield EvalProgress("answering", len(chosen), len(chosen))
     summary = summarize_answers(questions, records, chosen)
     summary.update(mode=answerer.mode, seconds=round(time.perf_counter() - started, 3))
@@ -94,17 +95,22 @@ def figure_found(figures: Sequence[str], text: str) -> bool:
 
 
 def context_record(figures: Sequence[str], passages: Sequence[Passage], quotes: Sequence[Quote],
-                   answer: str = "") -> dict[str, Any]:
-    """Whether a gold figure is among the passages given to the model, and among the quotes: as
-    written (``quote_accuracy``), or also in the unit of the quoted table (``quote_accuracy_scaled``:
-    "$14.2 billion" in the gold ``answer``, "14,158" in a table "in millions")."""
-    strict = figure_found(figures, " ".join(q.text for q in quotes))
-    return {
-        "context_recall": float(figure_found(figures, " ".join(p.text for p in passages))),
-        "quote_accuracy": float(strict),
-        "quote_accuracy_scaled": float(strict or scaled_figure_found(figures, answer, quotes)),
-        "quotes": [{"file": q.file, "page": q.page, "text": q.text, "columns": q.context} for q in quotes],
-    }
+                   answer: str = "", gold_pages: Collection[tuple[str, int]] = ()) -> dict[str, Any]:
+    """With gold ``figures``: whether one is among the passages given to the model, and among the
+    quotes: as written (``quote_accuracy``), or also in the unit of the quoted table
+    (``quote_accuracy_scaled``: "$14.2 billion" in the gold ``answer``, "14,158" in a table "in
+    millions"). With ``gold_pages`` ((path, page) pairs): whether the first quote, the line shown
+    first, comes from one of them (``first_quote_on_gold_page``; no quote counts as a miss)."""
+    record: dict[str, Any] = {
+        "quotes": [{"file": q.file, "page": q.page, "text": q.text, "columns": q.context} for q in quotes]}
+    if figures:
+        strict = figure_found(figures, " ".join(q.text for q in quotes))
+        record.update(context_recall=float(figure_found(figures, " ".join(p.text for p in passages))),
+                      quote_accuracy=float(strict),
+                      quote_accuracy_scaled=float(strict or scaled_figure_found(figures, answer, quotes)))
+    if gold_pages:
+        record["first_quote_on_gold_page"] = float(bool(quotes) and (quotes[0].path, quotes[0].page) in gold_pages)
+    return record
 
 
 def passages_and_quotes(answerer: AnswerSource, question: str,
@@ -127,8 +133,9 @@ def evaluate_context(
     should_cancel: Callable[[], bool] = never,
 ) -> Generator[EvalProgress, None, dict[str, Any]]:
     """For questions with gold figures: is one among the passages given to the model (context
-    recall), and among the quotes shown above the answer (quote accuracy)?"""
-    chosen = [i for i, q in enumerate(questions) if q.source.figures]
+    recall), and among the quotes shown above the answer (quote accuracy)? For questions with gold
+    pages: does the first quote come from one of them?"""
+    chosen = [i for i, q in enumerate(questions) if _quotes_scored(q)]
     started = time.perf_counter()
     for n, i in enumerate(chosen):
         if should_cancel():
@@ -141,14 +148,24 @@ def evaluate_context(
         except DesktopRagError as exc:
             records[i]["context_result"] = {"error": str(exc)}
             continue
-        records[i]["context_result"] = context_record(questions[i].source.figures, passages, quotes,
-                                                      questions[i].source.answer)
+        records[i]["context_result"] = _context_of(questions[i], passages, quotes)
     yield EvalProgress("quoting", len(chosen), len(chosen))
-    results = [records[i]["context_result"] for i in chosen if "context_recall" in records[i]["context_result"]]
-    names = ("context_recall", "quote_accuracy", "quote_accuracy_scaled")
-    metrics = {name: sum(r[name] for r in results) / len(results) for name in names} if results else {}
+    results = [records[i]["context_result"] for i in chosen if "error" not in records[i]["context_result"]]
+    metrics, counts = {}, {}
+    for name in CONTEXT_METRICS:
+        values = [r[name] for r in results if name in r]
+        if values:
+            metrics[name], counts[name] = sum(values) / len(values), len(values)
     return {"count": len(results), "errors": len(chosen) - len(results), "mode": answerer.mode,
-            "metrics": metrics, "seconds": round(time.perf_counter() - started, 3)}
+            "metrics": metrics, "counts": counts, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _quotes_scored(question: ResolvedQuestion) -> bool:
+    return bool(question.source.figures or question.gold_pages)
+
+
+def _context_of(question: ResolvedQuestion, passages: Sequence[Passage], quotes: Sequence[Quote]) -> dict[str, Any]:
+    return context_record(question.source.figures, passages, quotes, question.source.answer, question.gold_pages)
 
 
 def summarize_answers(

@@ -213,7 +213,7 @@ def run_evaluation(
     if answerer is not None and answer_limit > 0:  # first: answers give their passages and quotes too
         answers = yield from evaluate_answers(questions, answerer, records, answer_limit, should_cancel)
         answers["variant"] = targets[0].name if targets else ""
-    if answerer is not None and any(q.source.figures for q in questions):
+    if answerer is not None and any(q.source.figures or q.gold_pages for q in questions):
         context = yield from evaluate_context(questions, answerer, records, should_cancel)
         context["variant"] = targets[0].name if targets else ""
     return EvalResult(

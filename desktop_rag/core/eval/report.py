@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from desktop_rag.core.eval.answers import CONTEXT_METRICS
 from desktop_rag.core.eval.harness import LEVELS, EvalResult
 from desktop_rag.core.types import RetrievalMode
 
@@ -72,9 +73,12 @@ def context_table(data: Mapping[str, Any]) -> list[str]:
     if not context or not context.get("count"):
         return []
     metrics = context["metrics"]
-    head = (f"Context ({context['count']} questions with gold figures, {context['mode']} retrieval on "
-            f"{context['variant']}; is a gold figure among the passages given to the model, and in the quotes?)")
-    names = [n for n in ("context_recall", "quote_accuracy", "quote_accuracy_scaled") if n in metrics]
+    counts = context.get("counts") or {"context_recall": context["count"]}  # results saved before pages were scored
+    figures, pages = counts.get("context_recall", 0), counts.get("first_quote_on_gold_page", 0)
+    head = (f"Context and quotes ({context['mode']} retrieval on {context['variant']}; {figures} questions with "
+            f"gold figures: is one among the passages given to the model, and in the quotes? {pages} with gold "
+            f"pages: does the first quote come from one?)")
+    names = [n for n in CONTEXT_METRICS if n in metrics]
     foot = ["quote_accuracy_scaled also counts a quoted table row in its table's unit (14,158 in millions for "
             "$14.2 billion)"] if "quote_accuracy_scaled" in metrics else []
     return [head, *_grid([names, [f"{metrics[n]:.3f}" for n in names]]), *foot]

@@ -61,6 +61,22 @@ def test_context_records_recall_strict_and_scaled_quote_accuracy() -> None:
     assert (record["context_recall"], record["quote_accuracy"], record["quote_accuracy_scaled"]) == (0.0, 0.0, 0.0)
 
 
+def test_the_first_quote_is_checked_against_the_gold_pages_with_or_without_figures() -> None:
+    from desktop_rag.core.eval.answers import context_record
+    from desktop_rag.core.eval.report import context_table
+
+    row = quote("Net revenue $ 14,158 $ 15,338", INCOME)  # /docs/intel.pdf, page 6
+    record = context_record([], [passage("Net revenue $ 14,158")], [row], gold_pages={("/docs/intel.pdf", 6)})
+    assert record["first_quote_on_gold_page"] == 1.0 and "quote_accuracy" not in record
+    assert context_record([], [], [row], gold_pages={("/docs/intel.pdf", 7)})["first_quote_on_gold_page"] == 0.0
+    assert context_record([], [], [], gold_pages={("/docs/intel.pdf", 6)})["first_quote_on_gold_page"] == 0.0
+    assert "first_quote_on_gold_page" not in context_record(["14.2"], [], [row], ANSWER)
+    data = {"context": {"count": 3, "mode": "hybrid", "variant": "current", "counts": {"first_quote_on_gold_page": 3},
+                        "metrics": {"first_quote_on_gold_page": 2 / 3}}}
+    text = "\n".join(context_table(data))
+    assert "first_quote_on_gold_page" in text and "0.667" in text and "3 with gold pages" in text
+
+
 def test_the_report_shows_both_quote_accuracies() -> None:
     from desktop_rag.core.eval.report import context_table
 
