@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 
-from desktop_rag.core.text import split_sentences
+from desktop_rag.core.text import STOPWORDS, split_sentences
 
 MAX_ANSWER_SENTENCES = 3
 _TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
 _TAG_START = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)  # the prompt's own delimiters, echoed
 _ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
+_FIGURE_POINT = re.compile(r"\d\.[ \t]*$")
 _WORDS = re.compile(r"\w+")
 _WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[a-z(])")  # a line that runs on in lower case
 _MARKUP = re.compile(r"<[^<>]*>")
+_LIST_MARK = re.compile(r"^(?:\(?\d{1,2}[.)]|[-•*])(?=\s|$)")  # "1.", "2)", "(3)", "-", "•"
 _TRAILING_MARKUP = re.compile(r"(?<=[.!?\]\"')])(?:\s*<[^<>]*>)+\s*$")  # "... Accessories. </script>"
 
 
@@ -30,13 +32,44 @@ def _unwrapped(text: str) -> str:
 
 
 def _key(sentence: str) -> str:
-    return " ".join(_WORDS.findall(sentence.lower()))
+    """What a sentence says: its words, without a list item's number ("2. Cash 1,235" repeats "1. Cash 1,235")."""
+    return " ".join(_WORDS.findall(_LIST_MARK.sub("", sentence.strip()).lower()))
+
+
+def _pieces(text: str) -> list[str]:
+    """The sentences of ``text``, a list item's number or bullet kept with its item ("1." and
+    "Cash and cash equivalents: 1,235" are one item, not two sentences), and a line that stops on
+    a comma or a word like "as" or "the" joined to the next ("These activities were reported as" /
+    "1.11 billion ..." counted as a finished sentence, and the answer ended there)."""
+    out: list[str] = []
+    for sentence in split_sentences(text):
+        if out and (_LIST_MARK.fullmatch(out[-1].strip()) or _runs_on(out[-1])):
+            out[-1] = f"{out[-1].strip()} {sentence}"
+        else:
+            out.append(sentence)
+    return out
+
+
+def _runs_on(sentence: str) -> bool:
+    words = sentence.split()
+    return bool(words) and (words[-1].endswith(",") or words[-1].lower() in STOPWORDS)
+
+
+def _ended(text: str) -> bool:
+    """Whether the text ends a sentence; not on a figure's point, which may be a decimal one still
+    streaming ("This is a 2." was shown: the stop came between "2." and "5%")."""
+    return bool(_ENDS_SENTENCE.search(text)) and not _FIGURE_POINT.search(text)
+
+
+def _open_end(text: str) -> bool:
+    """Whether the text stops inside a sentence: not :func:`_ended`, and not at the end of a line."""
+    return bool(text.strip()) and not _ended(text) and not text.rstrip(" \t").endswith("\n")
 
 
 def complete_sentences(text: str) -> list[str]:
     """The sentences of ``text`` that have ended (the last one may still be growing)."""
-    sentences = split_sentences(_TAGS.sub(" ", _unwrapped(text)))
-    return sentences if _ENDS_SENTENCE.search(text) else sentences[:-1]
+    sentences = _pieces(_TAGS.sub(" ", _unwrapped(text)))
+    return sentences if _ended(text) else sentences[:-1]
 
 
 def has_enough(text: str) -> bool:
@@ -55,18 +88,20 @@ def tidy_answer(text: str, cut_off: bool) -> str:
     ("The answer is:"); ``cut_off``: the model was stopped mid-way (the token limit, or
     :func:`has_enough`), so a last sentence without an end is dropped (kept, with an ellipsis, if it
     is all). Empty when the model said nothing of its own."""
-    sentences: list[str] = []
+    kept: list[tuple[int, str]] = []  # (index among the pieces, sentence)
     seen: set[str] = set()
     text = _TRAILING_MARKUP.sub("", _TAGS.sub(" ", _unwrapped(text)))
-    for sentence in split_sentences(text):
+    pieces = _pieces(text)
+    for i, sentence in enumerate(pieces):
         key = _key(sentence)
         if not _WORDS.search(_MARKUP.sub(" ", sentence)):
             continue  # nothing but markup ("</script>"): noise, not something the model said
         if key and key not in seen:
             seen.add(key)
-            sentences.append(" ".join(sentence.split()))
-    sentences = sentences[:MAX_ANSWER_SENTENCES]
-    if cut_off and sentences and not _ENDS_SENTENCE.search(sentences[-1]):
+            kept.append((i, " ".join(sentence.split())))
+    kept = kept[:MAX_ANSWER_SENTENCES]
+    sentences = [sentence for _, sentence in kept]
+    if cut_off and kept and kept[-1][0] == len(pieces) - 1 and _open_end(text):  # the last piece was cut short
         if len(sentences) > 1:
             sentences.pop()
         else:

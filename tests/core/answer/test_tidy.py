@@ -59,3 +59,31 @@ def test_a_last_line_that_only_introduces_says_nothing() -> None:
     assert tidy_answer("The answer is:\n\nThe answer is:\n\nThe", cut_off=True) == ""
     assert tidy_answer("Sales rose 2%. The reasons are as follows:", cut_off=False) == "Sales rose 2%."
     assert tidy_answer("The answer is: 50.", cut_off=False) == "The answer is: 50."
+
+
+def test_a_list_item_keeps_its_number_and_is_no_fragment() -> None:
+    # "... were: 1." was shown: "1." counted as a sentence, and the item after it as a cut-off fragment
+    text = ("The main contributors to net income were:\n\n1. Cash and cash equivalents: 1,235\n"
+            "2. Cash and cash equivalents: 1,235\n3.")
+    assert has_enough(text)  # the second item repeats the first
+    assert tidy_answer(text, cut_off=True) == (
+        "The main contributors to net income were: 1. Cash and cash equivalents: 1,235")
+    assert tidy_answer("Sales rose.\nCosts fell", cut_off=True) == "Sales rose."
+    assert tidy_answer("Sales rose.\nCosts fell\n", cut_off=True) == "Sales rose. Costs fell"
+
+
+def test_a_figure_s_point_is_no_sentence_end_while_streaming() -> None:
+    # "This is a 2." was shown: "2." looked like the end of a third sentence and streaming stopped before "5%"
+    assert not has_enough("Sales rose. Costs fell. This is a 2.")
+    assert has_enough("Sales rose. Costs fell. This is a 2.5% rise.")
+    assert tidy_answer("Sales rose. Costs fell by $1.", cut_off=True) == "Sales rose."
+    assert tidy_answer("Sales rose. Costs fell by $1.5 billion.", cut_off=True) == "Sales rose. Costs fell by $1.5 billion."
+
+
+def test_a_line_that_stops_on_a_comma_or_a_little_word_runs_on() -> None:
+    # "These activities were reported as" / "1.11 billion ..." counted as a third finished sentence: the
+    # answer stopped there and ended "... were reported as"
+    text = "NVIDIA bought back shares. It paid $7.5 billion. These activities were reported as\n1"
+    assert not has_enough(text)
+    assert tidy_answer(text, cut_off=True) == "NVIDIA bought back shares. It paid $7.5 billion."
+    assert tidy_answer("Sales rose in Europe,\nAsia and Japan.", cut_off=False) == "Sales rose in Europe, Asia and Japan."
