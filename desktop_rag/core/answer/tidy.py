@@ -9,10 +9,13 @@ sentences, anything past three sentences, and a last sentence the token limit cu
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from desktop_rag.core.text import STOPWORDS, split_sentences
 
 MAX_ANSWER_SENTENCES = 3
+NEAR_REPEAT = 0.7  # sentences sharing this share of their words (Jaccard) say the same thing
+NEAR_REPEAT_WORDS = 5
 _TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
 _TAG_START = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)  # the prompt's own delimiters, echoed
 _ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
@@ -34,6 +37,22 @@ def _unwrapped(text: str) -> str:
 def _key(sentence: str) -> str:
     """What a sentence says: its words, without a list item's number ("2. Cash 1,235" repeats "1. Cash 1,235")."""
     return " ".join(_WORDS.findall(_LIST_MARK.sub("", sentence.strip()).lower()))
+
+
+def _repeats(key: str, earlier: Sequence[str]) -> bool:
+    """Whether a sentence (its :func:`_key`) says again what one before it said: the same words, or
+    nearly (:data:`NEAR_REPEAT` of their words shared, both :data:`NEAR_REPEAT_WORDS` long or more:
+    "The attribute is used to prevent ..." / "This is a feature of the attribute that is used to
+    prevent ..." / "... that are not documented.")."""
+    words = set(key.split())
+    for other in earlier:
+        if other == key:
+            return True
+        theirs = set(other.split())
+        if min(len(words), len(theirs)) >= NEAR_REPEAT_WORDS and \
+                len(words & theirs) >= NEAR_REPEAT * len(words | theirs):
+            return True
+    return False
 
 
 def _pieces(text: str) -> list[str]:
@@ -80,7 +99,7 @@ def has_enough(text: str) -> bool:
         return True
     keys = [_key(s) for s in complete_sentences(text)]
     keys = [k for k in keys if k]
-    return len(keys) >= MAX_ANSWER_SENTENCES or len(set(keys)) < len(keys)
+    return len(keys) >= MAX_ANSWER_SENTENCES or any(_repeats(k, keys[:i]) for i, k in enumerate(keys))
 
 
 def tidy_answer(text: str, cut_off: bool) -> str:
@@ -89,15 +108,15 @@ def tidy_answer(text: str, cut_off: bool) -> str:
     :func:`has_enough`), so a last sentence without an end is dropped (kept, with an ellipsis, if it
     is all). Empty when the model said nothing of its own."""
     kept: list[tuple[int, str]] = []  # (index among the pieces, sentence)
-    seen: set[str] = set()
+    seen: list[str] = []
     text = _TRAILING_MARKUP.sub("", _TAGS.sub(" ", _unwrapped(text)))
     pieces = _pieces(text)
     for i, sentence in enumerate(pieces):
         key = _key(sentence)
         if not _WORDS.search(_MARKUP.sub(" ", sentence)):
             continue  # nothing but markup ("</script>"): noise, not something the model said
-        if key and key not in seen:
-            seen.add(key)
+        if key and not _repeats(key, seen):
+            seen.append(key)
             kept.append((i, " ".join(sentence.split())))
     kept = kept[:MAX_ANSWER_SENTENCES]
     sentences = [sentence for _, sentence in kept]

@@ -89,3 +89,16 @@ def test_a_line_that_stops_on_a_comma_or_a_little_word_runs_on() -> None:
     assert tidy_answer(text, cut_off=True) == "NVIDIA bought back shares. It paid $7.5 billion."
     wrapped = "Sales rose in Europe,\nAsia and Japan."
     assert tidy_answer(wrapped, cut_off=False) == "Sales rose in Europe, Asia and Japan."
+
+
+def test_a_sentence_that_nearly_repeats_one_before_it_goes() -> None:
+    # seen in the window: three near-copies, each cited and "supported"
+    text = ("The attribute is used to prevent the compiler from generating links to external crates. "
+            "This is a feature of the attribute that is used to prevent the compiler from generating links to "
+            "external crates. The attribute is used to prevent the compiler from generating links to external crates "
+            "that are not documented.")
+    assert has_enough(text[:text.index("The attribute", 10)])
+    assert tidy_answer(text, cut_off=False) == (
+        "The attribute is used to prevent the compiler from generating links to external crates.")
+    different = "Sales rose 5% in Europe. Sales fell 3% in Asia because of currency effects."
+    assert tidy_answer(different, cut_off=False) == different
