@@ -19,6 +19,9 @@ NEAR_REPEAT_WORDS = 5
 _TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
 _TAG_START = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)  # the prompt's own delimiters, echoed
 _ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
+# a model stuck in a loop: the same 4-40 characters four times running ("_mime_value_string_mime_value_string...")
+_LOOP = re.compile(r"(\S.{3,39}?)\1{3,}", re.DOTALL)
+LOOP_WINDOW = 400  # characters at the end of the streamed text looked at for a loop
 _FIGURE_POINT = re.compile(r"\d\.[ \t]*$")
 _WORDS = re.compile(r"\w+")
 _WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[a-z(])")  # a line that runs on in lower case
@@ -92,10 +95,11 @@ def complete_sentences(text: str) -> list[str]:
 
 
 def has_enough(text: str) -> bool:
-    """Whether the answer so far holds three complete sentences, repeats one, or has started
-    echoing the prompt's ``<source>`` tags (what follows is a copy of a passage, not an answer).
+    """Whether the answer so far holds three complete sentences, repeats one, has started
+    echoing the prompt's ``<source>`` tags (what follows is a copy of a passage, not an answer) or
+    is stuck in a loop.
     Other markup is the model's text like any other: shown escaped, never dropped."""
-    if _TAG_START.search(text):
+    if _TAG_START.search(text) or _LOOP.search(text[-LOOP_WINDOW:]):
         return True
     keys = [_key(s) for s in complete_sentences(text)]
     keys = [k for k in keys if k]
@@ -113,8 +117,8 @@ def tidy_answer(text: str, cut_off: bool) -> str:
     pieces = _pieces(text)
     for i, sentence in enumerate(pieces):
         key = _key(sentence)
-        if not _WORDS.search(_MARKUP.sub(" ", sentence)):
-            continue  # nothing but markup ("</script>"): noise, not something the model said
+        if not _WORDS.search(_MARKUP.sub(" ", sentence)) or _LOOP.search(sentence):
+            continue  # nothing but markup ("</script>"), or a loop: noise, not something the model said
         if key and not _repeats(key, seen):
             seen.append(key)
             kept.append((i, " ".join(sentence.split())))

@@ -102,3 +102,14 @@ def test_a_sentence_that_nearly_repeats_one_before_it_goes() -> None:
         "The attribute is used to prevent the compiler from generating links to external crates.")
     different = "Sales rose 5% in Europe. Sales fell 3% in Asia because of currency effects."
     assert tidy_answer(different, cut_off=False) == different
+
+
+def test_a_model_stuck_in_a_loop_is_stopped_and_the_loop_not_shown() -> None:
+    # seen in the window: "The integer -1 with asn1_write_value is stored in the
+    # base_32_string_mime_value_string_mime_..." up to the token limit, shown underlined as one unsupported sentence
+    loop = "The integer -1 is stored in the base_32_string" + "_mime_value_string" * 6
+    assert has_enough(loop)
+    assert tidy_answer(loop, cut_off=True) == ""
+    assert tidy_answer("Write -1 as two's complement. " + loop, cut_off=True) == "Write -1 as two's complement."
+    rows = "Cash flow was $12,852 $ — $ — $ 12,852 $ 12,852 $ — $ —"
+    assert not has_enough(rows) and tidy_answer(rows, cut_off=False) == rows
