@@ -77,7 +77,7 @@ def evaluate_answers(
             records[i]["answer_result"] = {"error": str(exc)}
             continue
         records[i]["answer_result"] = _score_answer(questions[i], answer)
-        if _quotes_scored(questions[i]):
+        if scores_quotes(questions[i]):
             records[i]["context_result"] = _context_of(questions[i], answer.passages, answer.quotes)
     yield EvalProgress("answering", len(chosen), len(chosen))
     summary = summarize_answers(questions, records, chosen)
@@ -135,7 +135,7 @@ def evaluate_context(
     """For questions with gold figures: is one among the passages given to the model (context
     recall), and among the quotes shown above the answer (quote accuracy)? For questions with gold
     pages: does the first quote come from one of them?"""
-    chosen = [i for i, q in enumerate(questions) if _quotes_scored(q)]
+    chosen = [i for i, q in enumerate(questions) if scores_quotes(q)]
     started = time.perf_counter()
     for n, i in enumerate(chosen):
         if should_cancel():
@@ -160,7 +160,8 @@ def evaluate_context(
             "metrics": metrics, "counts": counts, "seconds": round(time.perf_counter() - started, 3)}
 
 
-def _quotes_scored(question: ResolvedQuestion) -> bool:
+def scores_quotes(question: ResolvedQuestion) -> bool:
+    """Whether the question's quotes can be judged: it has gold figures or gold pages."""
     return bool(question.source.figures or question.gold_pages)
 
 

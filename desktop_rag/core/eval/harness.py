@@ -21,7 +21,7 @@ from typing import Any, Callable, Generator, Mapping, Protocol, Sequence
 import numpy as np
 
 from desktop_rag.core.eval import metrics as m
-from desktop_rag.core.eval.answers import AnswerSource, EvalProgress, evaluate_answers, evaluate_context
+from desktop_rag.core.eval.answers import AnswerSource, EvalProgress, evaluate_answers, evaluate_context, scores_quotes
 from desktop_rag.core.eval.questions import (LEVELS, ResolvedQuestion, SkippedQuestion, gold_of, levels_of,
                                              units_of)
 from desktop_rag.core.models.chat import never
@@ -213,7 +213,7 @@ def run_evaluation(
     if answerer is not None and answer_limit > 0:  # first: answers give their passages and quotes too
         answers = yield from evaluate_answers(questions, answerer, records, answer_limit, should_cancel)
         answers["variant"] = targets[0].name if targets else ""
-    if answerer is not None and any(q.source.figures or q.gold_pages for q in questions):
+    if answerer is not None and any(scores_quotes(q) for q in questions):
         context = yield from evaluate_context(questions, answerer, records, should_cancel)
         context["variant"] = targets[0].name if targets else ""
     return EvalResult(

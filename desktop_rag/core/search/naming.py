@@ -130,7 +130,7 @@ class _Label:
     words: frozenset[str]  # every word of its file name, title and cover
     names: frozenset[str]  # those that name it (see :func:`cover_names`): the ones a question's words score on
     date: datetime.date | None
-    given: frozenset[str] = frozenset()  # the words of its file name and title: names given to it, not read off a page
+    given: frozenset[str]  # the words of its file name and title: names given to it, not read off a page
 
 
 @functools.lru_cache(maxsize=4096)  # a profile is a value: its label never goes stale
@@ -161,7 +161,7 @@ def cover_names(cover: str) -> set[str]:
         if _capitalised(tokens[0]) and _capitalised(tokens[1]):  # a line that opens on a name: "Apple Inc. (Exact ..."
             words.update(query_terms(tokens[0]))
         for before, token in zip(tokens, tokens[1:]):
-            named = _capitalised(token) and not before.endswith((".", "!", "?", ":"))
+            named = _capitalised(token) and not _ends_sentence(before)
             if named or token.isupper() or any(c.isdigit() for c in token):
                 words.update(query_terms(token))
     return words
@@ -179,12 +179,16 @@ def written_as_names(text: str) -> list[str]:
     words: list[str] = []
     for i, token in enumerate(tokens):
         core = token.strip("([\"'“‘’”)]?!.,;:")
-        starts = i == 0 or tokens[i - 1].endswith((".", "!", "?", ":"))
+        starts = i == 0 or _ends_sentence(tokens[i - 1])
         mixed = any(c.isupper() for c in core[1:]) and any(c.islower() for c in core)
         if (_capitalised(token) and not starts) or mixed or (len(core) > 1 and core.isupper()) \
                 or any(c.isdigit() for c in core):
             words.extend(query_terms(token))
     return words
+
+
+def _ends_sentence(token: str) -> bool:
+    return token.endswith((".", "!", "?", ":"))
 
 
 def _capitalised(token: str) -> bool:
@@ -248,9 +252,10 @@ def _named_by(term: str, labels: Mapping[int, _Label], sizes: Mapping[int, int],
               term_document_counts: Callable[[str], Mapping[int, int]]) -> frozenset[int]:
     """The documents whose label names ``term``: its file name or title says it, or its first page
     does and its text dwells on the word (:data:`COVER_CONCENTRATION` times the share of passages
-    holding it in the rest of the library, or more). In a library of manuals and filings, "links" on the first page of the Cargo
-    book named that book for "How should my podcast client declare that it handles feed:// links?",
-    though three other books use the word more; "Apple" on a 10-Q's cover is in a third to half of its passages."""
+    holding it in the rest of the library, or more). In a library of manuals and filings, "links" on
+    the first page of the Cargo book named that book for "How should my podcast client declare that
+    it handles feed:// links?", though three other books use the word more; "Apple" on a 10-Q's
+    cover is in a third to half of its passages."""
     labelled = [d for d, label in labels.items() if term in label.names]
     if not labelled or is_period_word(term):
         return frozenset(labelled)  # a period on a cover names its document; its text may mention any
