@@ -147,3 +147,20 @@ def test_the_eighth_page_found_is_quoted_from() -> None:
     question = "What was the gross profit?"
     quotes = select_quotes(question, EMB.embed([question])[0], found, EMB.embed, lambda doc_id, page: pages[page])
     assert [q.text for q in quotes][:1] == ["Gross profit 13,400 3,177"]
+
+
+DEBT_AND_LEASES = ("Long-term Debt\nNet carrying amount 10,954 10,953\n"
+                   "Operating Leases\nTotal 2,120 1,988\nRight-of-use assets 1,900 1,800\n"
+                   "Some of our agreements also limit how much debt we can take on.")
+
+
+def test_a_table_row_is_read_with_the_title_above_it() -> None:
+    # "Net carrying amount 10,954 10,953" shares no word with the question: its table's title does
+    PAGES[(1, 40)] = DEBT_AND_LEASES
+    try:
+        quotes = quotes_for("How much long-term debt did the company have?", [40])
+    finally:
+        del PAGES[(1, 40)]
+    assert quotes[0] == "Net carrying amount 10,954 10,953"
+    # the next title ends the first one's reach: the leases' total is not debt
+    assert "Total 2,120 1,988" not in quotes
