@@ -14,7 +14,7 @@ nothing. A label word other than a date or period names nothing when half the do
 use it in their text: a cover that opens an introduction holds "use" and "type"; a word of the
 first page (not of the file name or title) names its document only when its text uses the word
 three times as often as the rest of the library. Words concentrated in few documents' text count too
-(``idf * log(1 + passages)``), at half the weight of label words; when the question names no
+(``idf * log(1 + passages)``), at a third of the weight of label words; when the question names no
 document by its label and several documents' text dwell on its words alike, only the words it
 writes as names ("iPhone", "AWS") count: "links" or "compiled" in several books is a topic, not a
 name. A question that asks for the latest or most recent document,
@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from desktop_rag.core.text import query_terms
 from desktop_rag.core.types import DocumentProfile
 
-LABEL_WEIGHT = 2.0  # a word of the document's label counts twice a concentrated word of its text
+LABEL_WEIGHT = 3.0  # a word of the document's label counts three times a concentrated word of its text
 COVER_CHARS = 1500  # how much of the first page joins the label
 TITLE_LINE_WORDS = 8  # a line of the first page this short names its document in full (a title, a name)
 NAMED_MAX_SHARE = 1 / 3  # a word found in a third of the documents' text names none of them

@@ -190,3 +190,13 @@ def test_words_several_documents_dwell_on_name_them_only_when_written_as_names()
     assert document_scores("How do links work?", reports + books, lookup) == {}
     # a word only one document dwells on names it however it is written
     assert set(document_scores("what is variance for fn pointers?", reports + books, lookup)) == {7}
+
+
+def test_a_document_named_by_its_label_leads_one_whose_text_dwells_on_another_word() -> None:
+    # "Cargo" is the Cargo book's file name; "codegen" only a word the rustc book's text uses often.
+    # Both are named, but at a label word's weight of twice a text word's the two nearly tied (19.07 and
+    # 19.01), and search weighted the rustc book's pages as much as the book the question names
+    profiles, counts = _mixed_library()
+    counts["codegen"] = {3: 20}
+    scores = document_scores("Which codegen options does Cargo pass?", profiles, lambda t: counts.get(t, {}))
+    assert set(scores) >= {1, 3} and scores[1] >= 1.15 * scores[3]
