@@ -18,7 +18,7 @@ _PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ende
                      r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"  # "Sep 30, 2023" too
                      r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d|"
                      r"(?:q[1-4]|ytd)\s+(?:19|20)\d\d\s+(?:q[1-4]|ytd)\s+(?:19|20)\d\d)", re.IGNORECASE)
-_SCALE = re.compile(r"\bin (?:thousands|millions|billions)\b(?! of)(?:,? except [^)\n:;]{1,60})?", re.IGNORECASE)
+_SCALE = re.compile(r"\bin\s+(?:thousands|millions|billions)\b(?! of)(?:,? except [^)\n:;]{1,60})?", re.IGNORECASE)
 # a label ("Net income (loss) attributable to Intel"), then its first figure, which stands apart: the "1" of a name
 # ("asn1_node definitions = NULL;" in a manual, "H100 GPUs") is no figure
 ROW = re.compile(r"^([A-Za-z](?:[^\d$€£(]|\((?=[A-Za-z])){1,80}?)\s*[$€£(]?\s*\(?(?<![A-Za-z0-9_])\d")
@@ -74,8 +74,7 @@ def column_headers(page: str, offset: int) -> str:
     except per share data": 14,158 is $14.2 billion), then the nearest lines above it (within
     :data:`HEADER_LOOKBACK` lines) that name periods ("Three Months Ended", "June 25, 2022"), joined."""
     above = _short_lines_joined(page[:offset].splitlines()[-HEADER_LOOKBACK:])
-    headers = [" ".join(line.split())[:HEADER_CHARS] for line in above
-               if _PERIOD.search(line) and not holds_amounts(line) and len(line.split()) <= MAX_HEADER_WORDS]
+    headers = [" ".join(line.split())[:HEADER_CHARS] for line in above if _PERIOD.search(line) and not holds_amounts(line)]
     headers = headers[-HEADER_LINES:]
     scale = [" ".join(m.group().split()) for m in _SCALE.finditer(page[:offset])][-1:]
     if scale and scale[0].lower() in " ".join(headers).lower():  # "(In Millions) Q3 2023 Q3 2022"
@@ -84,15 +83,28 @@ def column_headers(page: str, offset: int) -> str:
 
 
 def _short_lines_joined(lines: Sequence[str]) -> list[str]:
-    """Runs of short lines without amounts joined into one: a header a PDF broke up ("June 25," /
-    "2022" / "June 26," / "2021 Change") reads "June 25, 2022 June 26, 2021 Change"."""
+    """Runs of short lines without amounts joined into one, and a line ending in a comma joined to
+    the next: a header a PDF broke up ("June 25," / "2022" / "June 26," / "2021 Change") reads "June
+    25, 2022 June 26, 2021 Change", and "April 30, January 29," / "2023 2023" reads "April 30,
+    January 29, 2023 2023". A row group's label ("ASSETS", "Current assets:") and an aside in brackets
+    ("(In millions)", whose unit is read apart) join nothing: "2023 2023 ASSETS Current assets:" was
+    shown as a balance sheet row's columns. A line of more than :data:`MAX_HEADER_WORDS` words is a
+    sentence, no header: it is left out."""
     out: list[str] = []
     joining = False
     for line in lines:
-        short = 0 < len(line.split()) <= SHORT_HEADER_WORDS and not holds_amounts(line)
-        if short and joining:
-            out[-1] = f"{out[-1]} {line.strip()}"
+        text = line.strip()
+        if len(text.split()) > MAX_HEADER_WORDS:
+            out.append("")
+            joining = False
+            continue
+        group = text.endswith(":") or (text.isupper() and not _PERIOD.search(text)) or (
+            text.startswith("(") and text.endswith(")"))  # an aside: "(In millions)", "(Unaudited)"
+        joinable = bool(text) and not holds_amounts(text) and not group
+        runs_on = joinable and (len(text.split()) <= SHORT_HEADER_WORDS or text.endswith(","))
+        if joining and joinable and (runs_on or out[-1].rstrip().endswith(",")):
+            out[-1] = f"{out[-1]} {text}"
         else:
             out.append(line)
-        joining = short
+        joining = runs_on
     return out

@@ -141,6 +141,14 @@ def test_a_quoted_table_row_carries_the_unit_its_table_states() -> None:
     # a header the PDF broke into short lines is read joined
     broken = "Three Months Ended\nJune 25,\n2022\nJune 26,\n2021 Change\nAmericas $ 37,472 $ 35,870 4 %"
     assert column_headers(broken, broken.index("Americas")) == "Three Months Ended June 25, 2022 June 26, 2021 Change"
+    # a line ending in a comma runs on; a row group's label ("ASSETS", "Current assets:") is no column
+    sheet = ("BALANCE SHEETS\n(In millions)\nApril 30, January 29,\n2023 2023\nASSETS\nCurrent assets:\n"
+             "Cash and cash equivalents $ 5,079 $ 3,389\nTotal assets $ 44,460 $ 41,182\nLIABILITIES\n"
+             "Current liabilities:\nLong-term debt 9,704 9,703")
+    assert column_headers(sheet, sheet.index("Long-term debt")) == "In millions | April 30, January 29, 2023 2023"
+    # a unit broken over two lines: "were as follows (in" / "millions):"
+    note = "Net sales were as follows (in\nmillions):\nThree Months Ended\nDecember 31,\n2022\nTotal net sales $ 117,154"
+    assert column_headers(note, note.index("Total")) == "in millions | Three Months Ended December 31, 2022"
 
 
 def test_a_quote_joined_across_a_broken_word_is_found_on_its_page() -> None:
