@@ -64,20 +64,35 @@ def attribute(
     ``sentence_vectors`` (one row per ``split_sentences(answer)``) and ``passage_vectors`` are
     normalized embeddings; pass ``None`` to rely on lexical overlap alone. A sentence stating a
     figure found in no passage (nor in the ``question``) is unsupported, however well it scores:
-    an invented "$14.51 billion" reads just like a quoted one.
+    an invented "$14.51 billion" reads just like a quoted one; so is one stating a two-digit figure
+    that no passage it cites holds.
     """
     sentences = split_sentences(answer)
-    known = stated_numbers(question).union(*(stated_numbers(p.text) for p in passages))
-    return [_attribute_one(i, sentence, passages, sentence_vectors, passage_vectors, threshold, known)
+    asked = stated_numbers(question)
+    known = asked.union(*(stated_numbers(p.text) for p in passages))
+    return [_attribute_one(i, sentence, passages, sentence_vectors, passage_vectors, threshold, known, asked)
             for i, sentence in enumerate(sentences)]
 
 
 def _attribute_one(i: int, sentence: str, passages: Sequence[Passage], sentence_vectors: np.ndarray | None,
-                   passage_vectors: np.ndarray | None, threshold: float, known: set[str]) -> AnswerSentence:
+                   passage_vectors: np.ndarray | None, threshold: float, known: set[str],
+                   asked: set[str] = frozenset()) -> AnswerSentence:
     found = _support(i, sentence, passages, sentence_vectors, passage_vectors, threshold)
-    if found.supported and unsupported_figures(sentence, known):
+    if found.supported and (unsupported_figures(sentence, known) or _small_figures_unsourced(found, passages, asked)):
         return AnswerSentence(found.text, found.citations, False, found.score)
     return found
+
+
+def _small_figures_unsourced(found: AnswerSentence, passages: Sequence[Passage], asked: set[str]) -> bool:
+    """Whether the sentence states a one- or two-digit figure (not a list number) that neither the
+    question nor a passage it cites holds. Some passage of a report holds almost any small number (a
+    page, a note, a percentage), so finding one anywhere proves nothing: "The answer is: 14", under a
+    quoted "Long-term debt 9,704 9,703", passed as supported because a note on another page was 14."""
+    small = {f for f in stated_numbers(strip_markers(found.text)) if f.isdigit() and len(f) == 2} - asked
+    if not small:
+        return False
+    cited = set().union(*(stated_numbers(p.text) for p in passages if p.number in found.citations))
+    return bool(small - cited)
 
 
 def _support(i: int, sentence: str, passages: Sequence[Passage], sentence_vectors: np.ndarray | None,

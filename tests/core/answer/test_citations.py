@@ -92,3 +92,21 @@ def test_a_version_or_code_no_passage_states_marks_its_sentence_unsupported() ->
     right, wrong, code = attribute(answer, passages, None, None, question=question)
     assert right.supported
     assert not wrong.supported and not code.supported
+
+
+def test_a_two_digit_figure_counts_only_from_a_passage_the_sentence_cites() -> None:
+    # some passage of a report holds almost any small number: "The answer is: 14" under a quoted
+    # "Long-term debt 9,704 9,703" passed as supported because a note on another page said 14
+    passages = [Passage(1, 1, "nvda.pdf", "/d/nvda.pdf", 5, 5, 0, 40, (1,), "Long-term debt 9,704 9,703"),
+                Passage(2, 1, "nvda.pdf", "/d/nvda.pdf", 14, 14, 0, 60, (2,), "Note 14 - Segment Information"),
+                Passage(3, 1, "nvda.pdf", "/d/nvda.pdf", 30, 30, 0, 70, (3,),
+                        "Our effective tax rate was 12% for the quarter, down from 19% a year ago.")]
+    question = "How much long-term debt did NVIDIA have?"
+    short, = attribute("The answer is: 14.", passages, None, None, question=question)
+    assert not short.supported
+    rate, = attribute("The effective tax rate was 12% for the quarter.", passages, None, None, question=question)
+    assert rate.supported and rate.citations == (3,)
+    cited, = attribute("It was 12 [3].", passages, None, None, question=question)
+    assert cited.supported
+    asked, = attribute("Yes, 14.", passages, None, None, question="Is note 14 about segments?")
+    assert asked.supported
