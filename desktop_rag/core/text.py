@@ -55,6 +55,16 @@ def normalize_figure(figure: str) -> str:
 _CODE = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+){2,}|0x[0-9a-fA-F]+)(?![\w]|\.\d)")  # "4.19.0", "0x100"
 
 
+# code a question quotes: a flag ("-C", "--release"), a name with an underscore ("asn1_read_value"), a file or
+# key with a dot ("build.rs", "profile.release"), a path ("std::mem"), an attribute ("#[doc"), a call ("len()")
+_CODE_TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z]|\w_\w|[a-z]\.[a-z]{2,}\b|::|#\[|\w\(\)")
+
+
+def quotes_code(text: str) -> bool:
+    """Whether ``text`` writes code: a flag, an identifier with an underscore, a file name, a path."""
+    return bool(_CODE_TOKEN.search(text))
+
+
 def stated_numbers(text: str) -> set[str]:
     """:func:`figures_in`, and the version numbers and hexadecimal codes manuals state ("4.19.0", "0x100")."""
     return figures_in(text) | {m.group().lower() for m in _CODE.finditer(text)}

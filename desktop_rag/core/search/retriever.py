@@ -14,7 +14,7 @@ from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerp
 from desktop_rag.core.search.naming import COVER_CHARS, document_scores, is_period_word, label_words
 from desktop_rag.core.search.statements import statement_of_page, statements_asked
 from desktop_rag.core.search.synonyms import report_words, with_report_words
-from desktop_rag.core.text import content_terms, query_terms
+from desktop_rag.core.text import content_terms, query_terms, quotes_code
 from desktop_rag.core.types import Hit, RetrievalMode
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,14 @@ NAMED_WEIGHT = 10.0  # a named document's own ranking over the library-wide one 
 NAMED_SHARPNESS = 2.0  # a document's weight is (score / best) ** this
 NAMED_WORD_SHARE = 0.1  # a naming word in this share of a named document's passages says nothing within it
 BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
+CODE_KEYWORD_WEIGHT = 2.0  # the keyword ranking's weight for a question that writes code (dense: 1)
 STATEMENT_WEIGHT = NAMED_WEIGHT  # a statement the question names, in a document it names: as a top hit there
+
+
+def _weights(query: str) -> list[float] | None:
+    """The weights of the dense and keyword rankings in the fusion: equal, unless the question
+    writes code (:func:`quotes_code`), whose exact tokens keyword search finds and embeddings blur."""
+    return [1.0, CODE_KEYWORD_WEIGHT] if quotes_code(query) else None
 
 
 def fts_match_expression(query: str) -> str:
@@ -130,7 +137,8 @@ class Retriever:
             [cid for cid, _ in self.store.keyword_search(
                 self._keyword_expression(with_report_words(query), scope), depth, scope)],
         ]
-        fused = dict(reciprocal_rank_fusion(rankings))
+        # exact code ("--release", "asn1_read_value", "build.rs") is what keyword search finds best
+        fused = dict(reciprocal_rank_fusion(rankings, weights=_weights(query)))
         if named.weights and vector is not None:
             self._add_named_rankings(fused, query, vector, named, depth)
         self._add_statements(fused, query, named, scope)

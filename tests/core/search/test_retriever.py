@@ -172,3 +172,30 @@ def test_a_naming_word_few_of_its_pages_use_still_says_which_page_answers(tmp_pa
     throughout = retriever.naming_words_throughout(named, question)
     assert "attention" in throughout and "dropout" not in throughout
     store.close()
+
+
+def test_a_question_that_writes_code_leans_on_keyword_search(library: tuple[Store, HashEmbedder],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # embeddings blur "--release" or "build.rs"; keyword search finds them as written. Dense ranks
+    # A, C, B and keyword B, A, C: equal weights put A first, a question with code puts B first
+    store, embedder = library
+    retriever = Retriever(store, embedder)
+    a, b, c = (retriever.search(text, k=1, mode="keyword")[0].chunk_id
+               for text in ("tomatoes sun", "engineers Ohio", "BOLT plant Texas"))
+    monkeypatch.setattr(store, "dense_search", lambda vector, k, doc_ids=None: [(a, 0.9), (c, 0.8), (b, 0.7)])
+    monkeypatch.setattr(store, "keyword_search", lambda match, k, doc_ids=None: [(b, 9.0), (a, 8.0), (c, 7.0)])
+    assert retriever.search("How is the release profile configured?", k=3, mode="hybrid")[0].chunk_id == a
+    for question in ("How is the --release profile configured?", "What does build.rs configure?",
+                     "What does asn1_read_value return?", "Is std::mem::forget safe?"):
+        assert retriever.search(question, k=3, mode="hybrid")[0].chunk_id == b, question
+
+
+def test_code_is_flags_identifiers_file_names_and_paths() -> None:
+    from desktop_rag.core.text import quotes_code
+
+    for code in ("cargo build --release", "rustc -C opt-level=3", "asn1_read_value", "Cargo.toml", "crates.io",
+                 "std::mem", "#[doc(hidden)]", "call len()"):
+        assert quotes_code(code), code
+    for prose in ("What was iPhone revenue in Q3 2023?", "the 10-Q filed in e.g. May", "U.S. sales rose 5.5%",
+                  "a well-known, long-term plan"):
+        assert not quotes_code(prose), prose
