@@ -60,7 +60,7 @@ _CODE = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+){2,}|0x[0-9a-fA-F]+)(?![\w]|\.\d)"
 _CODE_TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z]|\w_\w|[a-z]\.[a-z]{2,}\b|::|#\[|\w\(\)")
 
 
-def quotes_code(text: str) -> bool:
+def writes_code(text: str) -> bool:
     """Whether ``text`` writes code: a flag, an identifier with an underscore, a file name, a path."""
     return bool(_CODE_TOKEN.search(text))
 

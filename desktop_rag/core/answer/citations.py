@@ -10,6 +10,7 @@ best score stays under the threshold is marked unsupported for the user to see.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -45,10 +46,39 @@ def lexical_support(sentence: str, passage: str) -> float:
     return hits / (len(words) + len(numbers))
 
 
-def unsupported_figures(sentence: str, known: set[str]) -> set[str]:
+def unsupported_figures(sentence: str, known: set[str], near: set[str] | None = None) -> set[str]:
     """Figures the sentence states that appear in none of ``known`` (the passages' and the
-    question's figures, normalized); single digits are left out (list numbers, "one of 3 ...")."""
-    return {f for f in stated_numbers(strip_markers(sentence)) if f not in known and (len(f) > 1 or "." in f)}
+    question's figures, normalized); single digits are left out (list numbers, "one of 3 ...").
+    With ``near`` (the figures of the question and of the passages the sentence cites), a two-digit
+    figure must be there: some passage of a report holds almost any small number (a page, a note, a
+    percentage), so finding one anywhere proves nothing ("The answer is: 14", under a quoted
+    "Long-term debt 9,704 9,703", passed as supported because a note on another page was 14)."""
+    stated = {f for f in stated_numbers(strip_markers(sentence)) if len(f) > 1 or "." in f}
+    if near is None:
+        return stated - known
+    small = {f for f in stated if f.isdigit() and len(f) == 2}
+    return (stated - small - known) | (small - near)
+
+
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """The figures an answer may state: the question's, each passage's by its number, and all of them."""
+
+    asked: set[str]
+    by_passage: dict[int, set[str]]
+    known: set[str]
+
+    @classmethod
+    def of(cls, question: str, passages: Sequence[Passage]) -> "_Figures":
+        by_passage: dict[int, set[str]] = {}
+        for p in passages:
+            by_passage.setdefault(p.number, set()).update(stated_numbers(p.text))
+        asked = stated_numbers(question)
+        return cls(asked, by_passage, asked.union(*by_passage.values()))
+
+    def near(self, citations: Sequence[int]) -> set[str]:
+        """The question's figures and those of the cited passages."""
+        return self.asked.union(*(self.by_passage.get(n, set()) for n in citations))
 
 
 def attribute(
@@ -67,32 +97,17 @@ def attribute(
     an invented "$14.51 billion" reads just like a quoted one; so is one stating a two-digit figure
     that no passage it cites holds.
     """
-    sentences = split_sentences(answer)
-    asked = stated_numbers(question)
-    known = asked.union(*(stated_numbers(p.text) for p in passages))
-    return [_attribute_one(i, sentence, passages, sentence_vectors, passage_vectors, threshold, known, asked)
-            for i, sentence in enumerate(sentences)]
+    figures = _Figures.of(question, passages)
+    return [_attribute_one(i, sentence, passages, sentence_vectors, passage_vectors, threshold, figures)
+            for i, sentence in enumerate(split_sentences(answer))]
 
 
 def _attribute_one(i: int, sentence: str, passages: Sequence[Passage], sentence_vectors: np.ndarray | None,
-                   passage_vectors: np.ndarray | None, threshold: float, known: set[str],
-                   asked: set[str] = frozenset()) -> AnswerSentence:
+                   passage_vectors: np.ndarray | None, threshold: float, figures: _Figures) -> AnswerSentence:
     found = _support(i, sentence, passages, sentence_vectors, passage_vectors, threshold)
-    if found.supported and (unsupported_figures(sentence, known) or _small_figures_unsourced(found, passages, asked)):
+    if found.supported and unsupported_figures(sentence, figures.known, figures.near(found.citations)):
         return AnswerSentence(found.text, found.citations, False, found.score)
     return found
-
-
-def _small_figures_unsourced(found: AnswerSentence, passages: Sequence[Passage], asked: set[str]) -> bool:
-    """Whether the sentence states a one- or two-digit figure (not a list number) that neither the
-    question nor a passage it cites holds. Some passage of a report holds almost any small number (a
-    page, a note, a percentage), so finding one anywhere proves nothing: "The answer is: 14", under a
-    quoted "Long-term debt 9,704 9,703", passed as supported because a note on another page was 14."""
-    small = {f for f in stated_numbers(strip_markers(found.text)) if f.isdigit() and len(f) == 2} - asked
-    if not small:
-        return False
-    cited = set().union(*(stated_numbers(p.text) for p in passages if p.number in found.citations))
-    return bool(small - cited)
 
 
 def _support(i: int, sentence: str, passages: Sequence[Passage], sentence_vectors: np.ndarray | None,

@@ -18,7 +18,8 @@ _PERIOD = re.compile(r"\b(?:months? ended|weeks? ended|quarters? ended|year ende
                      r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"  # "Sep 30, 2023" too
                      r"\s+\d{1,2},?\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:19|20)\d\d|"
                      r"(?:q[1-4]|ytd)\s+(?:19|20)\d\d\s+(?:q[1-4]|ytd)\s+(?:19|20)\d\d)", re.IGNORECASE)
-_SCALE = re.compile(r"\bin\s+(?:thousands|millions|billions)\b(?! of)(?:,? except [^)\n:;]{1,60})?", re.IGNORECASE)
+_SCALE = re.compile(r"\bin\s+(?:thousands|millions|billions)\b(?! of)(?:,? except [^)\n:;]{1,60})?",
+                    re.IGNORECASE)
 # a label ("Net income (loss) attributable to Intel"), then its first figure, which stands apart: the "1" of a name
 # ("asn1_node definitions = NULL;" in a manual, "H100 GPUs") is no figure
 ROW = re.compile(r"^([A-Za-z](?:[^\d$€£(]|\((?=[A-Za-z])){1,80}?)\s*[$€£(]?\s*\(?(?<![A-Za-z0-9_])\d")
@@ -74,7 +75,8 @@ def column_headers(page: str, offset: int) -> str:
     except per share data": 14,158 is $14.2 billion), then the nearest lines above it (within
     :data:`HEADER_LOOKBACK` lines) that name periods ("Three Months Ended", "June 25, 2022"), joined."""
     above = _short_lines_joined(page[:offset].splitlines()[-HEADER_LOOKBACK:])
-    headers = [" ".join(line.split())[:HEADER_CHARS] for line in above if _PERIOD.search(line) and not holds_amounts(line)]
+    headers = [" ".join(line.split())[:HEADER_CHARS] for line in above
+               if _PERIOD.search(line) and not holds_amounts(line)]
     headers = headers[-HEADER_LINES:]
     scale = [" ".join(m.group().split()) for m in _SCALE.finditer(page[:offset])][-1:]
     if scale and scale[0].lower() in " ".join(headers).lower():  # "(In Millions) Q3 2023 Q3 2022"
@@ -95,7 +97,6 @@ def _short_lines_joined(lines: Sequence[str]) -> list[str]:
     for line in lines:
         text = line.strip()
         if len(text.split()) > MAX_HEADER_WORDS:
-            out.append("")
             joining = False
             continue
         group = text.endswith(":") or (text.isupper() and not _PERIOD.search(text)) or (

@@ -14,7 +14,7 @@ from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerp
 from desktop_rag.core.search.naming import COVER_CHARS, document_scores, is_period_word, label_words
 from desktop_rag.core.search.statements import statement_of_page, statements_asked
 from desktop_rag.core.search.synonyms import report_words, with_report_words
-from desktop_rag.core.text import content_terms, query_terms, quotes_code
+from desktop_rag.core.text import content_terms, query_terms, writes_code
 from desktop_rag.core.types import Hit, RetrievalMode
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,10 @@ CODE_KEYWORD_WEIGHT = 2.0  # the keyword ranking's weight for a question that wr
 STATEMENT_WEIGHT = NAMED_WEIGHT  # a statement the question names, in a document it names: as a top hit there
 
 
-def _weights(query: str) -> list[float] | None:
+def _fusion_weights(query: str) -> list[float] | None:
     """The weights of the dense and keyword rankings in the fusion: equal, unless the question
-    writes code (:func:`quotes_code`), whose exact tokens keyword search finds and embeddings blur."""
-    return [1.0, CODE_KEYWORD_WEIGHT] if quotes_code(query) else None
+    writes code (:func:`writes_code`), whose exact tokens keyword search finds and embeddings blur."""
+    return [1.0, CODE_KEYWORD_WEIGHT] if writes_code(query) else None
 
 
 def fts_match_expression(query: str) -> str:
@@ -138,7 +138,7 @@ class Retriever:
                 self._keyword_expression(with_report_words(query), scope), depth, scope)],
         ]
         # exact code ("--release", "asn1_read_value", "build.rs") is what keyword search finds best
-        fused = dict(reciprocal_rank_fusion(rankings, weights=_weights(query)))
+        fused = dict(reciprocal_rank_fusion(rankings, weights=_fusion_weights(query)))
         if named.weights and vector is not None:
             self._add_named_rankings(fused, query, vector, named, depth)
         self._add_statements(fused, query, named, scope)

@@ -147,7 +147,8 @@ def test_a_quoted_table_row_carries_the_unit_its_table_states() -> None:
              "Current liabilities:\nLong-term debt 9,704 9,703")
     assert column_headers(sheet, sheet.index("Long-term debt")) == "In millions | April 30, January 29, 2023 2023"
     # a unit broken over two lines: "were as follows (in" / "millions):"
-    note = "Net sales were as follows (in\nmillions):\nThree Months Ended\nDecember 31,\n2022\nTotal net sales $ 117,154"
+    note = ("Net sales were as follows (in\nmillions):\nThree Months Ended\nDecember 31,\n2022\n"
+            "Total net sales $ 117,154")
     assert column_headers(note, note.index("Total")) == "in millions | Three Months Ended December 31, 2022"
 
 

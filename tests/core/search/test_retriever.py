@@ -191,11 +191,11 @@ def test_a_question_that_writes_code_leans_on_keyword_search(library: tuple[Stor
 
 
 def test_code_is_flags_identifiers_file_names_and_paths() -> None:
-    from desktop_rag.core.text import quotes_code
+    from desktop_rag.core.text import writes_code
 
     for code in ("cargo build --release", "rustc -C opt-level=3", "asn1_read_value", "Cargo.toml", "crates.io",
                  "std::mem", "#[doc(hidden)]", "call len()"):
-        assert quotes_code(code), code
+        assert writes_code(code), code
     for prose in ("What was iPhone revenue in Q3 2023?", "the 10-Q filed in e.g. May", "U.S. sales rose 5.5%",
                   "a well-known, long-term plan"):
-        assert not quotes_code(prose), prose
+        assert not writes_code(prose), prose
