@@ -37,6 +37,7 @@ NAMED_MAX_DOCUMENTS = 5
 NAMED_WEIGHT = 10.0  # a named document's own ranking over the library-wide one (2 -> 10: SEC page hit@5 .69 -> .76)
 NAMED_SHARPNESS = 2.0  # a document's weight is (score / best) ** this
 NAMED_WORD_SHARE = 0.1  # a naming word in this share of a named document's passages says nothing within it
+AGREED_DEPTH = 3  # a page both library-wide rankings put this high counts as named (see _add_agreed_page)
 BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
 CODE_KEYWORD_WEIGHT = 2.0  # the keyword ranking's weight for a question that writes code (dense: 1)
 STATEMENT_WEIGHT = NAMED_WEIGHT  # a statement the question names, in a document it names: as a top hit there
@@ -141,6 +142,7 @@ class Retriever:
         fused = dict(reciprocal_rank_fusion(rankings, weights=_fusion_weights(query)))
         if named.weights and vector is not None:
             self._add_named_rankings(fused, query, vector, named, depth)
+        self._add_agreed_page(fused, rankings, query, named)
         self._add_statements(fused, query, named, scope)
         pages = self.store.page_starts(list(fused))
         if not asks_for_boilerplate(set(query_terms(query))):
@@ -168,6 +170,27 @@ class Retriever:
             ]
             for cid, score in reciprocal_rank_fusion(within):
                 fused[cid] = fused.get(cid, 0.0) + NAMED_WEIGHT * weight * score
+
+    def _add_agreed_page(self, fused: dict[int, float], rankings: Sequence[Sequence[int]], query: str,
+                         named: NamedDocuments) -> None:
+        """A page that both library-wide rankings put among their first :data:`AGREED_DEPTH`, in a
+        document the question does not name, ranked as if it topped a named document's rankings. In a
+        library of books sharing their technical words, those words named the wrong books ("tests" named
+        the edition guide for a question about rustc's test harness), whose own rankings then outweighed
+        two rankings that agreed. Not when the page's document lacks a word of the question that names
+        a named document by its label: both rankings had Apple's page on tax among their first three for
+        "Intel's effective tax rate", and Apple's filing never says "Intel"."""
+        dense, keyword = (ranking[:AGREED_DEPTH] for ranking in rankings)
+        pages = self.store.page_starts([*dense, *keyword])
+        in_dense = {pages[cid]: cid for cid in dense if cid in pages}
+        naming = set(query_terms(query)) & named.words
+        counts = self.store.keywords.term_document_counts
+        agreed = [(cid, in_dense[pages[cid]]) for cid in keyword if pages.get(cid) in in_dense
+                  and pages[cid][0] not in named.weights
+                  and all(counts(word).get(pages[cid][0], 0) for word in naming)]
+        if agreed:  # the one the fusion ranks best
+            for cid in set(max(agreed, key=lambda pair: fused[pair[0]] + fused[pair[1]])):
+                fused[cid] += NAMED_WEIGHT * 2 / (RRF_K + 1)
 
     def _found_in(self, words: Sequence[str], doc_ids: dict[int, float]) -> bool:
         """Whether any of the words is in any passage of these documents."""

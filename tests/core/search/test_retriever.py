@@ -14,7 +14,7 @@ from desktop_rag.config import (DEFAULT_EXTRACT_MEMORY_MB, DEFAULT_EXTRACT_TIMEO
                                 DEFAULT_TOP_K)
 from desktop_rag.core.ingest.extract import PdfExtractor
 from desktop_rag.core.ingest.pipeline import ChunkOptions, Ingestion
-from desktop_rag.core.search.retriever import Retriever, fts_match_expression, reciprocal_rank_fusion
+from desktop_rag.core.search.retriever import NamedDocuments, Retriever, fts_match_expression, reciprocal_rank_fusion
 from desktop_rag.core.text import query_terms
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.types import run_to_end
@@ -199,3 +199,30 @@ def test_code_is_flags_identifiers_file_names_and_paths() -> None:
     for prose in ("What was iPhone revenue in Q3 2023?", "the 10-Q filed in e.g. May", "U.S. sales rose 5.5%",
                   "a well-known, long-term plan"):
         assert not writes_code(prose), prose
+
+
+def test_a_page_both_rankings_put_first_outranks_a_document_named_by_ordinary_words(
+        library: tuple[Store, HashEmbedder]) -> None:
+    """In a library of books that share their technical words, those words named the wrong book
+    ("tests" named the edition guide for a question about rustc's test harness), and its own rankings
+    outweighed the library-wide dense and keyword rankings, which both had the answering page first."""
+    store, embedder = library
+    retriever = Retriever(store, embedder)
+    question = "Where did ACME hire new engineers?"
+    answer = retriever.search("engineers Ohio", k=1, mode="keyword")[0]
+    garden = retriever.search("tomatoes sun", k=1, mode="keyword")[0].doc_id
+    named = NamedDocuments({garden: 1.0}, frozenset({"tomatoes"}))
+    top = retriever.search(question, k=3, mode="hybrid", named=named)[0]
+    assert (top.doc_id, top.page) == (answer.doc_id, answer.page)
+
+
+def test_agreement_does_not_outrank_the_document_a_question_names_by_a_word_the_other_lacks(
+        library: tuple[Store, HashEmbedder]) -> None:
+    # "Intel's effective tax rate": both rankings had an Apple page on tax among their first three;
+    # Apple's filing never says "Intel", so the question is not about it
+    store, embedder = library
+    retriever = Retriever(store, embedder)
+    bolt = retriever.search("BOLT plant Texas", k=1, mode="keyword")[0].doc_id
+    named = NamedDocuments({bolt: 1.0}, frozenset({"bolt"}))
+    top = retriever.search("Where did BOLT hire new engineers in Ohio?", k=3, mode="hybrid", named=named)[0]
+    assert top.doc_id == bolt
