@@ -193,10 +193,15 @@ class Answerer:
         """The quotes, and the passages for the model (widened, quotes' passages first, without
         running headers). Their pages are the hits' pages, read in one query. Quotes come from the
         documents the question names clearly (weight :data:`QUOTE_NAMED_WEIGHT` or more) when
-        search found any: "Intel ... first quarter of 2023" quoted Intel's 2022 Q3 filing too."""
+        search found any: "Intel ... first quarter of 2023" quoted Intel's 2022 Q3 filing too; and from
+        the document of the first hit when the question does not name it (search put it first over the
+        named ones: both its rankings agreed on the page)."""
         page_text = self._page_reader(hits)
         passages = merge_hits(hits, page_text)
-        quoted = [p for p in passages if named.weights.get(p.doc_id, 0.0) >= QUOTE_NAMED_WEIGHT] or passages
+        clear = {d for d, weight in named.weights.items() if weight >= QUOTE_NAMED_WEIGHT}
+        if clear and hits and hits[0].doc_id not in named.weights:
+            clear.add(hits[0].doc_id)
+        quoted = [p for p in passages if p.doc_id in clear] or passages
         # what each page is, as search judged it (kept in the store): read once for all the pages
         kinds = self.retriever.page_kinds({(p.doc_id, n) for p in passages for n in range(p.page, p.page_end + 1)})
         first = _statements_first(question, quoted, lambda doc_id, page: getattr(kinds.get((doc_id, page)),

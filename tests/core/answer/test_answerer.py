@@ -189,6 +189,26 @@ def test_quotes_come_from_the_documents_the_question_names(tmp_path: Path) -> No
         assert answer.quotes and {q.file for q in answer.quotes} == {"acme.pdf"}
 
 
+def test_quotes_also_come_from_a_first_hit_the_question_does_not_name(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # ordinary words named the edition guide for a question about rustc's test harness; search put
+    # the rustc page first (both its rankings agreed), and quotes, kept to the named book, found none
+    from desktop_rag.core.search.retriever import NamedDocuments
+
+    write_pdf(tmp_path / "acme.pdf", ["ACME revenue was 12 million dollars.", "ACME employs 300 engineers in Ohio."])
+    write_pdf(tmp_path / "bolt.pdf", ["BOLT revenue was 40 million dollars.", "BOLT opened a plant in Texas."])
+    write_pdf(tmp_path / "garden.pdf", ["Tomatoes need full sun.", "Prune roses in early spring."])
+    with Store(tmp_path / "data") as store:
+        with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+            list(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(16, 2)).run([tmp_path]))
+        asker = answerer(store, ScriptedChatModel("300 engineers."))
+        garden = asker.retriever.search("tomatoes sun", k=1, mode="keyword")[0].doc_id
+        monkeypatch.setattr(asker.retriever, "named",
+                            lambda question, scope=None: NamedDocuments({garden: 1.0}, frozenset({"tomatoes"})))
+        events, answer = run(asker.ask("How many engineers does ACME employ in Ohio?"))
+        assert answer.quotes and answer.quotes[0].file == "acme.pdf" and "300 engineers" in answer.quotes[0].text
+
+
 def test_an_answer_that_only_introduces_itself_says_the_model_gave_none(store: Store) -> None:
     # SmolLM2 wrote "The answer is:\n\nThe answer is:\n\nThe"; streaming stopped at the repeat and the window
     # showed "The answer is: The" under the right quote
