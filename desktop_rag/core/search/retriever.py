@@ -176,9 +176,9 @@ class Retriever:
                          named: NamedDocuments) -> None:
         """A page that both library-wide rankings put among their first :data:`AGREED_DEPTH`, in a
         document the question does not name, ranked as if it topped a named document's rankings. In a
-        library of books sharing their technical words, those words named the wrong books ("tests" named
-        the edition guide for a question about rustc's test harness), whose own rankings then outweighed
-        two rankings that agreed. Not when the page's document lacks a word of the question that names
+        library of books sharing their technical words, those words named the wrong books ("capture"
+        of --no-capture named the edition guide, which dwells on lifetime capture), whose own rankings
+        then outweighed two rankings that agreed. Not when the page's document lacks a word of the question that names
         a named document by its label: both rankings had Apple's page on tax among their first three for
         "Intel's effective tax rate", and Apple's filing never says "Intel"."""
         dense, keyword = (ranking[:AGREED_DEPTH] for ranking in rankings)

@@ -204,8 +204,9 @@ def test_code_is_flags_identifiers_file_names_and_paths() -> None:
 def test_a_page_both_rankings_put_first_outranks_a_document_named_by_ordinary_words(
         library: tuple[Store, HashEmbedder]) -> None:
     """In a library of books that share their technical words, those words named the wrong book
-    ("tests" named the edition guide for a question about rustc's test harness), and its own rankings
-    outweighed the library-wide dense and keyword rankings, which both had the answering page first."""
+    ("capture" of --no-capture named the edition guide, which dwells on lifetime capture), and its
+    own rankings outweighed the library-wide dense and keyword rankings, which both had the answering
+    page first."""
     store, embedder = library
     retriever = Retriever(store, embedder)
     answer = retriever.search("engineers Ohio", k=1, mode="keyword")[0]
