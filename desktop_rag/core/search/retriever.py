@@ -9,7 +9,6 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from desktop_rag.core.models.embedder import Embedder
-from desktop_rag.core.store.keyword_index import COMMON_TERM_CHUNKS
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.naming import COVER_CHARS, document_scores, is_period_word, label_words
@@ -184,12 +183,10 @@ class Retriever:
         dense, keyword = (ranking[:AGREED_DEPTH] for ranking in rankings)
         pages = self.store.page_starts([*dense, *keyword])
         in_dense = {pages[cid]: cid for cid in dense if cid in pages}
-        # Only words counted in every passage that holds them: a common word ("may", "used", the "s" of
-        # "What's") is counted over its first COMMON_TERM_CHUNKS passages only, so a document missing
-        # from its counts may well say it. A single letter names nothing.
-        counts = {word: self.store.keywords.term_document_counts(word)
-                  for word in set(query_terms(query)) & named.words if len(word) > 1}
-        naming = [c for c in counts.values() if sum(c.values()) < COMMON_TERM_CHUNKS]
+        # only words counted in full (a common word, "may", "used", is not) judge; a single letter names nothing
+        keywords = self.store.keywords
+        naming = [keywords.term_document_counts(word) for word in set(query_terms(query)) & named.words
+                  if len(word) > 1 and keywords.counted_in_full(word)]
         agreed = [(cid, in_dense[pages[cid]]) for cid in keyword if pages.get(cid) in in_dense
                   and pages[cid][0] not in named.weights and all(c.get(pages[cid][0], 0) for c in naming)]
         if agreed:  # the one the fusion ranks best

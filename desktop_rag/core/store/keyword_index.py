@@ -102,6 +102,11 @@ class KeywordIndex:
             self._counts[term] = {int(d): int(c) for d, c in zip(values, counts)}
         return self._counts[term]
 
+    def counted_in_full(self, term: str) -> bool:
+        """Whether :meth:`term_document_counts` read every passage holding the word: only then does a
+        document missing from its counts not say it ("may" seemed missing from the books indexed last)."""
+        return sum(self.term_document_counts(term).values()) < COMMON_TERM_CHUNKS
+
     def has_match(self, match: str, doc_ids: Sequence[int] | None = None) -> bool:
         """Whether any passage (of these documents, if given) matches: no BM25 scoring."""
         if not doc_ids:
