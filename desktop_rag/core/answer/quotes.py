@@ -46,7 +46,8 @@ WRAP_MIN_CHARS = 80  # a line this long that stops mid-sentence was wrapped
 _STOP_STEMS = {w[:5] for w in STOPWORDS} | {"total", "net"}
 STEM_CHARS = 5  # words compare on their first letters: "expenses" matches "expense"
 _WORD = re.compile(r"[a-z0-9]+")
-_WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[a-z])")  # a sentence wrapped onto the next line
+# a line that starts with a lower-case word runs on from the line above; "iPhone", "eBay" are names that start a line
+_LOWER_WORD = re.compile(r"[a-z][^\sA-Z]*(?:\s|$)")
 _ASKS_AMOUNT = re.compile(
     r"\b(?:how (?:much|many)|what (?:was|were|is|are) (?:the )?(?:total|amount|number|value|percentage|rate)|"
     r"percentage|percent|amount|total|revenue|sales|income|margin|cost|costs|expenses?|price|rate|ratio|"
@@ -277,12 +278,17 @@ def _is_title_line(line: str) -> bool:
 
 def unwrap(text: str) -> str:
     """Lines of a paragraph joined back into sentences: a line that runs on in lower case, or a
-    long line that stops mid-sentence (on a word or a comma) before one that starts with a word."""
-    lines = _WRAPPED.sub(" ", text).split("\n")
+    long line that stops mid-sentence (on a word or a comma) before one that starts with a word.
+    A line opening on a name written in lower case ("iPhone", the heading below a table's last row
+    "Total net sales $ 81,797 ... (3)%") starts anew: row, heading and sentence were quoted as one."""
+    lines = text.split("\n")
     out = lines[:1]
     for line in lines[1:]:
         previous = out[-1].rstrip()
         nxt = line.lstrip()[:1]
+        if previous[-1:] not in ".!?:;" and _LOWER_WORD.match(line.lstrip()):
+            out[-1] = f"{previous} {line.lstrip()}"
+            continue
         runs_on = previous[-1:].isalpha() or previous[-1:] in ",-"
         # "... for the first quarter of fiscal years" / "2024 and 2023." and "Form 10-" / "K" run on too
         if len(previous) >= WRAP_MIN_CHARS and runs_on and not _is_title_line(previous) and (

@@ -210,6 +210,14 @@ def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
     assert unwrap(cites) == cites.replace("\n", " ")
     texts = [c.text for c in candidates([passage(1, 2, 9, wrapped)])]
     assert texts[0].endswith("Mac and Services.")
+    # a line opening on a name written in lower case ("iPhone") is no continuation: the table's last
+    # row was quoted glued to the heading and the sentence below it
+    table = ("Total net sales $ 81,797 $ 82,959 (1)% $ 293,787 $ 304,182 (3)%\niPhone\n"
+             "iPhone net sales decreased during the third quarter due primarily to lower net sales from\n"
+             "certain iPhone models.")
+    assert unwrap(table).split("\n") == [
+        "Total net sales $ 81,797 $ 82,959 (1)% $ 293,787 $ 304,182 (3)%", "iPhone",
+        "iPhone net sales decreased during the third quarter due primarily to lower net sales from certain iPhone models."]
 
 
 def test_only_table_rows_carry_column_headers() -> None:
