@@ -21,7 +21,7 @@ from desktop_rag.core.answer.context import merge_hits, widen
 from desktop_rag.core.answer.running import running_lines, without_running_lines
 from desktop_rag.core.answer.quotes import passage_of, quoted_passages, select_quotes
 from desktop_rag.core.answer.thinking import ANSWER, THINKING_CUT_OFF, THINKING_TOKENS, ThinkingStream, thinking_of
-from desktop_rag.core.answer.tidy import has_enough, tidy_answer
+from desktop_rag.core.answer.tidy import EchoHoldback, has_enough, tidy_answer
 from desktop_rag.core.text import split_sentences
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.models.chat import ChatModel, Message, never
@@ -246,10 +246,12 @@ class Answerer:
         stream = self.chat_model.stream_chat(messages, max_tokens=self.max_tokens,
                                              temperature=self.temperature, should_stop=should_stop)
         parts = ThinkingStream(stream, self.thinking.starts_inside)  # see core/answer/thinking.py
-        enough = False
+        enough, echo = False, EchoHoldback()
         try:
             for kind, piece in parts:
-                yield AnswerEvent(kind, piece)
+                shown = echo.feed(piece) if kind == ANSWER else piece
+                if shown:
+                    yield AnswerEvent(kind, shown)
                 if kind == ANSWER and has_enough(parts.answer_text):
                     enough = True  # what follows was cut short by us: "The answer is:\n\nThe answer is:\n\nThe"
                     break
@@ -259,6 +261,8 @@ class Answerer:
             close = getattr(stream, "close", None)
             if close is not None:  # a generator: end it now (llama.cpp frees its batch state)
                 close()
+        if not answer.stopped and echo.held:
+            yield AnswerEvent(ANSWER, echo.flush())
         answer.text = tidy_answer(parts.answer_text, cut_off=enough or parts.tokens >= self.max_tokens)
         answer.thinking = parts.thinking_text.strip()
         if not answer.text and not answer.stopped:

@@ -18,6 +18,7 @@ NEAR_REPEAT = 0.7  # sentences sharing this share of their words (Jaccard) say t
 NEAR_REPEAT_WORDS = 5
 _TAGS = re.compile(r"</?\s*source\b[^>]*(?:>|$)|^\s*sources?:\s*$", re.IGNORECASE | re.MULTILINE)
 _TAG_START = re.compile(r"<\s*/?\s*source\b", re.IGNORECASE)  # the prompt's own delimiters, echoed
+_TAG_PREFIX = re.compile(r"<\s*/?\s*(?:s(?:o(?:u(?:r(?:ce?)?)?)?)?)?", re.IGNORECASE)  # "<", "</", "</sou"
 _ENDS_SENTENCE = re.compile(r"[.!?][\"')\]]*\s*$")
 # a model stuck in a loop: the same 4-40 characters four times running ("_mime_value_string_mime_value_string...")
 _LOOP = re.compile(r"(\S.{3,39}?)\1{3,}", re.DOTALL)
@@ -104,6 +105,35 @@ def has_enough(text: str) -> bool:
     keys = [_key(s) for s in complete_sentences(text)]
     keys = [k for k in keys if k]
     return len(keys) >= MAX_ANSWER_SENTENCES or any(_repeats(k, keys[:i]) for i, k in enumerate(keys))
+
+
+class EchoHoldback:
+    """The streamed answer without an echoed ``<source>`` tag: text from a "<" that may begin one is
+    held back until it is known not to (then shown) or does (never shown; :func:`has_enough` stops the
+    model there). The finished answer drops the tag anyway; the command line had already printed
+    "</source" below the answer."""
+
+    def __init__(self) -> None:
+        self.held, self.echoed = "", False
+
+    def feed(self, piece: str) -> str:
+        """What of ``piece`` (and of the text held before it) can be shown now."""
+        if self.echoed:
+            return ""
+        text, self.held = self.held + piece, ""
+        tag = _TAG_START.search(text)
+        if tag:
+            self.echoed = True
+            return text[:tag.start()]
+        start = text.rfind("<")
+        if start >= 0 and _TAG_PREFIX.fullmatch(text, start):
+            text, self.held = text[:start], text[start:]
+        return text
+
+    def flush(self) -> str:
+        """The text still held when the answer ends (a "<" that began no tag)."""
+        held, self.held = self.held, ""
+        return "" if self.echoed else held
 
 
 def tidy_answer(text: str, cut_off: bool) -> str:

@@ -209,6 +209,14 @@ def test_quotes_also_come_from_a_first_hit_the_question_does_not_name(tmp_path: 
         assert answer.quotes and answer.quotes[0].file == "acme.pdf" and "300 engineers" in answer.quotes[0].text
 
 
+def test_an_echoed_source_tag_is_not_streamed(store: Store) -> None:
+    # SmolLM2 wrote "... 16,941,527\n</source" and the command line printed it below the answer
+    model = ScriptedChatModel("ACME revenue was 12 million dollars.\n</source\nACME employs 300 engineers")
+    events, answer = run(answerer(store, model).ask("What was ACME revenue?"))
+    streamed = "".join(e.text for e in events if e.kind == "token")
+    assert streamed.strip() == answer.text == "ACME revenue was 12 million dollars."
+
+
 def test_an_answer_that_only_introduces_itself_says_the_model_gave_none(store: Store) -> None:
     # SmolLM2 wrote "The answer is:\n\nThe answer is:\n\nThe"; streaming stopped at the repeat and the window
     # showed "The answer is: The" under the right quote

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_rag.core.answer.tidy import has_enough, tidy_answer
+from desktop_rag.core.answer.tidy import EchoHoldback, has_enough, tidy_answer
 
 
 def test_repeats_and_echoed_tags_go() -> None:
@@ -32,6 +32,22 @@ def test_a_tag_cut_off_by_the_token_limit_goes_too() -> None:
 
 def test_streaming_stops_when_the_model_starts_echoing_a_source_tag() -> None:
     assert has_enough('Sales rose 2% [5]. <source n="8"')
+
+
+def _streamed(pieces: list[str]) -> str:
+    echo = EchoHoldback()
+    return "".join(echo.feed(piece) for piece in pieces) + echo.flush()
+
+
+def test_an_echoed_tag_is_never_streamed_other_markup_is() -> None:
+    # the command line printed "</source" below the answer before the finished answer dropped it
+    assert _streamed(["Net sales were 81,797", "\n<", "/sou", "rce", "\n", "Apple Inc."]) == "Net sales were 81,797\n"
+    assert _streamed(["Sales rose 2% [5]. ", '<source n="8"', ">"]) == "Sales rose 2% [5]. "
+    # a "<" that begins no tag is shown as soon as that is known, or when the answer ends
+    assert _streamed(["x ", "<", "= 5 and y <", "b>"]) == "x <= 5 and y <b>"
+    assert _streamed(["Rates were", " <"]) == "Rates were <"
+    echo = EchoHoldback()
+    assert echo.feed("a <so") == "a " and echo.feed("me> b") == "<some> b"
 
 
 def test_other_markup_is_kept_as_text_for_the_window_to_escape() -> None:
