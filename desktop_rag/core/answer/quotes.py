@@ -41,6 +41,9 @@ INTRO_PENALTY = 0.1  # a line ending in a colon introduces what answers ("... wa
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # also inside "FY2023"
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
+# a row label earns its share in full only when the row and its title hold this share of the question's word
+# weight, in part below: "Cargo 1.46 (2020-08-27)" is all question words in a book where every line says "Cargo"
+LABEL_FULL_WEIGHT = 0.1
 _NOTICE = re.compile(r"(?:©|copyright\b|all rights reserved)", re.IGNORECASE)  # "© 2023 NVIDIA Corporation."
 WRAP_MIN_CHARS = 80  # a line this long that stops mid-sentence was wrapped
 _STOP_STEMS = {w[:5] for w in STOPWORDS} | {"total", "net"}
@@ -218,6 +221,7 @@ def _scored(question: str, shortlist: Sequence[tuple[_Candidate, tuple[float, fl
     for cand, (lexical, label), sim in shortlist:
         score = SEMANTIC_SHARE * sim + (1 - SEMANTIC_SHARE) * lexical
         if label:
+            label *= min(1.0, lexical / LABEL_FULL_WEIGHT)
             score = max(score, ROW_LABEL_SHARE * label + (1 - ROW_LABEL_SHARE) * sim)
         score -= 0.01 * cand.rank + (INTRO_PENALTY if cand.text.endswith(":") else 0.0)
         if amount and _has_figure(cand.text):

@@ -217,7 +217,8 @@ def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
              "certain iPhone models.")
     assert unwrap(table).split("\n") == [
         "Total net sales $ 81,797 $ 82,959 (1)% $ 293,787 $ 304,182 (3)%", "iPhone",
-        "iPhone net sales decreased during the third quarter due primarily to lower net sales from certain iPhone models."]
+        "iPhone net sales decreased during the third quarter due primarily to lower net sales from "
+        "certain iPhone models."]
 
 
 def test_only_table_rows_carry_column_headers() -> None:
@@ -236,3 +237,19 @@ def test_a_line_introducing_a_list_gives_way_to_a_line_that_says_something() -> 
             "The Company repurchased shares of its common stock during the quarter for $6.0 billion.")
     quotes = quotes_on_page("What share repurchase activity was there during the quarter?", text)
     assert quotes and quotes[0].text.startswith("The Company repurchased shares")
+
+
+def test_a_row_label_of_the_questions_commonest_word_earns_little() -> None:
+    # "Cargo 1.46 (2020-08-27)", a changelog heading read as a row labelled "Cargo", was quoted first
+    # for a question on git URLs: every line of the Cargo book says "Cargo", so the row held almost
+    # none of the question's weight, yet its label was all question words
+    page = ("Cargo 1.46 (2020-08-27)\nCargo builds the package with the default profile.\n"
+            "Cargo reads the manifest of every member of the workspace.\n"
+            "Cargo does not support shorthand git URLs like git@example.com:user/repo.git, write "
+            "ssh://git@example.com/user/repo.git.\n"
+            "Cargo caches the registry index in its home directory.")
+    quotes = quotes_on_page("Cargo refuses my git dependency written as git@github.com:org/tool.git. What URL form "
+                            "does Cargo want?", page)
+    assert quotes and quotes[0].text.startswith("Cargo does not support shorthand git URLs")
+    # a row whose label is what the question asks about still comes first
+    assert quotes_for("What were Apple's total net sales?", frozenset({"apple"}))[0].text == "Total net sales 82,959"
