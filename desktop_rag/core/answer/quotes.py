@@ -290,7 +290,7 @@ def unwrap(text: str) -> str:
     for line in lines[1:]:
         previous = out[-1].rstrip()
         nxt = line.lstrip()[:1]
-        if previous[-1:] not in ".!?:;" and _LOWER_WORD.match(line.lstrip()):
+        if previous and previous[-1] not in ".!?:;" and _LOWER_WORD.match(line.lstrip()):  # not after a blank line
             out[-1] = f"{previous} {line.lstrip()}"
             continue
         runs_on = previous[-1:].isalpha() or previous[-1:] in ",-"
