@@ -3,8 +3,10 @@
 Annual and quarterly reports label their figures in a house style that questions rarely repeat:
 a question asks for "capital expenditure" and the cash flow statement says "Additions to
 property, plant and equipment"; it asks for "R&D" and the income statement says "Research and
-development". Search and quotes add the report's words for the names below (financial reporting
-terms and their common abbreviations) to the question's own; the question's words still count.
+development"; it asks about "legal battles" or "lawsuits" and the report's section is "Legal
+Proceedings". Search and quotes add the report's words for the names below (financial reporting
+terms, their common abbreviations, the sections reports have) to the question's own; the
+question's words still count.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"operating\s+cash\s+flows?|cash\s+(?:flows?\s+)?from\s+operations", "net cash provided operating activities"),
     (r"dividends?\s+paid|dividend\s+payments?", "dividends paid payments"),
     (r"ticker(?:\s+symbols?)?|stock\s+symbols?", "trading symbol symbols"),
+    (r"legal\s+(?:battles?|disputes?|issues?|actions?|matters?|challenges?)|lawsuits?|litigations?|sued",
+     "legal proceedings litigation"),
     (r"ceo", "chief executive officer"),
     (r"cfo", "chief financial officer"),
     (r"coo", "chief operating officer"),

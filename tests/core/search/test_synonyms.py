@@ -27,6 +27,11 @@ def test_the_words_reports_use_for_what_a_question_names() -> None:
     assert with_report_words("What did the company sell?") == "What did the company sell?"
     assert with_report_words("Who is the CEO?") == "Who is the CEO? chief executive officer"
     assert report_words("What is Apple's ticker symbol?") == ["trading", "symbols"]  # the cover's "Trading symbol(s)"
+    # "ongoing legal battles" should find "Item 3. Legal Proceedings", whose passages never say "battles"
+    assert report_words("What ongoing legal battles is Apple involved in?") == ["proceedings", "litigation"]
+    assert report_words("Which lawsuits does Amazon face?") == ["legal", "proceedings", "litigation"]
+    assert report_words("Is NVIDIA being sued?") == ["legal", "proceedings", "litigation"]
+    assert report_words("Which legal entity files the report?") == []
 
 
 def test_hybrid_search_finds_the_line_a_report_prints_for_capex(tmp_path: Path) -> None:
