@@ -18,6 +18,7 @@ from desktop_rag.core.filenames import display_path
 from desktop_rag.core.search.scope import documents_named
 from desktop_rag.core.store.collections import CollectionInfo
 from desktop_rag.core.store.library import Store
+from desktop_rag.core.text import counted
 from desktop_rag.core.types import DocumentStatus
 from desktop_rag.errors import CollectionError, ScopeError
 from desktop_rag.services import Services
@@ -46,10 +47,6 @@ def _documents(store: Store, files: list[str]) -> list[int]:
         raise CollectionError(str(exc)) from exc
 
 
-def _plural(n: int, word: str = "document") -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
 def _list(args: argparse.Namespace, store: Store) -> int:
     collections = store.collections.all()
     indexed = {d.id for d in store.documents() if d.status == DocumentStatus.INDEXED}
@@ -65,7 +62,7 @@ def _list(args: argparse.Namespace, store: Store) -> int:
     for c in collections:
         missing = sum(1 for i in c.doc_ids if i not in indexed)
         print(f"{c.name:<{width}}  {c.count:>9}" + (f"  ({missing} not indexed)" if missing else ""))
-    print(_plural(len(collections), "collection"))
+    print(counted(len(collections), "collection"))
     return EXIT_OK
 
 
@@ -77,7 +74,7 @@ def _show(args: argparse.Namespace, store: Store) -> int:
         print_json({"name": collection.name,
                     "documents": [{"file": d.name, "path": d.path, "status": d.status} for d in docs]})
         return EXIT_OK
-    print(f"{collection.name}: {_plural(len(docs))}", file=sys.stderr)
+    print(f"{collection.name}: {counted(len(docs), 'document')}", file=sys.stderr)
     for d in docs:
         shown = display_path(d.path)
         print(shown if d.status == DocumentStatus.INDEXED else f"{shown}  ({d.status})")
@@ -87,7 +84,7 @@ def _show(args: argparse.Namespace, store: Store) -> int:
 def _create(args: argparse.Namespace, store: Store) -> int:
     ids = _documents(store, args.files)
     collection = store.collections.create(args.name, ids)
-    print(f"created collection {collection.name!r} with {_plural(collection.count)}", file=sys.stderr)
+    print(f"created collection {collection.name!r} with {counted(collection.count, 'document')}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -96,21 +93,21 @@ def _add(args: argparse.Namespace, store: Store) -> int:
     ids = _documents(store, args.files)
     added = store.collections.add(collection.id, ids)
     already = f" ({len(ids) - added} were in it already)" if added < len(ids) else ""
-    print(f"added {_plural(added)} to {collection.name!r}{already}", file=sys.stderr)
+    print(f"added {counted(added, 'document')} to {collection.name!r}{already}", file=sys.stderr)
     return EXIT_OK
 
 
 def _remove(args: argparse.Namespace, store: Store) -> int:
     collection = store.collections.find(args.name)
     removed = store.collections.remove(collection.id, _documents(store, args.files))
-    print(f"took {_plural(removed)} out of {collection.name!r} (they stay in the library)", file=sys.stderr)
+    print(f"took {counted(removed, 'document')} out of {collection.name!r} (they stay in the library)", file=sys.stderr)
     return EXIT_OK
 
 
 def _delete(args: argparse.Namespace, store: Store) -> int:
     collection: CollectionInfo = store.collections.find(args.name)
     store.collections.delete(collection.id)
-    print(f"deleted collection {collection.name!r} (its {_plural(collection.count)} stay in the library)",
+    print(f"deleted collection {collection.name!r} (its {counted(collection.count, 'document')} stay in the library)",
           file=sys.stderr)
     return EXIT_OK
 

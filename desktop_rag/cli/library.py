@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 from desktop_rag.cli.output import EXIT_FAILED, EXIT_OK, BarStyle, drive, print_json
 from desktop_rag.config import Settings
 from desktop_rag.core.filenames import display_name, display_path
+from desktop_rag.core.text import counted
 from desktop_rag.core.types import DocumentInfo, DocumentStatus, IngestProgress, IngestReport, Stage
 from desktop_rag.folder_collections import Plan, collection_plan, join_collections
 from desktop_rag.services import Services
@@ -59,7 +60,7 @@ def _print_ingest_summary(report: IngestReport) -> None:
     rate = f", {pages / report.seconds:.1f} pages/s" if pages and report.seconds else ""
     print(
         f"indexed {len(report.indexed)}, skipped {len(report.skipped)}, failed {len(report.failed)} "
-        f"({pages} pages in {report.seconds:.1f} s{rate})",
+        f"({counted(pages, 'page')} in {report.seconds:.1f} s{rate})",
         file=sys.stderr,
     )
     for outcome in report.skipped:
@@ -90,7 +91,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for d in docs:
         status = _ocr_status(d) if d.status == DocumentStatus.INDEXED else f"{d.status}: {d.error}"
         print(f"{d.name:<{width}}  {d.page_count:>5}  {d.chunk_count:>6}  {names[d.id]:<{in_width}}  {status}")
-    print(f"{stats['documents']} documents, {stats['pages']} pages, {stats['chunks']} chunks"
+    print(f"{counted(stats['documents'], 'document')}, {counted(stats['pages'], 'page')}, "
+          f"{counted(stats['chunks'], 'chunk')}"
           + (f", {stats['failed']} failed" if stats["failed"] else ""))
     return EXIT_OK
 

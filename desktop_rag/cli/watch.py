@@ -22,6 +22,7 @@ from desktop_rag.core.filenames import display_path
 from desktop_rag.core.ingest.watch_plan import plan_changes
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.store.watched import is_within
+from desktop_rag.core.text import counted
 from desktop_rag.core.types import DocumentStatus, IngestProgress, IngestReport, Stage
 from desktop_rag.folder_collections import collection_plan, join_collections
 from desktop_rag.services import Services
@@ -114,5 +115,5 @@ def _show(note: WatchNote | IngestProgress) -> None:
     if isinstance(note, WatchNote):
         print(f"{note.kind} {display_path(note.path)}" + (f": {note.message}" if note.message else ""), flush=True)
     elif note.is_final and note.stage != Stage.CANCELLED:
-        detail = f" ({note.pages_total} pages)" if note.stage == Stage.INDEXED else f": {note.message}"
+        detail = f" ({counted(note.pages_total, 'page')})" if note.stage == Stage.INDEXED else f": {note.message}"
         print(f"{note.stage.value} {display_path(note.path)}{detail}", flush=True)

@@ -88,6 +88,11 @@ _NOT_AFTER = "".join(rf"(?<!\b{re.escape(a)})" for a in _ABBREVIATIONS)
 _SENTENCE_SPLIT = re.compile(rf"(?<=[.!?]){_NOT_AFTER}\s+(?=[A-Z0-9\"'(\[])|\n+")
 
 
+def counted(n: int, word: str) -> str:
+    """``n`` and the word, plural unless one: "1 document", "3,037 pages"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def longer_words(text: str) -> list[str]:
     """The words of ``text`` longer than three letters that start with a letter."""
     return [w for w in text.split() if len(w) > 3 and w[0].isalpha()]

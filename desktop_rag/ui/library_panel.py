@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_rag.core.store.collections import CollectionInfo
+from desktop_rag.core.text import counted
 from desktop_rag.core.types import IngestProgress
 from desktop_rag.ui.collection_bar import CollectionFilter, ask_name, confirm_delete
 from desktop_rag.ui.library_model import (
@@ -355,8 +356,8 @@ class LibraryPanel(QWidget):
 
     def set_stats(self, stats: dict[str, int]) -> None:
         failed = f" · {stats['failed']} failed" if stats.get("failed") else ""
-        self.counts_label.setText(f"{stats['documents']:,} documents · {stats['pages']:,} pages · "
-                                  f"{stats['chunks']:,} chunks{failed}")
+        self.counts_label.setText(f"{counted(stats['documents'], 'document')} · {counted(stats['pages'], 'page')} · "
+                                  f"{counted(stats['chunks'], 'chunk')}{failed}")
 
     def _on_model_changed(self, *args: Any) -> None:
         has_rows = self.model.rowCount() > 0
@@ -374,7 +375,7 @@ class LibraryPanel(QWidget):
         self.cancel_button.setVisible(busy)
         self.overall_label.setVisible(busy)
         self.overall.setValue(int(fraction * 100))
-        self.overall_label.setText(f"Indexing: {done} of {total} files done")
+        self.overall_label.setText(f"Indexing: {done} of {counted(total, 'file')} done")
         self._update_buttons()
 
     def _update_buttons(self, *args: Any) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QS
 
 from desktop_rag.config import Settings, needs_reindex, save_settings
 from desktop_rag.core.filenames import display_name, display_path
+from desktop_rag.core.text import counted
 from desktop_rag.core.types import IngestReport
 from desktop_rag.errors import StoreWriteError
 from desktop_rag.model_cache import EMBEDDER, LLM, ModelCache, ModelState
@@ -222,7 +223,8 @@ class MainWindow(QMainWindow):
         self.collections.refresh()
         self.library.set_stats(stats)
         self.chat.set_has_documents(stats["documents"] > 0)
-        self.stats_label.setText(f"Index: {stats['documents']} documents, {stats['chunks']:,} passages")
+        self.stats_label.setText(f"Index: {counted(stats['documents'], 'document')}, "
+                                 f"{counted(stats['chunks'], 'passage')}")
 
     def _on_engine_ingest_progressed(self, event: Any) -> None:
         self.library.apply_progress(event)

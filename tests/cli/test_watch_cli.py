@@ -103,4 +103,4 @@ def test_run_scans_then_stops_on_sigterm(capsys: pytest.CaptureFixture[str], tmp
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert code == 0
-    assert f"watching {folder}" in out and f"indexed {folder / 'volcanoes.md'} (1 pages)" in out
+    assert f"watching {folder}" in out and f"indexed {folder / 'volcanoes.md'} (1 page)" in out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_rag.core.text import content_terms, figures_in, normalize_figure
+from desktop_rag.core.text import content_terms, counted, figures_in, normalize_figure
 
 
 def test_content_terms_drop_single_letters_meta_words_and_naming_words() -> None:
@@ -24,3 +24,10 @@ def test_sentences_do_not_end_at_common_abbreviations() -> None:
     assert split_sentences(text) == [
         "Level 1 investments consist primarily of U.S. Treasury securities.",
         "Apple Inc. (the Company) and Acme Corp. Holdings agreed, e.g. Blue terms.", "Sales rose.", "Costs fell."]
+
+
+def test_counts_read_as_english() -> None:
+    # the library panel said "1 documents · 17 pages · 59 chunks"
+    assert counted(1, "document") == "1 document"
+    assert counted(0, "page") == "0 pages"
+    assert counted(4573, "passage") == "4,573 passages"

@@ -112,7 +112,7 @@ def test_remove_and_reindex(qtbot, make_window, docs: Path, data_dir: Path) -> N
     qtbot.waitUntil(lambda: "gardening.pdf" not in rows_by_name(window), timeout=WAIT_MS)
     wait_idle(qtbot, window)
     assert _store_is_consistent(data_dir) == ["widgets.pdf"]
-    assert window.library.counts_label.text().startswith("1 documents")
+    assert window.library.counts_label.text().startswith("1 document · ")
 
 
 def test_closing_mid_ingest_keeps_a_consistent_store_and_offers_to_resume(
