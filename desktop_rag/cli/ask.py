@@ -13,6 +13,7 @@ from typing import Any, Iterator, Sequence
 from desktop_rag.cli.output import EXIT_INTERRUPTED, EXIT_OK, drive, print_json
 from desktop_rag.config import Settings
 from desktop_rag.core.answer.answerer import UNSURE
+from desktop_rag.core.answer.tidy import complete_sentences, tidy_answer
 from desktop_rag.core.ingest.formats import place_label
 from desktop_rag.core.search.scope import resolve_scope
 from desktop_rag.core.types import Answer, AnswerEvent, Quote
@@ -75,9 +76,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         started = time.perf_counter()
         answerer.warm_up()  # load both models first, so the timings below measure answering only
         load_ms = (time.perf_counter() - started) * 1000
+        printer = AnswerPrinter()
         with stop_on_ctrl_c() as stop:
             answer = drive(answerer.ask(args.question, should_stop=stop.is_set, scope=scope),
-                           _ignore if args.json else _write_token, interrupted=ASK_INTERRUPTED)
+                           _ignore if args.json else printer, interrupted=ASK_INTERRUPTED)
         if stop.is_set():
             print(ASK_INTERRUPTED, file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -87,6 +89,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json(answer_to_json(answer, model.name, offload.describe() if offload else "remote"))
         return EXIT_OK
+    printer.finish(answer.text)
     _print_sources(answer)
     return EXIT_OK
 
@@ -110,12 +113,35 @@ def stop_on_ctrl_c() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _write_token(event: AnswerEvent, _bar: None) -> None:
-    if event.kind == "retrieved":
-        _print_quotes(event.quotes)
-    elif event.kind == "token":
-        sys.stdout.write(event.text)
-        sys.stdout.flush()
+class AnswerPrinter:
+    """Writes the quotes, then the model's answer as the finished answer reads, a sentence at a time.
+    The window replaces its streamed text with the tidy copy; a terminal keeps what was written, and
+    showed a repeated sentence and a cut-off "The" above the sources."""
+
+    def __init__(self) -> None:
+        self.text = self.shown = ""
+
+    def __call__(self, event: AnswerEvent, _bar: None) -> None:
+        if event.kind == "retrieved":
+            _print_quotes(event.quotes)
+        elif event.kind == "token":
+            self.text += event.text
+            self._write(tidy_answer(" ".join(complete_sentences(self.text)), cut_off=False))
+
+    def finish(self, answer: str) -> None:
+        """The rest of the finished answer; all of it, on a line of its own, if it does not go on from
+        what was written (the model said nothing of its own, and the answer says so)."""
+        if answer.startswith(self.shown):
+            self._write(answer)
+        else:
+            sys.stdout.write(f"\n{answer}" if self.shown else answer)
+            self.shown = answer
+
+    def _write(self, kept: str) -> None:
+        if len(kept) > len(self.shown) and kept.startswith(self.shown):
+            sys.stdout.write(kept[len(self.shown):])
+            sys.stdout.flush()
+            self.shown = kept
 
 
 def _print_quotes(quotes: Sequence[Quote]) -> None:
