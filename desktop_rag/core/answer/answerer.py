@@ -261,8 +261,9 @@ class Answerer:
             close = getattr(stream, "close", None)
             if close is not None:  # a generator: end it now (llama.cpp frees its batch state)
                 close()
-        if not answer.stopped and echo.held:
-            yield AnswerEvent(ANSWER, echo.flush())
+        rest = echo.flush()
+        if rest and not answer.stopped:
+            yield AnswerEvent(ANSWER, rest)
         answer.text = tidy_answer(parts.answer_text, cut_off=enough or parts.tokens >= self.max_tokens)
         answer.thinking = parts.thinking_text.strip()
         if not answer.text and not answer.stopped:

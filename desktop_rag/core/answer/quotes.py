@@ -288,16 +288,16 @@ def unwrap(text: str) -> str:
     lines = text.split("\n")
     out = lines[:1]
     for line in lines[1:]:
-        previous = out[-1].rstrip()
-        nxt = line.lstrip()[:1]
-        if previous and previous[-1] not in ".!?:;" and _LOWER_WORD.match(line.lstrip()):  # not after a blank line
-            out[-1] = f"{previous} {line.lstrip()}"
+        previous, current = out[-1].rstrip(), line.lstrip()
+        nxt = current[:1]
+        if previous and previous[-1] not in ".!?:;" and _LOWER_WORD.match(current):  # not after a blank line
+            out[-1] = f"{previous} {current}"
             continue
         runs_on = previous[-1:].isalpha() or previous[-1:] in ",-"
         # "... for the first quarter of fiscal years" / "2024 and 2023." and "Form 10-" / "K" run on too
         if len(previous) >= WRAP_MIN_CHARS and runs_on and not _is_title_line(previous) and (
                 nxt.isalpha() or (nxt.isdigit() or nxt in "$€£") and previous[-1:].islower()):
-            out[-1] = f"{previous}{'' if previous.endswith('-') else ' '}{line.lstrip()}"
+            out[-1] = f"{previous}{'' if previous.endswith('-') else ' '}{current}"
         else:
             out.append(line)
     return "\n".join(out)

@@ -110,8 +110,8 @@ def has_enough(text: str) -> bool:
 class EchoHoldback:
     """The streamed answer without an echoed ``<source>`` tag: text from a "<" that may begin one is
     held back until it is known not to (then shown) or does (never shown; :func:`has_enough` stops the
-    model there). The finished answer drops the tag anyway; the command line had already printed
-    "</source" below the answer."""
+    model there). The finished answer drops the tag anyway, but the window showed the streamed
+    "</source" until the answer ended."""
 
     def __init__(self) -> None:
         self.held, self.echoed = "", False
