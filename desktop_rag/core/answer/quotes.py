@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from desktop_rag.core.answer.running import line_key, without_running_lines
-from desktop_rag.core.answer.tables import ROW, YEAR, column_headers, holds_amounts, is_table_row, same_figures
+from desktop_rag.core.answer.tables import ROW, YEAR, column_headers, holds_amounts, is_table_row, row_label, same_figures
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.synonyms import with_report_words
 from desktop_rag.core.text import (STOPWORDS, content_terms, figures_in, longer_words, query_terms, split_sentences,
@@ -58,9 +58,12 @@ _ASKS_AMOUNT = re.compile(
     r"how significant|changes? in|increase|decrease|growth|grew|spending|spend|"
     # quantities manuals, specifications and brochures state: "what priority range ...", "the maximum length"
     r"range|maximum|minimum|limit|length|how (?:long|often|far|fast|old|heavy)|duration|capacity|threshold|"
-    r"frequency|speed|weight|height|width|depth|temperature|voltage|power|resolution|version)\b",
+    r"frequency|speed|weight|height|width|depth|temperature|voltage|power|resolution|version)s?\b",  # "revenues"
     re.IGNORECASE,
 )
+# asks for a share or a change in per cent, which a row of percentages states ("Services 70.5 % 71.5 %")
+_ASKS_RATIO = re.compile(r"\b(?:percent(?:age)?s?|share|proportion|ratio|rates?|growth|grew|margins?)\b|%",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +205,8 @@ def select_quotes(
         return []
     similarity = embed([_meaning(pool[i]) for i in shortlist]) @ question_vector
     scored = _scored(question, [(pool[i], words[i], float(sim)) for i, sim in zip(shortlist, similarity)])
-    return [_quote(c, page_text) for c in _best(scored)]
+    prefer_amounts = asks_for_amount(question) and not _ASKS_RATIO.search(question)
+    return [_quote(c, page_text) for c in _best(_one_row_per_table(scored, prefer_amounts))]
 
 
 def _meaning(cand: _Candidate) -> str:
@@ -268,6 +272,36 @@ def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
         if not any(same_figures(cand.text, c.text) for c in chosen):
             chosen.append(cand)
     return chosen
+
+
+def _one_row_per_table(scored: Sequence[tuple[float, _Candidate]], prefer_amounts: bool
+                       ) -> list[tuple[float, _Candidate]]:
+    """``scored`` with one row of each label per table: a page's table restates its rows in other
+    units ("International 27,065 29,697", then "International (1) 10 0 10" for growth and "22 22"
+    for a share), which quoted together say one thing three times. The best-scoring row stays, in
+    its place; when the question asks for an amount and not a share, the row stating amounts does."""
+    groups: dict[tuple[int, int, str, str], list[_Candidate]] = {}
+    for _, cand in scored:
+        if (key := _table_row_key(cand)) is not None:
+            groups.setdefault(key, []).append(cand)
+    out = []
+    for s, cand in scored:
+        key = _table_row_key(cand)
+        if key is not None:
+            group = groups[key]
+            if group[0] is not cand:
+                continue
+            if prefer_amounts and not holds_amounts(cand.text):
+                cand = next((c for c in group if holds_amounts(c.text)), cand)
+        out.append((s, cand))
+    return out
+
+
+def _table_row_key(cand: _Candidate) -> tuple[int, int, str, str] | None:
+    """A row's table, as far as lines tell (its page and the title above it), and its label."""
+    if not is_table_row(cand.text):
+        return None
+    return cand.passage.doc_id, cand.passage.page, cand.heading, row_label(cand.text)
 
 
 def _is_title_line(line: str) -> bool:

@@ -22,7 +22,14 @@ RESULTS_2022 = ("Results of Operations (In Millions)\nThree Months Ended\nQ3 202
                 "Net revenue $ 15,338 $ 19,192\nGross margin 6,535 10,746")
 RESULTS_2023 = ("Results of Operations (In Millions)\nThree Months Ended\nQ3 2023 Q3 2022\n"
                 "Net revenue $ 14,158 $ 15,338\nGross margin 6,018 6,535")
-PAGES = {(1, 2): CONTENTS, (1, 16): REPURCHASES, (1, 30): RESULTS_2022, (1, 31): RESULTS_2023}
+# one table restating each segment's row as growth and as a share of the total (Amazon's 10-Q, page 24)
+SEGMENTS = ("Net Sales\nThree Months Ended June 30, Six Months Ended June 30,\n2022 2023 2022 2023\n"
+            "Net Sales:\nNorth America $ 74,430 $ 82,546 $ 143,674 $ 158,926\n"
+            "International 27,065 29,697 55,824 58,820\nAWS 19,739 22,140 38,182 43,494\n"
+            "Year-over-year Percentage Growth (Decline):\nNorth America 10 % 11 % 10 % 11 %\n"
+            "International (12) 10 (9) 5\nAWS 33 12 35 14\n"
+            "Net sales mix:\nNorth America 61 % 61 % 60 % 61 %\nInternational 22 22 24 22\nAWS 17 17 16 17\n")
+PAGES = {(1, 2): CONTENTS, (1, 16): REPURCHASES, (1, 24): SEGMENTS, (1, 30): RESULTS_2022, (1, 31): RESULTS_2023}
 EMB = HashEmbedder()
 
 
@@ -164,3 +171,16 @@ def test_a_table_row_is_read_with_the_title_above_it() -> None:
     assert quotes[0] == "Net carrying amount 10,954 10,953"
     # the next title ends the first one's reach: the leases' total is not debt
     assert "Total 2,120 1,988" not in quotes
+
+
+def test_a_table_row_restated_in_other_units_is_quoted_once() -> None:
+    # "International" labels three rows of one table: amounts, growth, share of sales. All three
+    # were quoted, the growth row first, and the amounts ("29,697") not at all
+    quotes = quotes_for("How do revenues from international markets compare with the exchange rate risks?", [24])
+    assert sum(q.startswith("International") for q in quotes) == 1
+    assert "International 27,065 29,697 55,824 58,820" in quotes
+
+
+def test_a_restated_row_is_quoted_once_when_the_question_asks_for_a_share_too() -> None:
+    quotes = quotes_for("What share of net sales did International contribute?", [24])
+    assert sum(q.startswith("International") for q in quotes) == 1

@@ -65,6 +65,9 @@ def test_questions_that_ask_for_an_amount() -> None:
     assert asks_for_amount("How much did Apple spend on research?")
     assert asks_for_amount("What was the gross margin in Q3?")
     assert not asks_for_amount("Who is the chief executive?")
+    # plurals too: "revenues from international markets" was read as asking for no amount
+    assert asks_for_amount("How do revenues from international markets compare?")
+    assert asks_for_amount("What were the margins and prices in Europe?")
 
 
 def test_questions_about_the_quantities_manuals_state_ask_for_an_amount() -> None:
