@@ -25,6 +25,7 @@ from desktop_rag.core.answer.tidy import EchoHoldback, has_enough, tidy_answer
 from desktop_rag.core.text import split_sentences
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.models.chat import ChatModel, Message, never
+from desktop_rag.core.search.naming import asks_for_latest_only
 from desktop_rag.core.search.retriever import NamedDocuments, Retriever
 from desktop_rag.core.search.statements import statements_asked
 from desktop_rag.core.store.library import Store
@@ -193,12 +194,18 @@ class Answerer:
         """The quotes, and the passages for the model (widened, quotes' passages first, without
         running headers). Their pages are the hits' pages, read in one query. Quotes come from the
         documents the question names clearly (weight :data:`QUOTE_NAMED_WEIGHT` or more) when
-        search found any: "Intel ... first quarter of 2023" quoted Intel's 2022 Q3 filing too; and from
+        search found any: "Intel ... first quarter of 2023" quoted Intel's 2022 Q3 filing too (asked
+        about the latest document alone, from that one: "Apple's gross margin in the latest 10-Q"
+        quoted the margins of two older filings below the latest); and from
         the document of the first hit when the question does not name it (search put it first over the
         named ones: both its rankings agreed on the page)."""
         page_text = self._page_reader(hits)
         passages = merge_hits(hits, page_text)
         clear = {d for d, weight in named.weights.items() if weight >= QUOTE_NAMED_WEIGHT}
+        if asks_for_latest_only(question) and named.weights:
+            newest = max(named.weights.values())  # search ranks the newest of the tied documents first
+            if sum(weight == newest for weight in named.weights.values()) == 1:
+                clear = {d for d, weight in named.weights.items() if weight == newest}
         if clear and hits and hits[0].doc_id not in named.weights:
             clear.add(hits[0].doc_id)
         quoted = [p for p in passages if p.doc_id in clear] or passages

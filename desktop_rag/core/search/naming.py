@@ -53,6 +53,10 @@ _RECENT = re.compile(r"\b(?:latest|most recent|newest|last|current|recent)\b", r
 _RECENT_PERIODS = re.compile(r"\b(?:latest|most recent|newest|last|recent|past)\s+(?:\w+\s+)?"
                              r"(?:quarters|years|periods|months|reports|filings|statements|10-qs|10-ks)\b",
                              re.IGNORECASE)
+# a question that also looks back: "... compared to previous quarters", "its historical tax rates", "the trend"
+_EARLIER = re.compile(r"\b(?:previous|prior|earlier|past|preceding|histor(?:y|ic|ical)|trends?|over time|"
+                      r"year[- ]over[- ]year|other (?:quarters|years|periods|reports|filings|versions))\b",
+                      re.IGNORECASE)
 _ORDINALS = {"first": "q1", "second": "q2", "third": "q3", "fourth": "q4",
              "1st": "q1", "2nd": "q2", "3rd": "q3", "4th": "q4"}
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
@@ -123,6 +127,12 @@ def asks_for_latest(question: str) -> bool:
     past quarters"), not only for several recent periods ("over the last quarters", "in recent
     years", "the last three filings")."""
     return bool(_RECENT.search(_RECENT_PERIODS.sub(" ", question)))
+
+
+def asks_for_latest_only(question: str) -> bool:
+    """Whether the question asks about the newest document alone ("the gross margin in the latest
+    10-Q"), not also about earlier ones ("... compared to previous quarters", "historical rates")."""
+    return asks_for_latest(question) and not _EARLIER.search(question)
 
 
 @dataclass(frozen=True, slots=True)

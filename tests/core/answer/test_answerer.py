@@ -189,6 +189,24 @@ def test_quotes_come_from_the_documents_the_question_names(tmp_path: Path) -> No
         assert answer.quotes and {q.file for q in answer.quotes} == {"acme.pdf"}
 
 
+def test_asked_about_the_latest_report_alone_quotes_come_from_it_alone(tmp_path: Path) -> None:
+    # "Apple's gross margin in the latest 10-Q" quoted the margins of two older filings below the latest
+    for name, date, margin in (("acme-q1.pdf", "March 31, 2023", "4,100"), ("acme-q2.pdf", "June 30, 2023", "4,900")):
+        write_pdf(tmp_path / name, [f"ACME Corporation quarterly report for the quarter ended {date}",
+                                    f"Gross margin $ {margin} $ 3,800\nOperating expenses 2,000 1,900"])
+    for plant in ("tomatoes", "roses", "basil", "tulips", "ferns"):  # two of seven documents single ACME out
+        write_pdf(tmp_path / f"{plant}.pdf", [f"Garden notes: {plant} need sun and regular watering."])
+    with Store(tmp_path / "data") as store:
+        with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+            list(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(16, 2)).run([tmp_path]))
+        asker = answerer(store, ScriptedChatModel("4,900."))
+        _, latest = run(asker.ask("What was ACME's gross margin in the latest quarterly report?"))
+        _, compared = run(asker.ask("What was ACME's gross margin in the latest quarterly report, compared to "
+                                    "previous quarters?"))
+    assert latest.quotes and {q.file for q in latest.quotes} == {"acme-q2.pdf"}
+    assert {q.file for q in compared.quotes} == {"acme-q1.pdf", "acme-q2.pdf"}
+
+
 def test_quotes_also_come_from_a_first_hit_the_question_does_not_name(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # ordinary words named the edition guide for a question about rustc's test harness; search put

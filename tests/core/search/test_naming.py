@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime
 
-from desktop_rag.core.search.naming import (asks_for_latest, document_date, document_scores, label_words, naming_query,
-                                            split_file_name)
+from desktop_rag.core.search.naming import (asks_for_latest, asks_for_latest_only, document_date, document_scores,
+                                            label_words, naming_query, split_file_name)
 from desktop_rag.core.types import DocumentProfile
 
 
@@ -84,6 +84,12 @@ def test_the_latest_of_near_ties_wins_when_the_question_asks_for_it() -> None:
     assert trend[1] == trend[2]
     assert not asks_for_latest("How did costs move in recent years?")
     assert asks_for_latest("What changed in the latest 10-Q relative to past quarters?")
+    # the latest alone, or the latest beside earlier ones
+    assert asks_for_latest_only("What was the gross margin in the latest 10-Q, and how does it compare to "
+                                "the statutory rate?")
+    assert not asks_for_latest_only("What changed in the latest 10-Q relative to past quarters?")
+    assert not asks_for_latest_only("How does the most recent tax rate relate to its historical rates?")
+    assert not asks_for_latest_only("What was the gross margin in the 2022 report?")
 
 
 def test_words_concentrated_in_a_documents_text_name_it() -> None:
