@@ -25,6 +25,8 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
+from desktop_rag.core.models.cache_files import mark_used, remove_unused
+
 log = logging.getLogger(__name__)
 
 # llama_ftype -> bits per weight of the file (block of 32: scale + minimum in F16 + packed values)
@@ -95,6 +97,7 @@ def prompt_fast_model(path: Path, cache_dir: Path) -> Path:
     where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
     target = cache_dir / f"{path.stem}.{where}.{_version_key(stat)}.Q8_0.gguf"
     if target.is_file():
+        mark_used(target)
         return target
     try:
         _quantize(path, target)
@@ -105,6 +108,7 @@ def prompt_fast_model(path: Path, cache_dir: Path) -> Path:
     for stale in cache_dir.glob(f"{path.stem}.{where}.*.Q8_0.gguf"):  # copies of an older version of the file
         if stale != target:
             stale.unlink(missing_ok=True)
+    remove_unused(cache_dir, "*.Q8_0.gguf", target)  # copies of models gone from this machine
     log.info("made a Q8_0 copy of %s for faster prompts: %s", path.name, target)
     return target
 

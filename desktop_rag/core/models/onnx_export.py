@@ -28,6 +28,7 @@ import threading
 import warnings
 from pathlib import Path
 
+from desktop_rag.core.models.cache_files import mark_used, remove_unused
 from desktop_rag.errors import ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def ensure_onnx_copy(model_dir: Path, fingerprint: str, cache_dir: Path, recipe:
         return prebuilt
     target = onnx_copy_path(model_dir, fingerprint, cache_dir, recipe)
     if target.is_file():
+        mark_used(target)
         return target
     source = None if recipe == FLOAT32 else ensure_onnx_copy(model_dir, fingerprint, cache_dir, FLOAT32)
     log.info("preparing the ONNX copy of the embedding model, once: %s", target)
@@ -108,6 +110,7 @@ def ensure_onnx_copy(model_dir: Path, fingerprint: str, cache_dir: Path, recipe:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
     _remove_stale(target)
+    remove_unused(cache_dir, f"embedder-*-{recipe}.onnx", target)  # copies of model folders gone from this machine
     return target
 
 

@@ -68,12 +68,40 @@ def test_copy_is_made_once_and_follows_its_source(tmp_path: Path) -> None:
     copy = prompt_fast_model(source, cache)
     assert copy.parent == cache and copy.name.startswith("small.Q4_1.") and copy.suffix == ".gguf"
     assert gguf_file_type(copy) == 7  # Q8_0
-    made = copy.stat().st_mtime_ns
-    assert prompt_fast_model(source, cache) == copy and copy.stat().st_mtime_ns == made
-    os.utime(source, ns=(made + 10**9, made + 10**9))  # the user replaced the file
+    made = copy.stat().st_ino
+    assert prompt_fast_model(source, cache) == copy and copy.stat().st_ino == made  # the same file, not made again
+    later = copy.stat().st_mtime_ns + 10**9
+    os.utime(source, ns=(later, later))  # the user replaced the file
     newer = prompt_fast_model(source, cache)
     assert newer != copy and newer.is_file() and not copy.exists()
     assert sorted(p.name for p in cache.iterdir()) == [newer.name]  # no partial files left
+
+
+def test_copies_of_models_long_gone_are_removed_when_a_copy_is_made(tmp_path: Path) -> None:
+    # every reinstall at a new path (a fresh virtual environment, a newer bundle's folder) made
+    # another 145 MB copy of the bundled model, and nothing ever removed the old ones
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    weeks_ago = os.path.getmtime(bundled_llm_path()) - 40 * 86400
+    gone = cache / "SmolLM2-135M-Instruct.Q4_1.0badc0de.12345678.Q8_0.gguf"
+    in_use = cache / "other-model.Q4_1.0badc0de.12345678.Q8_0.gguf"  # used by another install today
+    onnx = cache / "embedder-0badc0de-12345678-onnx-int8-v1.onnx"  # another kind of copy: not this one's to judge
+    for old in (gone, in_use, onnx):
+        old.write_bytes(b"an old copy")
+    for old in (gone, onnx):
+        os.utime(old, (weeks_ago, weeks_ago))
+    source = tmp_path / "models" / "small.Q4_1.gguf"
+    source.parent.mkdir()
+    shutil.copyfile(bundled_llm_path(), source)
+    first = prompt_fast_model(source, cache)
+    assert not gone.exists() and in_use.exists() and onnx.exists()
+    os.utime(first, (weeks_ago, weeks_ago))
+    assert prompt_fast_model(source, cache) == first  # using a copy marks it used ...
+    other = tmp_path / "elsewhere" / "small.Q4_1.gguf"
+    other.parent.mkdir()
+    shutil.copyfile(source, other)
+    second = prompt_fast_model(other, cache)
+    assert second != first and first.exists()  # ... so a copy made for another file leaves it
 
 
 def test_unwritable_cache_falls_back_to_the_original(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

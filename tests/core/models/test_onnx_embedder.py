@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,23 @@ def test_copies_are_made_once_and_a_failed_export_leaves_nothing(tmp_path: Path,
     assert len(list(tmp_path.iterdir())) == 2 and newer.is_file() and not int8.exists() and not fp32.exists()
     with pytest.raises(ModelLoadError, match="unknown ONNX recipe"):
         onnx_export.ensure_onnx_copy(model, "m-2", tmp_path, "int3")
+
+
+def test_copies_of_model_folders_long_gone_are_removed_when_a_copy_is_made(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(onnx_export, "_trace", lambda model_dir, out: out.write_bytes(b"fp32"))
+    monkeypatch.setattr(onnx_export, "_quantize", lambda source, out, **options: out.write_bytes(b"int8"))
+    weeks_ago = time.time() - 40 * 86400
+    gone = tmp_path / "embedder-0badc0de-12345678-onnx-int8-v1.onnx"  # an earlier install's model folder
+    in_use = tmp_path / "embedder-0fedcba9-12345678-onnx-int8-v1.onnx"
+    for copy in (gone, in_use):
+        copy.write_bytes(b"int8")
+    os.utime(gone, (weeks_ago, weeks_ago))
+    made = onnx_export.ensure_onnx_copy(bundled_embedding_model_dir(), "m-1", tmp_path)
+    assert made.is_file() and not gone.exists() and in_use.exists()
+    os.utime(made, (weeks_ago, weeks_ago))
+    assert onnx_export.ensure_onnx_copy(bundled_embedding_model_dir(), "m-1", tmp_path) == made
+    assert made.stat().st_mtime > weeks_ago + 30 * 86400  # used: kept by the next copy made
 
 
 @pytest.fixture(scope="module")
