@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from desktop_rag.core.answer.running import line_key, without_running_lines
-from desktop_rag.core.answer.tables import ROW, YEAR, column_headers, holds_amounts, is_table_row, row_label, same_figures
+from desktop_rag.core.answer.tables import (ROW, YEAR, column_headers, holds_amounts, is_table_row, row_label,
+                                            same_figures)
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.synonyms import with_report_words
 from desktop_rag.core.text import (STOPWORDS, content_terms, figures_in, longer_words, query_terms, split_sentences,
