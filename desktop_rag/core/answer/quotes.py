@@ -329,9 +329,11 @@ def unwrap(text: str) -> str:
             out[-1] = f"{previous} {current}"
             continue
         runs_on = previous[-1:].isalpha() or previous[-1:] in ",-"
-        # "... for the first quarter of fiscal years" / "2024 and 2023." and "Form 10-" / "K" run on too
+        # "... for the first quarter of fiscal years" / "2024 and 2023." and "Form 10-" / "K" run on too;
+        # a bare number is a page's number ("... Profile strip option" / "249" was quoted as a table row)
         if len(previous) >= WRAP_MIN_CHARS and runs_on and not _is_title_line(previous) and (
-                nxt.isalpha() or (nxt.isdigit() or nxt in "$€£") and previous[-1:].islower()):
+                nxt.isalpha() or (nxt.isdigit() or nxt in "$€£") and previous[-1:].islower()
+                and not current.strip().isdigit()):
             out[-1] = f"{previous}{'' if previous.endswith('-') else ' '}{current}"
         else:
             out.append(line)

@@ -222,6 +222,10 @@ def test_sentences_wrapped_across_lines_are_quoted_whole() -> None:
         "Total net sales $ 81,797 $ 82,959 (1)% $ 293,787 $ 304,182 (3)%", "iPhone",
         "iPhone net sales decreased during the third quarter due primarily to lower net sales from "
         "certain iPhone models."]
+    # nor is a page's number below its last line: "... Profile strip option" / "249" was quoted as a row
+    page_end = ("Custom named profiles have been stabilized in the 1.57 release. See the profiles chapter for "
+                "more information. Profile strip option\n249")
+    assert unwrap(page_end) == page_end
 
 
 def test_only_table_rows_carry_column_headers() -> None:
