@@ -60,6 +60,25 @@ def format_source(p: Passage) -> str:
     return f'<source n="{p.number}" file="{_escape(p.file)}" page="{pages}">\n{_escape(p.text)}\n</source>\n'
 
 
+def _quoted_documents(question: str, named: NamedDocuments, hits: Sequence[Hit]) -> tuple[set[int], bool]:
+    """The documents quotes come from (none: any), and whether the question asks about the latest
+    alone. Those the question names clearly (weight :data:`QUOTE_NAMED_WEIGHT` or more): "Intel ...
+    first quarter of 2023" quoted Intel's 2022 Q3 filing too; asked about the latest document alone,
+    the one search ranked newest: "Apple's gross margin in the latest 10-Q" quoted the margins of two
+    older filings below the latest. And the document of the first hit when the question does not
+    name it (search put it first over the named ones: both its rankings agreed on the page)."""
+    clear = {d for d, weight in named.weights.items() if weight >= QUOTE_NAMED_WEIGHT}
+    latest_only = False
+    if asks_for_latest_only(question) and named.weights:
+        newest = max(named.weights.values())  # search ranks the newest of the tied documents first
+        if sum(weight == newest for weight in named.weights.values()) == 1:
+            clear = {d for d, weight in named.weights.items() if weight == newest}
+            latest_only = True
+    if clear and hits and hits[0].doc_id not in named.weights:
+        clear.add(hits[0].doc_id)
+    return clear, latest_only
+
+
 def _statements_first(question: str, passages: Sequence[Passage],
                       statement: Callable[[int, int], str]) -> list[Passage]:
     """The passages on pages of the financial statements the question names ("relying on the cash
@@ -193,21 +212,12 @@ class Answerer:
                              named: NamedDocuments) -> tuple[list[Quote], list[Passage]]:
         """The quotes, and the passages for the model (widened, quotes' passages first, without
         running headers). Their pages are the hits' pages, read in one query. Quotes come from the
-        documents the question names clearly (weight :data:`QUOTE_NAMED_WEIGHT` or more) when
-        search found any: "Intel ... first quarter of 2023" quoted Intel's 2022 Q3 filing too (asked
-        about the latest document alone, from that one: "Apple's gross margin in the latest 10-Q"
-        quoted the margins of two older filings below the latest); and from
-        the document of the first hit when the question does not name it (search put it first over the
-        named ones: both its rankings agreed on the page)."""
+        documents of :func:`_quoted_documents`; so do the model's passages when the question asks about
+        the latest document alone (given the Q2 filing's "Gross margin increased $2.0 billion" too, the
+        model wrote it as the latest 10-Q's gross margin)."""
         page_text = self._page_reader(hits)
         passages = merge_hits(hits, page_text)
-        clear = {d for d, weight in named.weights.items() if weight >= QUOTE_NAMED_WEIGHT}
-        if asks_for_latest_only(question) and named.weights:
-            newest = max(named.weights.values())  # search ranks the newest of the tied documents first
-            if sum(weight == newest for weight in named.weights.values()) == 1:
-                clear = {d for d, weight in named.weights.items() if weight == newest}
-        if clear and hits and hits[0].doc_id not in named.weights:
-            clear.add(hits[0].doc_id)
+        clear, latest_only = _quoted_documents(question, named, hits)
         quoted = [p for p in passages if p.doc_id in clear] or passages
         # what each page is, as search judged it (kept in the store): read once for all the pages
         kinds = self.retriever.page_kinds({(p.doc_id, n) for p in passages for n in range(p.page, p.page_end + 1)})
@@ -216,7 +226,7 @@ class Answerer:
         quotes = self.quotes(question, query, first, self.retriever.naming_words_throughout(named, question), page_text,
                              lambda doc_id, page: getattr(kinds.get((doc_id, page)), "boilerplate", False))
         passages = [dataclasses.replace(p, text=without_running_lines(p.text, self._running_lines(p.doc_id)))
-                    for p in widen(quoted_passages(quotes, passages, page_text), page_text)]
+                    for p in widen(quoted_passages(quotes, quoted if latest_only else passages, page_text), page_text)]
         return quotes, passages
 
     def _page_reader(self, hits: Sequence[Hit]) -> Callable[[int, int], str | None]:

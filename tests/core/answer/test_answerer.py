@@ -189,7 +189,7 @@ def test_quotes_come_from_the_documents_the_question_names(tmp_path: Path) -> No
         assert answer.quotes and {q.file for q in answer.quotes} == {"acme.pdf"}
 
 
-def test_asked_about_the_latest_report_alone_quotes_come_from_it_alone(tmp_path: Path) -> None:
+def test_asked_about_the_latest_report_alone_quotes_and_passages_come_from_it_alone(tmp_path: Path) -> None:
     # "Apple's gross margin in the latest 10-Q" quoted the margins of two older filings below the latest
     for name, date, margin in (("acme-q1.pdf", "March 31, 2023", "4,100"), ("acme-q2.pdf", "June 30, 2023", "4,900")):
         write_pdf(tmp_path / name, [f"ACME Corporation quarterly report for the quarter ended {date}",
@@ -205,6 +205,9 @@ def test_asked_about_the_latest_report_alone_quotes_come_from_it_alone(tmp_path:
                                     "previous quarters?"))
     assert latest.quotes and {q.file for q in latest.quotes} == {"acme-q2.pdf"}
     assert {q.file for q in compared.quotes} == {"acme-q1.pdf", "acme-q2.pdf"}
+    # the model reads the latest report alone too: given both, it may state the older figure as the latest
+    assert {p.file for p in latest.passages} == {"acme-q2.pdf"}
+    assert {p.file for p in compared.passages} >= {"acme-q1.pdf", "acme-q2.pdf"}
 
 
 def test_quotes_also_come_from_a_first_hit_the_question_does_not_name(tmp_path: Path,
