@@ -62,6 +62,8 @@ _ASKS_AMOUNT = re.compile(
     r"frequency|speed|weight|height|width|depth|temperature|voltage|power|resolution|version)s?\b",  # "revenues"
     re.IGNORECASE,
 )
+_SALES = re.compile(r"\bsales\b", re.IGNORECASE)
+_REVENUE = re.compile(r"\brevenues?\b", re.IGNORECASE)
 # asks for a share or a change in per cent, which a row of percentages states ("Services 70.5 % 71.5 %")
 _ASKS_RATIO = re.compile(r"\b(?:percent(?:age)?s?|share|proportion|ratio|rates?|growth|grew|margins?)\b|%",
                          re.IGNORECASE)
@@ -191,7 +193,7 @@ def select_quotes(
     elif boilerplate is None:
         boilerplate = lambda doc_id, page: is_boilerplate(page_text(doc_id, page) or "")  # noqa: E731
     pool = candidates(page_passages(passages, page_text, QUOTE_PAGES, boilerplate), running)
-    asked = with_report_words(question)  # "capex" also asks for "additions to property ..."
+    asked = _with_revenue(with_report_words(question))  # "capex" also asks for "additions to property ..."
     terms = content_terms(asked, leave_out) or content_terms(asked)
     if not pool or not terms:
         return []
@@ -208,6 +210,16 @@ def select_quotes(
     scored = _scored(question, [(pool[i], words[i], float(sim)) for i, sim in zip(shortlist, similarity)])
     prefer_amounts = asks_for_amount(question) and not _ASKS_RATIO.search(question)
     return [_quote(c, page_text) for c in _best(_one_row_per_table(scored, prefer_amounts))]
+
+
+def _with_revenue(question: str) -> str:
+    """The question, and "revenue" when it asks about sales: Microsoft, Intel and NVIDIA label the
+    figure a question calls "total net sales" "Total revenue" or "Net revenue", and the lines quoted
+    for it were about "sales of available-for-sale securities". For quotes only: search looking for
+    "revenue" and "net sales" alike put the right page in the top five less often (0.773 -> 0.755)."""
+    if _SALES.search(question) and not _REVENUE.search(question):
+        return f"{question} revenue"
+    return question
 
 
 def _meaning(cand: _Candidate) -> str:

@@ -29,7 +29,10 @@ SEGMENTS = ("Net Sales\nThree Months Ended June 30, Six Months Ended June 30,\n2
             "Year-over-year Percentage Growth (Decline):\nNorth America 10 % 11 % 10 % 11 %\n"
             "International (12) 10 (9) 5\nAWS 33 12 35 14\n"
             "Net sales mix:\nNorth America 61 % 61 % 60 % 61 %\nInternational 22 22 24 22\nAWS 17 17 16 17\n")
-PAGES = {(1, 2): CONTENTS, (1, 16): REPURCHASES, (1, 24): SEGMENTS, (1, 30): RESULTS_2022, (1, 31): RESULTS_2023}
+# a filing that calls its sales "revenue" (Microsoft's 10-Q), and sells securities too
+REVENUE = ("Income Statements (In millions)\nThree Months Ended September 30, 2023 2022\n"
+           "Total revenue 56,517 50,122\nRealized losses from sales of available-for-sale securities (25) (20)\n")
+PAGES = {(1, 3): REVENUE, (1, 2): CONTENTS, (1, 16): REPURCHASES, (1, 24): SEGMENTS, (1, 30): RESULTS_2022, (1, 31): RESULTS_2023}
 EMB = HashEmbedder()
 
 
@@ -184,3 +187,8 @@ def test_a_table_row_restated_in_other_units_is_quoted_once() -> None:
 def test_a_restated_row_is_quoted_once_when_the_question_asks_for_a_share_too() -> None:
     quotes = quotes_for("What share of net sales did International contribute?", [24])
     assert sum(q.startswith("International") for q in quotes) == 1
+
+
+def test_a_question_about_sales_is_quoted_the_revenue_a_report_states() -> None:
+    # "How has Microsoft's total net sales evolved?" was quoted losses "from sales of ... securities"
+    assert quotes_for("How have net sales evolved over the quarters?", [3])[0].startswith("Total revenue")
