@@ -62,8 +62,6 @@ _ASKS_AMOUNT = re.compile(
     r"frequency|speed|weight|height|width|depth|temperature|voltage|power|resolution|version)s?\b",  # "revenues"
     re.IGNORECASE,
 )
-_SALES = re.compile(r"\bsales\b", re.IGNORECASE)
-_REVENUE = re.compile(r"\brevenues?\b", re.IGNORECASE)
 # asks for a share or a change in per cent, which a row of percentages states ("Services 70.5 % 71.5 %")
 _ASKS_RATIO = re.compile(r"\b(?:percent(?:age)?s?|share|proportion|ratio|rates?|growth|grew|margins?)\b|%",
                          re.IGNORECASE)
@@ -193,7 +191,7 @@ def select_quotes(
     elif boilerplate is None:
         boilerplate = lambda doc_id, page: is_boilerplate(page_text(doc_id, page) or "")  # noqa: E731
     pool = candidates(page_passages(passages, page_text, QUOTE_PAGES, boilerplate), running)
-    asked = _with_revenue(with_report_words(question))  # "capex" also asks for "additions to property ..."
+    asked = with_report_words(question, quoting=True)  # "capex" also asks for "additions to property ..."
     terms = content_terms(asked, leave_out) or content_terms(asked)
     if not pool or not terms:
         return []
@@ -210,16 +208,6 @@ def select_quotes(
     scored = _scored(question, [(pool[i], words[i], float(sim)) for i, sim in zip(shortlist, similarity)])
     prefer_amounts = asks_for_amount(question) and not _ASKS_RATIO.search(question)
     return [_quote(c, page_text) for c in _best(_one_row_per_table(scored, prefer_amounts))]
-
-
-def _with_revenue(question: str) -> str:
-    """The question, and "revenue" when it asks about sales: Microsoft, Intel and NVIDIA label the
-    figure a question calls "total net sales" "Total revenue" or "Net revenue", and the lines quoted
-    for it were about "sales of available-for-sale securities". For quotes only: search looking for
-    "revenue" and "net sales" alike put the right page in the top five less often (0.773 -> 0.755)."""
-    if _SALES.search(question) and not _REVENUE.search(question):
-        return f"{question} revenue"
-    return question
 
 
 def _meaning(cand: _Candidate) -> str:
@@ -293,13 +281,13 @@ def _one_row_per_table(scored: Sequence[tuple[float, _Candidate]], prefer_amount
     units ("International 27,065 29,697", then "International (1) 10 0 10" for growth and "22 22"
     for a share), which quoted together say one thing three times. The best-scoring row stays, in
     its place; when the question asks for an amount and not a share, the row stating amounts does."""
+    keys = [_table_row_key(cand) for _, cand in scored]
     groups: dict[tuple[int, int, str, str], list[_Candidate]] = {}
-    for _, cand in scored:
-        if (key := _table_row_key(cand)) is not None:
+    for key, (_, cand) in zip(keys, scored):
+        if key is not None:
             groups.setdefault(key, []).append(cand)
     out = []
-    for s, cand in scored:
-        key = _table_row_key(cand)
+    for key, (s, cand) in zip(keys, scored):
         if key is not None:
             group = groups[key]
             if group[0] is not cand:
@@ -311,10 +299,10 @@ def _one_row_per_table(scored: Sequence[tuple[float, _Candidate]], prefer_amount
 
 
 def _table_row_key(cand: _Candidate) -> tuple[int, int, str, str] | None:
-    """A row's table, as far as lines tell (its page and the title above it), and its label."""
-    if not is_table_row(cand.text):
-        return None
-    return cand.passage.doc_id, cand.passage.page, cand.heading, row_label(cand.text)
+    """A row's table, as far as lines tell (its page and the title above it), and its label; None for
+    a line that is no table row."""
+    label = row_label(cand.text)
+    return (cand.passage.doc_id, cand.passage.page, cand.heading, label) if label else None
 
 
 def _is_title_line(line: str) -> bool:

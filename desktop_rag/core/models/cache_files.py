@@ -29,7 +29,7 @@ def mark_used(copy: Path) -> None:
 
 def remove_unused(cache_dir: Path, pattern: str, keep: Path, days: float = UNUSED_DAYS) -> list[Path]:
     """Delete the files of ``cache_dir`` matching ``pattern`` (a glob), other than ``keep``, not used
-    for ``days``; the ones deleted."""
+    for ``days`` (0: all of them, copies of an older version of ``keep``'s source); the ones deleted."""
     cutoff = time.time() - days * 86400
     removed = []
     for stale in cache_dir.glob(pattern):
@@ -38,5 +38,5 @@ def remove_unused(cache_dir: Path, pattern: str, keep: Path, days: float = UNUSE
                 stale.unlink()
                 removed.append(stale)
     if removed:
-        log.info("removed %d model copies unused for %d days from %s", len(removed), days, cache_dir)
+        log.info("removed %d model copies (%s) unused for %g days from %s", len(removed), pattern, days, cache_dir)
     return removed

@@ -105,9 +105,7 @@ def prompt_fast_model(path: Path, cache_dir: Path) -> Path:
         log.warning("using %s as it is (%s prompts are slow on the CPU); no Q8_0 copy in %s: %s",
                     path.name, kind[0], cache_dir, exc)
         return path
-    for stale in cache_dir.glob(f"{path.stem}.{where}.*.Q8_0.gguf"):  # copies of an older version of the file
-        if stale != target:
-            stale.unlink(missing_ok=True)
+    remove_unused(cache_dir, f"{path.stem}.{where}.*.Q8_0.gguf", target, days=0)  # of an older version of the file
     remove_unused(cache_dir, "*.Q8_0.gguf", target)  # copies of models gone from this machine
     log.info("made a Q8_0 copy of %s for faster prompts: %s", path.name, target)
     return target

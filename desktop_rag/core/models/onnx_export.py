@@ -109,18 +109,10 @@ def ensure_onnx_copy(model_dir: Path, fingerprint: str, cache_dir: Path, recipe:
     finally:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-    _remove_stale(target)
+    where = target.stem.split("-", 2)[1]  # copies of the same folder and recipe for an older version of either
+    remove_unused(cache_dir, f"embedder-{where}-*-{recipe}.onnx", target, days=0)
     remove_unused(cache_dir, f"embedder-*-{recipe}.onnx", target)  # copies of model folders gone from this machine
     return target
-
-
-def _remove_stale(target: Path) -> None:
-    """Copies of the same model folder and recipe made for an older version of either."""
-    _, where, version, recipe = target.stem.split("-", 3)
-    for stale in target.parent.glob(f"embedder-{where}-*-{recipe}.onnx"):
-        if stale != target:
-            with contextlib.suppress(OSError):
-                stale.unlink()
 
 
 def _trace(model_dir: Path, out: Path) -> None:
