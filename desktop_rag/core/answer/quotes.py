@@ -39,6 +39,8 @@ KEEP_SHARE = 0.75  # further quotes must score at least this share of the best (
 FIGURE_BONUS = 0.15
 OLDER_YEAR_PENALTY = 0.1
 INTRO_PENALTY = 0.1  # a line ending in a colon introduces what answers ("... was as follows:"); it says none of it
+# a column header that looks like a title ("Twelve Months Ended"): the rows below it keep the title above it
+_PERIOD_HEADER = re.compile(r"\b(?:months?|weeks?|quarters?|years?) ended\b", re.IGNORECASE)
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # also inside "FY2023"
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
@@ -145,7 +147,7 @@ def candidates(passages: Sequence[Passage],
     seen: set[str] = set()
     for rank, passage in enumerate(passages):
         repeated = running(passage.doc_id)
-        heading = ""
+        heading, announced = "", False
         # running lines go before lines are joined: "Table of Contents" above a wrapped sentence
         # was joined to it and the result quoted
         for unit in split_sentences(unwrap(without_running_lines(passage.text, repeated))):
@@ -153,8 +155,12 @@ def candidates(passages: Sequence[Passage],
             if line_key(unit) in repeated or not any(c.isalpha() for c in unit):
                 continue
             if is_heading(unit):  # never quoted; it lends its words to the lines below it ("Long-term Debt")
-                heading = unit
+                if not (announced or _PERIOD_HEADER.search(unit)):
+                    heading = unit
                 continue
+            # "... were as follows:" announces a table: the title-like lines after it are its column headers
+            # ("Carrying Value at", "Effective"), and the rows keep the title above ("Long-Term Debt")
+            announced = unit.endswith(":")
             if len(unit.split()) < MIN_WORDS or len(unit) > MAX_QUOTE_CHARS or unit in seen or _NOTICE.match(unit):
                 continue
             seen.add(unit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fakes import HashEmbedder
 
-from desktop_rag.core.answer.quotes import is_heading, select_quotes
+from desktop_rag.core.answer.quotes import candidates, is_heading, select_quotes
 from desktop_rag.core.types import Passage
 
 REPURCHASES = (
@@ -192,3 +192,25 @@ def test_a_restated_row_is_quoted_once_when_the_question_asks_for_a_share_too() 
 def test_a_question_about_sales_is_quoted_the_revenue_a_report_states() -> None:
     # "How has Microsoft's total net sales evolved?" was quoted losses "from sales of ... securities"
     assert quotes_for("How have net sales evolved over the quarters?", [3])[0].startswith("Total revenue")
+
+
+def test_a_tables_column_headers_are_no_titles_for_its_rows() -> None:
+    # the headers under "... were as follows:" ("Carrying Value at", "Effective") and period headers
+    # ("Twelve Months Ended") took the title's place: the debt row lost "Long-Term Debt", and every
+    # line below Amazon's cash flow table was read under "Twelve Months Ended"
+    debt = ("Note 12 - Debt\nLong-Term Debt\nThe carrying value of our notes and their interest rates were as follows:\n"
+            "Carrying Value at\nExpected\nRemaining Term\nEffective\nInterest Rate April 30, 2023\n(In millions)\n"
+            "Net carrying amount 10,954 10,953\nCommercial Paper\nWe have a $575 million commercial paper program.")
+    cash = ("Liquidity and Capital Resources\nCash flow information is as follows (in millions):\nThree Months Ended\n"
+            "September 30,\nTwelve Months Ended\nSeptember 30,\n2021 2022 2021 2022\n"
+            "Operating activities $ 7,313 $ 11,404 $ 54,671 $ 39,665\n"
+            "Cash provided by operating activities was $7.3 billion and $11.4 billion for Q3 2021 and Q3 2022.")
+    segments = "Segment Results\nNine Months Ended\n2022 2023\nNet sales by segment 1,000 2,000"
+    pages = [Passage(1, 1, "r.pdf", "/d/r.pdf", 1, 1, 0, len(text), (1,), text) for text in (debt, cash, segments)]
+    headings = {c.text: c.heading for c in candidates(pages)}
+    assert headings["Net carrying amount 10,954 10,953"] == "Long-Term Debt"
+    assert headings["We have a $575 million commercial paper program."] == "Commercial Paper"  # a title again
+    assert headings["Operating activities $ 7,313 $ 11,404 $ 54,671 $ 39,665"] == "Liquidity and Capital Resources"
+    assert headings["Cash provided by operating activities was $7.3 billion and $11.4 billion for Q3 2021 and "
+                    "Q3 2022."] == "Liquidity and Capital Resources"
+    assert headings["Net sales by segment 1,000 2,000"] == "Segment Results"
