@@ -28,6 +28,7 @@ _FOOTNOTE = re.compile(r"\(\d\)")
 _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
 MAX_ROW_WORDS = 3  # words after a table row's first figure ("% of net revenue"); more: a sentence
 YEAR = re.compile(r"^(?:19|20)\d\d$")  # a figure that is a year
+_PERCENTAGE = re.compile(r"\(?-?\d[\d,]*(?:\.\d+)?\)?\s*%")
 
 
 def same_figures(a: str, b: str) -> bool:
@@ -39,10 +40,19 @@ def same_figures(a: str, b: str) -> bool:
     label_a, label_b = row_label(a), row_label(b)
     if label_a and label_a == label_b and first_figure(a) == first_figure(b) != "":
         return True
+    amounts = _amounts(a)  # "Total net revenue $ 14,158 $ 15,338" and "Net revenue $ 14,158 100.0 % $ 15,338 100.0 %"
+    if len(amounts) >= 2 and amounts == _amounts(b):
+        return True
     figures = figures_in(a)
     if not figures or figures != figures_in(b):
         return False
     return len(figures) >= 2 or bool(label_a and label_a == label_b)
+
+
+def _amounts(text: str) -> set[str]:
+    """The amounts a line states, its percentages aside: a statement's row and the MD&A's
+    restatement of it with each figure's share of revenue beside it state the same amounts."""
+    return {f for f in figures_in(_PERCENTAGE.sub(" ", text)) if len(f.replace(".", "")) >= 3 and not YEAR.match(f)}
 
 
 def row_label(text: str) -> str:

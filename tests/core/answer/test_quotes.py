@@ -177,6 +177,12 @@ def test_a_total_repeated_in_two_tables_is_quoted_once() -> None:
     assert q.same_figures("Net income (loss) $ 1,481 11.4 % $ (454) (3.0)%",
                           "Net income (loss) $ 1,481 $ (454)")
     assert not q.same_figures("Diluted $ 3.71 $ 0.27", "Diluted 2,494 2,499")  # earnings vs shares
+    # the MD&A restates the income statement's row with each amount's share of revenue beside it: Intel's
+    # revenue was quoted twice, as "Total net revenue" and as "Net revenue ... 100.0 %"
+    assert q.same_figures("Total net revenue $ 14,158 $ 15,338 $ 38,822 $ 49,012",
+                          "Net revenue $ 14,158 100.0 % $ 15,338 100.0 % $ 38,822 100.0 % $ 49,012 100.0 %")
+    assert not q.same_figures("Net revenue $ 14,158 $ 15,338", "Net revenue $ 15,338 $ 19,192")  # last year's
+    assert not q.same_figures("Gross margin $ 6,018 42.5 %", "Operating margin $ 6,018 12.1 %")  # one amount
 
 
 def test_a_label_may_hold_words_in_brackets() -> None:
