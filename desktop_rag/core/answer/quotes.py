@@ -20,6 +20,7 @@ import numpy as np
 from desktop_rag.core.answer.running import line_key, without_running_lines
 from desktop_rag.core.answer.tables import (ROW, YEAR, column_headers, holds_amounts, is_table_row, row_label,
                                             same_figures)
+from desktop_rag.core.answer.units import restates, table_unit
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
 from desktop_rag.core.search.synonyms import with_report_words
 from desktop_rag.core.text import (STOPWORDS, content_terms, figures_in, longer_words, query_terms, split_sentences,
@@ -35,6 +36,9 @@ MAX_HEADING_WORDS = 10
 MAX_QUOTE_CHARS = 400
 CONTEXT_LINES = 3  # lines above a quoted table row given to the model with it
 MIN_SCORE = 0.35  # the best candidate below this: no quote (search found nothing that answers)
+# a sentence stating a quoted row's amount in words joins it at this share of the best score ("... was $11.4
+# billion" for "11,404" in millions; 0.4 quoted the same, 0.6 one right figure fewer: docs/PERFORMANCE.md)
+RESTATED_SHARE = 0.5
 KEEP_SHARE = 0.75  # further quotes must score at least this share of the best (0.85 showed fewer answering lines)
 FIGURE_BONUS = 0.15
 OLDER_YEAR_PENALTY = 0.1
@@ -213,7 +217,8 @@ def select_quotes(
     similarity = embed([_meaning(pool[i]) for i in shortlist]) @ question_vector
     scored = _scored(question, [(pool[i], words[i], float(sim)) for i, sim in zip(shortlist, similarity)])
     prefer_amounts = asks_for_amount(question) and not _ASKS_RATIO.search(question)
-    return [_quote(c, page_text) for c in _best(_one_row_per_table(scored, prefer_amounts))]
+    ranked = _one_row_per_table(scored, prefer_amounts)
+    return [_quote(c, page_text) for c in _with_restatement(_best(ranked), ranked)]
 
 
 def _meaning(cand: _Candidate) -> str:
@@ -279,6 +284,32 @@ def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
         if not any(same_figures(cand.text, c.text) for c in chosen):
             chosen.append(cand)
     return chosen
+
+
+def _with_restatement(chosen: list[_Candidate], ranked: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
+    """``chosen`` with, after its first table row whose table states a unit, the best sentence that
+    states one of the row's amounts in words, if it scores :data:`RESTATED_SHARE` of the best. The row
+    gives the figures; the sentence says which period they are, as the report wrote it ("Cash provided
+    by (used in) operating activities was $7.3 billion and $11.4 billion for Q3 2021 and Q3 2022" for
+    "Operating activities $ 7,313 $ 11,404 ..." in millions). The sentence must share a word with the
+    row's label: "... cash investments were in excess of $1.0 billion" restates no "Foreign currency"
+    row, whatever figure of it rounds to $1.0 billion. The quotes stay at most three."""
+    for k, row in enumerate(chosen):
+        unit = _row_unit(row) if is_table_row(row.text) else None
+        if unit is None:
+            continue
+        bar = RESTATED_SHARE * ranked[0][0]
+        label = _stems(row_label(row.text)) - _STOP_STEMS  # the sentence must be about the row's item too
+        said = next((c for s, c in ranked if s >= bar and not is_table_row(c.text) and all(c is not q for q in chosen)
+                     and label & _stems(c.text) and restates(c.text, row.text, unit)), None)
+        return chosen if said is None else [*chosen[:k + 1], said, *chosen[k + 1:]][:MAX_QUOTES]
+    return chosen
+
+
+def _row_unit(row: _Candidate) -> float | None:
+    """The size of the unit a table row's table states (1e6 "in millions"), None when it states none."""
+    found = _find(row.passage.text, row.text)
+    return table_unit(column_headers(row.passage.text, found[0])) if found else None
 
 
 def _one_row_per_table(scored: Sequence[tuple[float, _Candidate]], prefer_amounts: bool

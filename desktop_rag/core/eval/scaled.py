@@ -12,23 +12,13 @@ converted figure must round to the gold one at the gold figure's own precision.
 
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
+from desktop_rag.core.answer.units import same_amount, stated_units, table_unit
 from desktop_rag.core.text import figures_in, normalize_figure
 from desktop_rag.core.types import Quote
 
-_FACTOR = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
-_STATED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(thousand|million|billion)s?\b", re.IGNORECASE)
-_TABLE_UNIT = re.compile(r"\bin (thousand|million|billion)s\b", re.IGNORECASE)
-MIN_CONVERTED = 100
-
-
-def stated_units(answer: str) -> dict[str, float]:
-    """The answer's figures written with a unit word, normalized, and that unit's size:
-    "$14.2 billion" gives {"14.2": 1e9}."""
-    return {normalize_figure(m.group(1) + (m.group(2) or "")): _FACTOR[m.group(3).lower()]
-            for m in _STATED.finditer(answer)}
+__all__ = ["scaled_figure_found", "stated_units"]
 
 
 def scaled_figure_found(figures: Sequence[str], answer: str, quotes: Sequence[Quote]) -> bool:
@@ -36,18 +26,10 @@ def scaled_figure_found(figures: Sequence[str], answer: str, quotes: Sequence[Qu
     units = stated_units(answer)
     wanted = [(f.replace(",", ""), units[normalize_figure(f)]) for f in figures if normalize_figure(f) in units]
     for quote in quotes if wanted else ():
-        unit = _TABLE_UNIT.search(quote.context)
-        if not unit:
+        unit = table_unit(quote.context)
+        if unit is None:
             continue
-        factor = _FACTOR[unit.group(1).lower()]
         for number in figures_in(quote.text):
-            if float(number) < MIN_CONVERTED:
-                continue
-            if any(round(float(number) * factor / size, _decimals(gold)) == float(gold) for gold, size in wanted):
+            if any(same_amount(number, unit, gold, size) for gold, size in wanted):
                 return True
     return False
-
-
-def _decimals(figure: str) -> int:
-    """Decimals as written: "30.0" billion is stated to a tenth, so 29,600 million is not it."""
-    return len(figure.partition(".")[2])

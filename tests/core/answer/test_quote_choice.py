@@ -164,13 +164,18 @@ DEBT_AND_LEASES = ("Long-term Debt\nNet carrying amount 10,954 10,953\n"
                    "Some of our agreements also limit how much debt we can take on.")
 
 
-def test_a_table_row_is_read_with_the_title_above_it() -> None:
-    # "Net carrying amount 10,954 10,953" shares no word with the question: its table's title does
-    PAGES[(1, 40)] = DEBT_AND_LEASES
+def quotes_for_page(question: str, text: str) -> list[str]:
+    """The quotes for ``question`` from one more page of the report, holding ``text``."""
+    PAGES[(1, 40)] = text
     try:
-        quotes = quotes_for("How much long-term debt did the company have?", [40])
+        return quotes_for(question, [40])
     finally:
         del PAGES[(1, 40)]
+
+
+def test_a_table_row_is_read_with_the_title_above_it() -> None:
+    # "Net carrying amount 10,954 10,953" shares no word with the question: its table's title does
+    quotes = quotes_for_page("How much long-term debt did the company have?", DEBT_AND_LEASES)
     assert quotes[0] == "Net carrying amount 10,954 10,953"
     # the next title ends the first one's reach: the leases' total is not debt
     assert "Total 2,120 1,988" not in quotes
@@ -214,3 +219,31 @@ def test_a_tables_column_headers_are_no_titles_for_its_rows() -> None:
     assert headings["Cash provided by operating activities was $7.3 billion and $11.4 billion for Q3 2021 and "
                     "Q3 2022."] == "Liquidity and Capital Resources"
     assert headings["Net sales by segment 1,000 2,000"] == "Segment Results"
+
+
+CASH_FLOWS = ("Liquidity and Capital Resources\nCash flow information is as follows (in millions):\n"
+              "Three Months Ended September 30,\n2021 2022\nCash provided by (used in):\n"
+              "Operating activities $ 7,313 $ 11,404\nInvesting activities (14,828) (15,608)\n"
+              "Our principal sources of liquidity are cash flows generated from operations and our cash balances.\n"
+              "Cash provided by (used in) operating activities was $7.3 billion and $11.4 billion for Q3 2021 and "
+              "Q3 2022.\nWe made cash payments, net of acquired cash, related to acquisition activity of $654 million.")
+
+
+def test_the_sentence_stating_a_quoted_rows_amount_in_words_is_quoted_after_it() -> None:
+    # Amazon's "Operating activities $ 7,313 $ 11,404" was quoted alone: the sentence saying which
+    # quarter "$11.4 billion" is scored under the bar for further quotes
+    quotes = quotes_for_page("What cash flows from operations were disclosed?", CASH_FLOWS)
+    assert quotes[0] == "Operating activities $ 7,313 $ 11,404"
+    assert quotes[1].startswith("Cash provided by (used in) operating activities was $7.3 billion")
+    assert len(quotes) <= 3
+
+
+def test_a_sentence_with_a_matching_amount_about_another_item_is_no_restatement() -> None:
+    # "... cash investments were in excess of $1.0 billion" followed a "Foreign currency" row because
+    # one of the row's figures rounds to $1.0 billion; here the sentence is about investments, the row
+    # about operating activities
+    page = CASH_FLOWS.replace("Cash provided by (used in) operating activities was $7.3 billion and $11.4 billion",
+                              "Cash flows disclosed for our investments were $7.3 billion and $11.4 billion")
+    quotes = quotes_for_page("What cash flows from operations were disclosed?", page)
+    assert quotes[0] == "Operating activities $ 7,313 $ 11,404"
+    assert not any(q.startswith("Cash flows disclosed") for q in quotes)

@@ -1,0 +1,25 @@
+"""Amounts in other units: a sentence's "$11.4 billion" is a table's "11,404" in millions."""
+
+from __future__ import annotations
+
+from desktop_rag.core.answer.units import restates, same_amount, table_unit
+
+
+def test_a_tables_unit_is_read_from_its_columns() -> None:
+    assert table_unit("in millions, except per share data | Three Months Ended") == 1e6
+    assert table_unit("(In Thousands) | 2023 2022") == 1e3
+    assert table_unit("Three Months Ended | September 30, 2023") is None
+
+
+def test_an_amount_converts_at_the_precision_it_is_written_to() -> None:
+    assert same_amount("11404", 1e6, "11.4", 1e9)
+    assert not same_amount("29600", 1e6, "30.0", 1e9)  # stated to a tenth: 29.6 is not 30.0
+    assert not same_amount("42", 1e9, "42", 1e9)  # under 100 in a table: per-share amounts, percentages
+
+
+def test_a_sentence_restates_a_row_when_it_states_one_of_its_amounts_in_words() -> None:
+    row = "Operating activities $ 7,313 $ 11,404"
+    assert restates("Cash provided by operating activities was $7.3 billion and $11.4 billion.", row, 1e6)
+    assert not restates("Cash used in investing activities was $15.6 billion.", row, 1e6)
+    assert not restates("Operating activities rose 56% in the quarter.", row, 1e6)  # no unit word
+    assert restates("We made payments of $7,313 million.", row, 1e6)
