@@ -247,3 +247,33 @@ def test_a_sentence_with_a_matching_amount_about_another_item_is_no_restatement(
     quotes = quotes_for_page("What cash flows from operations were disclosed?", page)
     assert quotes[0] == "Operating activities $ 7,313 $ 11,404"
     assert not any(q.startswith("Cash flows disclosed") for q in quotes)
+
+
+def test_a_line_pointing_elsewhere_gives_way_to_a_line_that_answers() -> None:
+    # Intel's forward-looking disclaimer named every word of "significant business acquisitions or
+    # divestitures" and was quoted first; Microsoft's "Refer to Note 14 ..." led its legal quotes
+    page = ("Forward-Looking Statements\nUnless specifically indicated otherwise, the forward-looking statements in "
+            "this Form 10-Q do not reflect the potential impact of any divestitures, mergers, acquisitions, or other "
+            "business combinations that have not been completed.\nNAND Memory Business\nOn December 29, 2021, we "
+            "closed the first phase of our agreement with SK hynix to divest our NAND memory business for $9.0 "
+            "billion.\nLegal Proceedings\nRefer to Note 14 – Contingencies of the Notes to Financial Statements for "
+            "information regarding legal proceedings.\nAs of September 30, 2022, we accrued aggregate legal "
+            "liabilities of $264 million.")
+    quotes = quotes_for_page("Were there any significant business acquisitions or divestitures, for how much?", page)
+    assert quotes[0].startswith("On December 29, 2021, we closed the first phase")
+    quotes = quotes_for_page("What legal proceedings were disclosed, and what liabilities were accrued?", page)
+    assert quotes[0].startswith("As of September 30, 2022, we accrued aggregate legal liabilities")
+
+
+def test_lines_that_point_elsewhere() -> None:
+    from desktop_rag.core.answer.quotes import _POINTER
+
+    assert _POINTER.search("Refer to Note 14 – Contingencies of the Notes to Financial Statements.")
+    assert _POINTER.search("For more details on the mem::forget problem, see the section on leaks.")
+    assert _POINTER.search("This report should be read in conjunction with our 2022 Form 10-K.")
+    assert _POINTER.search("Commitments and contingencies - see Note 13")
+    # a pointer in brackets after a figure, what a reader will see, and other uses of the words are no pointers
+    assert not _POINTER.search("Marketable securities included $13.1 billion (refer to Note 5, “Income Taxes”).")
+    assert not _POINTER.search("After running next you should see “Hello, world!” printed on the console.")
+    assert not _POINTER.search("You can also refer to items with generic parameters like Vec<T>.")
+    assert not _POINTER.search("We see strong demand for data center products.")
