@@ -38,8 +38,8 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
 # For quotes only. Microsoft, Intel and NVIDIA label what a question calls "total net sales" "Total revenue"
 # or "Net revenue", and the lines quoted for it were about "sales of available-for-sale securities";
 # search looking for "revenue" and "net sales" alike put the right page in the top five less often
-# (SEC 0.773 -> 0.755).
-_QUOTE_SYNONYMS: tuple[tuple[str, str], ...] = ((r"sales", "revenue"),)
+# (SEC 0.773 -> 0.755). A debt note states "borrowings outstanding under the Credit Facility".
+_QUOTE_SYNONYMS: tuple[tuple[str, str], ...] = ((r"sales", "revenue"), (r"debt", "borrowings"))
 
 
 def _compiled(synonyms: tuple[tuple[str, str], ...]) -> tuple[tuple[re.Pattern[str], str], ...]:

@@ -32,6 +32,10 @@ def test_the_words_reports_use_for_what_a_question_names() -> None:
     assert report_words("Which lawsuits does Amazon face?") == ["legal", "proceedings", "litigation"]
     assert report_words("Is NVIDIA being sued?") == ["legal", "proceedings", "litigation"]
     assert report_words("Which legal entity files the report?") == []
+    # quotes only: a question about debt is also quoted the borrowings a note states ("There were $1.0 billion
+    # and $972 million of borrowings outstanding under the Credit Facility"); search looks for "debt" alone
+    assert report_words("What changes in debt did Amazon disclose?", quoting=True) == ["borrowings"]
+    assert report_words("What changes in debt did Amazon disclose?") == []
 
 
 def test_hybrid_search_finds_the_line_a_report_prints_for_capex(tmp_path: Path) -> None:
