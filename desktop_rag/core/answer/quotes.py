@@ -74,7 +74,7 @@ _ASKS_AMOUNT = re.compile(
     r"\b(?:how (?:much|many)|what (?:was|were|is|are) (?:the )?(?:total|amount|number|value|percentage|rate)|"
     r"percentage|percent|amount|total|revenue|sales|income|margin|cost|costs|expenses?|price|rate|ratio|"
     r"cash|debt|earnings|dividend|eps|figure|number of|how (?:big|large|high|low)|scale|extent|size|magnitude|"
-    r"how significant|changes? in|increase|decrease|growth|grew|spending|spend|"
+    r"how significant|substantial|considerable|sizable|changes? in|increase|decrease|growth|grew|spending|spend|"
     # quantities manuals, specifications and brochures state: "what priority range ...", "the maximum length"
     r"range|maximum|minimum|limit|length|how (?:long|often|far|fast|old|heavy)|duration|capacity|threshold|"
     r"frequency|speed|weight|height|width|depth|temperature|voltage|power|resolution|version)s?\b",  # "revenues"

@@ -68,6 +68,10 @@ def test_questions_that_ask_for_an_amount() -> None:
     # plurals too: "revenues from international markets" was read as asking for no amount
     assert asks_for_amount("How do revenues from international markets compare?")
     assert asks_for_amount("What were the margins and prices in Europe?")
+    # "substantial stock buyback programs" asks how large they were: "$18.7 billion remained of our $60 billion
+    # share repurchase program" scored under the bar for any quote without the figure's bonus
+    assert asks_for_amount("Has Microsoft partaken in any substantial stock buyback programs?")
+    assert asks_for_amount("Was there a considerable shift in operating costs?")
 
 
 def test_questions_about_the_quantities_manuals_state_ask_for_an_amount() -> None:
