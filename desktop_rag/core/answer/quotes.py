@@ -57,6 +57,10 @@ _POINTER = re.compile(
     re.IGNORECASE)
 # a column header that looks like a title ("Twelve Months Ended"): the rows below it keep the title above it
 _PERIOD_HEADER = re.compile(r"\b(?:months?|weeks?|quarters?|years?) ended\b", re.IGNORECASE)
+# a part of a report a question names to say where to look ("compare the debt instruments in the financial
+# statements with the management discussion"), not what: every line of a statement or of the MD&A is in it
+_PART_OF_REPORT = re.compile(r"\b(?:(?:condensed\s+)?(?:consolidated\s+)?financial\s+statements?|management(?:'s|’s)?"
+                             r"\s+discussion(?:\s+and\s+analysis)?|md&a|notes\s+section|the\s+notes)\b", re.IGNORECASE)
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # also inside "FY2023"
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
@@ -208,12 +212,13 @@ def select_quotes(
     first. ``question_vector``: the question's embedding; ``leave_out``: words that only named the
     document ("Apple", "Q2"), which every line of it would match; ``boilerplate(doc id, page)``:
     whether a page is a contents page or the like (search knows; by default its text is read)."""
-    if asks_for_boilerplate(set(query_terms(question))):
+    asks_for_parts = asks_for_boilerplate(set(query_terms(question)))
+    if asks_for_parts:
         boilerplate = lambda doc_id, page: False  # noqa: E731 - "which exhibits ...": they answer
     elif boilerplate is None:
         boilerplate = lambda doc_id, page: is_boilerplate(page_text(doc_id, page) or "")  # noqa: E731
     pool = candidates(page_passages(passages, page_text, QUOTE_PAGES, boilerplate), running)
-    asked = with_report_words(question, quoting=True)  # "capex" also asks for "additions to property ..."
+    asked = _asked(question, asks_for_parts)
     terms = content_terms(asked, leave_out) or content_terms(asked)
     if not pool or not terms:
         return []
@@ -231,6 +236,16 @@ def select_quotes(
     prefer_amounts = asks_for_amount(question) and not _ASKS_RATIO.search(question)
     ranked = _one_row_per_table(scored, prefer_amounts)
     return [_quote(c, page_text) for c in _with_restatement(_best(ranked), ranked)]
+
+
+def _asked(question: str, asks_for_parts: bool) -> str:
+    """The question as quotes score it: with the words reports use for its terms ("capex" also asks for
+    "additions to property ..."), without the parts of the report it names to say where to look ("in the
+    financial statements"), unless it asks for those parts ("Which page lists the financial statements?")
+    or names nothing else."""
+    asked = with_report_words(question, quoting=True)
+    where_left_out = _PART_OF_REPORT.sub(" ", asked)
+    return asked if asks_for_parts or not content_terms(where_left_out) else where_left_out
 
 
 def _meaning(cand: _Candidate) -> str:

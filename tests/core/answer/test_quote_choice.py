@@ -277,3 +277,13 @@ def test_lines_that_point_elsewhere() -> None:
     assert not _POINTER.search("After running next you should see “Hello, world!” printed on the console.")
     assert not _POINTER.search("You can also refer to items with generic parameters like Vec<T>.")
     assert not _POINTER.search("We see strong demand for data center products.")
+
+
+def test_the_parts_of_a_report_a_question_names_say_where_to_look_not_what() -> None:
+    # "... debt instruments in the financial statements with the management discussion": Intel's investments
+    # row "Financial institution instruments" matched two of its three label words and was quoted for debt
+    page = ("Assets\nFinancial institution instruments 141 5,019 — 5,160\nLong-Term Debt\n"
+            "Senior notes issued in the quarter, net of discount 11,000 —\nShort-term debt 2,700 —")
+    quotes = quotes_for_page("Compare the debt instruments in the financial statements with the management "
+                             "discussion on debt strategy.", page)
+    assert quotes and not quotes[0].startswith("Financial institution instruments")
