@@ -61,6 +61,7 @@ _PERIOD_HEADER = re.compile(r"\b(?:months?|weeks?|quarters?|years?) ended\b", re
 # statements with the management discussion"), not what: every line of a statement or of the MD&A is in it
 _PART_OF_REPORT = re.compile(r"\b(?:(?:condensed\s+)?(?:consolidated\s+)?financial\s+statements?|management(?:'s|’s)?"
                              r"\s+discussion(?:\s+and\s+analysis)?|md&a|notes\s+section|the\s+notes)\b", re.IGNORECASE)
+_CONTENTS_ENTRY = re.compile(r"^([^\d$€£%]+?)\s+\d{1,3}$")  # a title, then a page number
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # also inside "FY2023"
 SEMANTIC_SHARE = 0.5
 ROW_LABEL_SHARE = 0.8
@@ -277,8 +278,17 @@ def _scored(question: str, shortlist: Sequence[tuple[_Candidate, tuple[float, fl
 
 
 def _penalty(text: str) -> float:
-    """What a line loses for saying nothing itself: introducing a list or table, pointing elsewhere."""
-    return (INTRO_PENALTY if text.endswith(":") else 0.0) + (POINTER_PENALTY if _POINTER.search(text) else 0.0)
+    """What a line loses for saying nothing itself: introducing a list or table, pointing elsewhere (a
+    contents entry points to its page)."""
+    points = _POINTER.search(text) or _is_contents_entry(text)
+    return (INTRO_PENALTY if text.endswith(":") else 0.0) + (POINTER_PENALTY if points else 0.0)
+
+
+def _is_contents_entry(text: str) -> bool:
+    """A title and the page it starts on ("Management's Discussion and Analysis of Financial Condition and
+    Results of Operations 23"), read as a table row of one figure: a contents page search did not flag."""
+    match = _CONTENTS_ENTRY.match(text)
+    return bool(match) and len(longer_words(match.group(1))) >= 2 and title_cased(match.group(1))
 
 
 def _years(text: str) -> set[int]:

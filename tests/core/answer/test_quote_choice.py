@@ -279,6 +279,17 @@ def test_lines_that_point_elsewhere() -> None:
     assert not _POINTER.search("We see strong demand for data center products.")
 
 
+def test_a_contents_entry_points_to_its_page() -> None:
+    # NVIDIA's contents line "Management's Discussion ... of Operations 23" was quoted as a table row of one figure
+    from desktop_rag.core.answer.quotes import _is_contents_entry
+
+    assert _is_contents_entry("Management’s Discussion and Analysis of Financial Condition and Results of Operations 23")
+    assert _is_contents_entry("Risk Factors 25")
+    assert not _is_contents_entry("Research and development 12")  # a row: its label is no title
+    assert not _is_contents_entry("Total Net Sales 82,959")  # an amount, no page number
+    assert not _is_contents_entry("Revenue 23")  # one word: as likely a row
+
+
 def test_the_parts_of_a_report_a_question_names_say_where_to_look_not_what() -> None:
     # "... debt instruments in the financial statements with the management discussion": Intel's investments
     # row "Financial institution instruments" matched two of its three label words and was quoted for debt
