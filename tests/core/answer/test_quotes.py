@@ -72,6 +72,10 @@ def test_questions_that_ask_for_an_amount() -> None:
     # share repurchase program" scored under the bar for any quote without the figure's bonus
     assert asks_for_amount("Has Microsoft partaken in any substantial stock buyback programs?")
     assert asks_for_amount("Was there a considerable shift in operating costs?")
+    # reserves, provisions and accruals are amounts set aside: "we accrued aggregate legal liabilities of $264
+    # million" lost to a sentence without a figure
+    assert asks_for_amount("How do legal contingencies connect with the reserves or provisions made for them?")
+    assert asks_for_amount("What was accrued for legal liabilities?")
 
 
 def test_questions_about_the_quantities_manuals_state_ask_for_an_amount() -> None:
