@@ -237,7 +237,7 @@ def select_quotes(
     scored = _scored(question, [(pool[i], words[i], float(sim)) for i, sim in zip(shortlist, similarity)])
     prefer_amounts = asks_for_amount(question) and not _ASKS_RATIO.search(question)
     ranked = _one_row_per_table(scored, prefer_amounts)
-    return [_quote(c, page_text) for c in _with_restatement(_best(ranked), ranked)]
+    return _with_restatement([_quote(c, page_text) for c in _best(ranked)], ranked, page_text)
 
 
 def _asked(question: str, asks_for_parts: bool) -> str:
@@ -287,7 +287,9 @@ def _penalty(text: str) -> float:
 
 def _is_contents_entry(text: str) -> bool:
     """A title and the page it starts on ("Management's Discussion and Analysis of Financial Condition and
-    Results of Operations 23"), read as a table row of one figure: a contents page search did not flag."""
+    Results of Operations 23"), read as a table row of one figure: a contents page search did not flag.
+    Narrower than search's contents line (``boilerplate._CONTENTS_LINE``), which also takes a date at the
+    end of a line ("Version 1.3, 3 November 2008") for a page number: one line is no page of them."""
     match = _CONTENTS_ENTRY.match(text)
     return bool(match) and len(longer_words(match.group(1))) >= 2 and title_cased(match.group(1))
 
@@ -329,30 +331,26 @@ def _best(scored: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
     return chosen
 
 
-def _with_restatement(chosen: list[_Candidate], ranked: Sequence[tuple[float, _Candidate]]) -> list[_Candidate]:
-    """``chosen`` with, after its first table row whose table states a unit, the best sentence that
-    states one of the row's amounts in words, if it scores :data:`RESTATED_SHARE` of the best. The row
-    gives the figures; the sentence says which period they are, as the report wrote it ("Cash provided
-    by (used in) operating activities was $7.3 billion and $11.4 billion for Q3 2021 and Q3 2022" for
-    "Operating activities $ 7,313 $ 11,404 ..." in millions). The sentence must share a word with the
-    row's label: "... cash investments were in excess of $1.0 billion" restates no "Foreign currency"
-    row, whatever figure of it rounds to $1.0 billion. The quotes stay at most three."""
-    for k, row in enumerate(chosen):
-        unit = _row_unit(row) if is_table_row(row.text) else None
+def _with_restatement(quotes: list[Quote], ranked: Sequence[tuple[float, _Candidate]],
+                      page_text: Callable[[int, int], str | None]) -> list[Quote]:
+    """``quotes`` with, after the first quoted table row whose table states a unit, the best sentence
+    that states one of the row's amounts in words, if it scores :data:`RESTATED_SHARE` of the best. The
+    row gives the figures; the sentence says which period they are, as the report wrote it ("Cash
+    provided by (used in) operating activities was $7.3 billion and $11.4 billion for Q3 2021 and Q3
+    2022" for "Operating activities $ 7,313 $ 11,404 ..." in millions). The sentence must share a word
+    with the row's label: "... cash investments were in excess of $1.0 billion" restates no "Foreign
+    currency" row, whatever figure of it rounds to $1.0 billion. The quotes stay at most three."""
+    for k, row in enumerate(quotes):
+        unit = table_unit(row.context) if row.context else None  # only a table row carries its columns
         if unit is None:
             continue
         bar = RESTATED_SHARE * ranked[0][0]
         label = _stems(row_label(row.text)) - _STOP_STEMS  # the sentence must be about the row's item too
-        said = next((c for s, c in ranked if s >= bar and not is_table_row(c.text) and all(c is not q for q in chosen)
+        quoted = {q.text for q in quotes}
+        said = next((c for s, c in ranked if s >= bar and not is_table_row(c.text) and c.text not in quoted
                      and label & _stems(c.text) and restates(c.text, row.text, unit)), None)
-        return chosen if said is None else [*chosen[:k + 1], said, *chosen[k + 1:]][:MAX_QUOTES]
-    return chosen
-
-
-def _row_unit(row: _Candidate) -> float | None:
-    """The size of the unit a table row's table states (1e6 "in millions"), None when it states none."""
-    found = _find(row.passage.text, row.text)
-    return table_unit(column_headers(row.passage.text, found[0])) if found else None
+        return quotes if said is None else [*quotes[:k + 1], _quote(said, page_text), *quotes[k + 1:]][:MAX_QUOTES]
+    return quotes
 
 
 def _one_row_per_table(scored: Sequence[tuple[float, _Candidate]], prefer_amounts: bool

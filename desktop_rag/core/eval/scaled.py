@@ -18,8 +18,6 @@ from desktop_rag.core.answer.units import same_amount, stated_units, table_unit
 from desktop_rag.core.text import figures_in, normalize_figure
 from desktop_rag.core.types import Quote
 
-__all__ = ["scaled_figure_found", "stated_units"]
-
 
 def scaled_figure_found(figures: Sequence[str], answer: str, quotes: Sequence[Quote]) -> bool:
     """Whether a quote states one of the gold ``figures`` in its table's unit (see the module note)."""

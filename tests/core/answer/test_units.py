@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from desktop_rag.core.answer.units import restates, same_amount, table_unit
+from desktop_rag.core.answer.units import restates, same_amount, stated_units, table_unit
+
+
+def test_the_units_an_answer_states_are_read_with_its_figures() -> None:
+    found = stated_units("Revenue was $14.2 billion (up from 13,500 million); 250 thousand units; 30.0 Billion.")
+    assert found == {"14.2": 1e9, "13500": 1e6, "250": 1e3, "30": 1e9}
+    assert stated_units("Revenue rose 8% in 2023.") == {}
 
 
 def test_a_tables_unit_is_read_from_its_columns() -> None:

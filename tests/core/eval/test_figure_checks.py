@@ -18,14 +18,6 @@ INCOME = "In Millions, Except Per Share Amounts | Three Months Ended | Sep 30, 2
 ANSWER = "Intel reported total revenue of $14.2 billion, and diluted earnings of $0.07 per share."
 
 
-def test_the_units_an_answer_states_are_read_with_its_figures() -> None:
-    from desktop_rag.core.eval.scaled import stated_units
-
-    found = stated_units("Revenue was $14.2 billion (up from 13,500 million); 250 thousand units; 30.0 Billion.")
-    assert found == {"14.2": 1e9, "13500": 1e6, "250": 1e3, "30": 1e9}
-    assert stated_units("Revenue rose 8% in 2023.") == {}
-
-
 def test_a_quoted_row_in_millions_holds_a_figure_stated_in_billions() -> None:
     from desktop_rag.core.eval.scaled import scaled_figure_found
 
