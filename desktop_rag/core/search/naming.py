@@ -17,8 +17,10 @@ three times as often as the rest of the library. Words concentrated in few docum
 (``idf * log(1 + passages)``), at a third of the weight of label words; when the question names no
 document by its label and several documents' text dwell on its words alike, only the words it
 writes as names ("iPhone", "AWS") count: "links" or "compiled" in several books is a topic, not a
-name. A question that asks for the latest or most recent document,
-with several documents nearly tied, prefers the one whose first page carries the latest date.
+name. A quarter written with its year ("Q3 2022", "the third quarter of 2023") names the reports
+whose labels say both, and no report labelled with another quarter. A question that asks for the
+latest or most recent document, with several documents nearly tied, prefers the one whose first page
+carries the latest date.
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ _EARLIER = re.compile(r"\b(?:previous|prior|earlier|past|preceding|histor(?:y|ic
 _ORDINALS = {"first": "q1", "second": "q2", "third": "q3", "fourth": "q4",
              "1st": "q1", "2nd": "q2", "3rd": "q3", "4th": "q4"}
 _QUARTER = re.compile(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter\b", re.IGNORECASE)
+# a quarter and its year written together: "Q3 2022", "2023 Q3", "the third quarter of fiscal 2023", "Q2 FY23"
+_QUARTER_YEAR = re.compile(
+    r"\b(?:(q[1-4])|(first|second|third|fourth|1st|2nd|3rd|4th)\s+(?:fiscal\s+)?quarter)"
+    r"(?:\s+of)?(?:\s+(?:the\s+)?(?:fiscal\s+)?(?:year\s+)?)?\s*(?:fy\s*'?(\d\d(?:\d\d)?)|'(\d\d)|((?:19|20)\d\d))\b"
+    r"|\b((?:19|20)\d\d)\s+(q[1-4])\b", re.IGNORECASE)
+_QUARTERS = frozenset({"q1", "q2", "q3", "q4"})
 _FISCAL_YEAR = re.compile(r"\b(?:fy|fiscal(?:\s+year)?)\s*'?((?:19|20)\d\d|\d\d)(?!\d)", re.IGNORECASE)
 _PERIOD_WORD = re.compile(r"^(?:(?:19|20)\d\d|q[1-4]|fy\d*|" + "|".join(_MONTHS) + r")$")
 _SEPARATORS = re.compile(r"[_\-.+]+")
@@ -120,6 +128,17 @@ def naming_query(question: str) -> str:
     extra = [_ORDINALS[m.lower()] for m in _QUARTER.findall(question)]
     extra += [year if len(year) == 4 else f"20{year}" for year in _FISCAL_YEAR.findall(question)]
     return " ".join([question, *extra]) if extra else question
+
+
+def named_periods(question: str) -> list[tuple[str, str]]:
+    """The quarters the question names with their year, as label words: "Q3 2022" and "the third
+    quarter of fiscal 2023" -> ("q3", "2022"), ("q3", "2023")."""
+    periods = []
+    for q, ordinal, fiscal, short, year, year_first, q_after in _QUARTER_YEAR.findall(question):
+        quarter = (q or q_after).lower() or _ORDINALS[ordinal.lower()]
+        written = fiscal or short or year or year_first
+        periods.append((quarter, written if len(written) == 4 else f"20{written}"))
+    return periods
 
 
 def asks_for_latest(question: str) -> bool:
@@ -215,13 +234,15 @@ def document_scores(question: str, profiles: Sequence[DocumentProfile],
     sizes = {p.doc_id: p.passages for p in profiles}
     named = {t: _named_by(t, labels, sizes, term_document_counts) for t in terms
              if _may_name(t, labels, term_document_counts)}
-    scores = _label_scores(named, labels)
+    periods = named_periods(question)
+    scores = _label_scores(_with_periods(named, periods, labels), labels)
     content = _content_scores(terms, sizes, term_document_counts)
     if not any(scores.values()) and _several_lead(content):
         content = _content_scores(written_as_names(question), sizes, term_document_counts)
     for doc_id, score in content.items():
         scores[doc_id] = scores.get(doc_id, 0.0) + score
-    scores = {d: s for d, s in scores.items() if s > 0}
+    ruled_out = _other_periods(periods, labels)
+    scores = {d: s for d, s in scores.items() if s > 0 and d not in ruled_out}
     if scores and asks_for_latest(question):
         _prefer_newest(scores, labels)
     return scores
@@ -279,6 +300,40 @@ def _named_by(term: str, labels: Mapping[int, _Label], sizes: Mapping[int, int],
         return counts.get(d, 0) >= COVER_CONCENTRATION * rest * sizes.get(d, 0)
 
     return frozenset(d for d in labelled if term in labels[d].given or dwells_on(d))
+
+
+def other_periods(question: str, profiles: Sequence[DocumentProfile]) -> frozenset[int]:
+    """The documents whose labels name a quarter, when the question names a quarter with its year
+    ("Q3 2022", "the third quarter of 2023") and some other label names both: reports of other periods,
+    which the question does not name (see :func:`_with_periods`)."""
+    return _other_periods(named_periods(question), {p.doc_id: label_of(p) for p in profiles})
+
+
+def _other_periods(periods: Sequence[tuple[str, str]], labels: Mapping[int, _Label]) -> frozenset[int]:
+    matched = {d for d, label in labels.items() for quarter, year in periods if {quarter, year} <= label.names}
+    if not matched:
+        return frozenset()
+    return frozenset(d for d, label in labels.items() if label.names & _QUARTERS and d not in matched)
+
+
+def _with_periods(named: Mapping[str, frozenset[int]], periods: Sequence[tuple[str, str]],
+                  labels: Mapping[int, _Label]) -> dict[str, frozenset[int]]:
+    """``named`` (word -> the documents it names) with each quarter the question names with its year
+    ("Q3 2022") as one word, naming the documents whose labels say both, when some label does. Apart,
+    "q3" named the Q3 2023 filing and "2022" barely counted (most labels of a library of filings say
+    it), so "Amazon's Q3 2022 operating cash flow" weighed the Q3 2023 filing 0.66 beside the one it
+    names, and search ranked its pages with theirs; reports of other periods (:func:`_other_periods`)
+    are not named at all now."""
+    paired = dict(named)
+    for quarter, year in periods:
+        both = frozenset(d for d, label in labels.items() if {quarter, year} <= label.names)
+        if both:
+            paired[f"{quarter} {year}"] = both
+    for quarter, year in periods:
+        if f"{quarter} {year}" in paired:
+            paired.pop(quarter, None)
+            paired.pop(year, None)
+    return paired
 
 
 def _label_scores(named: Mapping[str, frozenset[int]], labels: Mapping[int, _Label]) -> dict[int, float]:

@@ -11,7 +11,8 @@ import numpy as np
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.store.library import Store
 from desktop_rag.core.search.boilerplate import asks_for_boilerplate, is_boilerplate
-from desktop_rag.core.search.naming import COVER_CHARS, document_scores, is_period_word, label_words
+from desktop_rag.core.search.naming import (COVER_CHARS, document_scores, is_period_word, label_words,
+                                            other_periods)
 from desktop_rag.core.search.statements import statement_of_page, statements_asked
 from desktop_rag.core.search.synonyms import report_words, with_report_words
 from desktop_rag.core.text import content_terms, query_terms, writes_code
@@ -75,6 +76,7 @@ class NamedDocuments:
     weights: dict[int, float]
     words: frozenset[str]
     passages: Mapping[int, int] = field(default_factory=dict)  # {doc id: how many passages it has}
+    other_periods: frozenset[int] = frozenset()  # reports of other quarters than the one it names with its year
 
 
 NOTHING_NAMED = NamedDocuments({}, frozenset())
@@ -179,7 +181,8 @@ class Retriever:
         of --no-capture named the edition guide, which dwells on lifetime capture), whose own rankings
         then outweighed two rankings that agreed. Not when the page's document lacks a word of the question that names
         a named document by its label: both rankings had Apple's page on tax among their first three for
-        "Intel's effective tax rate", and Apple's filing never says "Intel"."""
+        "Intel's effective tax rate", and Apple's filing never says "Intel". Nor in a report of another
+        period than the quarter the question names with its year (its text holds "Q3 2022" too)."""
         dense, keyword = (ranking[:AGREED_DEPTH] for ranking in rankings)
         pages = self.store.page_starts([*dense, *keyword])
         in_dense = {pages[cid]: cid for cid in dense if cid in pages}
@@ -188,7 +191,8 @@ class Retriever:
         naming = [keywords.term_document_counts(word) for word in set(query_terms(query)) & named.words
                   if len(word) > 1 and keywords.counted_in_full(word)]
         agreed = [(cid, in_dense[pages[cid]]) for cid in keyword if pages.get(cid) in in_dense
-                  and pages[cid][0] not in named.weights and all(c.get(pages[cid][0], 0) for c in naming)]
+                  and pages[cid][0] not in named.weights and pages[cid][0] not in named.other_periods
+                  and all(c.get(pages[cid][0], 0) for c in naming)]
         if agreed:  # the one the fusion ranks best
             for cid in set(max(agreed, key=lambda pair: fused[pair[0]] + fused[pair[1]])):
                 fused[cid] += NAMED_WEIGHT * 2 / (RRF_K + 1)
@@ -289,7 +293,7 @@ class Retriever:
                         key=lambda d: scores[d], reverse=True)[:NAMED_MAX_DOCUMENTS]
         sizes = {p.doc_id: p.passages for p in profiles if p.doc_id in chosen}
         return NamedDocuments({d: (scores[d] / best) ** NAMED_SHARPNESS for d in chosen},
-                              label_words(profiles, chosen), sizes)
+                              label_words(profiles, chosen), sizes, other_periods(query, profiles))
 
     def naming_words_throughout(self, named: NamedDocuments, question: str) -> frozenset[str]:
         """The words of ``question`` that named the documents and say nothing about which of their

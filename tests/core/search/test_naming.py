@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 
 from desktop_rag.core.search.naming import (asks_for_latest, asks_for_latest_only, document_date, document_scores,
-                                            label_words, naming_query, split_file_name)
+                                            label_words, named_periods, naming_query, other_periods,
+                                            split_file_name)
 from desktop_rag.core.types import DocumentProfile
 
 
@@ -206,3 +207,31 @@ def test_a_document_named_by_its_label_leads_one_whose_text_dwells_on_another_wo
     counts["codegen"] = {3: 20}
     scores = document_scores("Which codegen options does Cargo pass?", profiles, lambda t: counts.get(t, {}))
     assert set(scores) >= {1, 3} and scores[1] >= 1.15 * scores[3]
+
+
+def test_a_quarter_written_with_its_year_is_one_period() -> None:
+    assert named_periods("Q3 2022 vs Q3 2023") == [("q3", "2022"), ("q3", "2023")]
+    assert named_periods("in the third fiscal quarter of fiscal 2023") == [("q3", "2023")]
+    assert named_periods("Q2 FY23 sales, 2023 Q1 costs, Q1'24") == [("q2", "2023"), ("q1", "2023"), ("q1", "2024")]
+    assert named_periods("third quarter revenue in 2023") == []  # apart: no period of its own
+    assert named_periods("What drove sales in 2023?") == []
+
+
+FILINGS = [profile(1, "2022 Q3 AMZN.pdf", "Amazon.com, Inc. For the quarterly period ended September 30, 2022"),
+           profile(2, "2023 Q3 AMZN.pdf", "Amazon.com, Inc. For the quarterly period ended September 30, 2023"),
+           profile(3, "2023 Q1 AMZN.pdf", "Amazon.com, Inc. For the quarterly period ended March 31, 2023"),
+           profile(4, "2023 Q3 AAPL.pdf", "Apple Inc. For the quarterly period ended July 1, 2023"),
+           profile(5, "amazon-style-guide.pdf", "Amazon Style Guide")]
+
+
+def test_a_quarter_and_year_name_that_report_and_no_other_period() -> None:
+    scores = document_scores("What was Amazon's operating cash flow in Q3 2022?", FILINGS, no_counts)
+    assert max(scores, key=scores.get) == 1
+    assert 2 not in scores and 3 not in scores  # the same quarter a year later, the same year: other periods
+    assert 5 in scores  # a document of no quarter is not ruled out by one
+    assert other_periods("What was Amazon's operating cash flow in Q3 2022?", FILINGS) == {2, 3, 4}
+    both = document_scores("How did Amazon's sales in Q3 2023 compare with Q3 2022?", FILINGS, no_counts)
+    assert {1, 2} <= set(both) and 3 not in both
+    # no report of that period in the library: the words name as they did apart
+    assert other_periods("Amazon's sales in Q4 2022", FILINGS) == frozenset()
+    assert {1, 2, 3} <= set(document_scores("Amazon's sales in Q4 2022", FILINGS, no_counts))

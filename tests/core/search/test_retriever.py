@@ -219,6 +219,21 @@ def test_a_page_both_rankings_put_first_outranks_a_document_named_by_ordinary_wo
         assert (top.doc_id, top.page) == (answer.doc_id, answer.page), question
 
 
+def test_agreement_does_not_lift_a_report_of_another_period_than_the_one_named(
+        library: tuple[Store, HashEmbedder]) -> None:
+    # "Intel's inventory in Q3 2022": both rankings agreed on the Q3 2023 filing's inventory page, whose
+    # text says "Q3 2022" too (its comparison columns); the question names the Q3 2022 filing
+    store, embedder = library
+    retriever = Retriever(store, embedder)
+    answer = retriever.search("engineers Ohio", k=1, mode="keyword")[0]
+    garden = retriever.search("tomatoes sun", k=1, mode="keyword")[0].doc_id
+    question = "Where did ACME hire new engineers?"
+    agreed = NamedDocuments({garden: 1.0}, frozenset({"tomatoes"}))
+    assert retriever.search(question, k=3, mode="hybrid", named=agreed)[0].doc_id == answer.doc_id
+    ruled_out = NamedDocuments({garden: 1.0}, frozenset({"tomatoes"}), other_periods=frozenset({answer.doc_id}))
+    assert retriever.search(question, k=3, mode="hybrid", named=ruled_out)[0].doc_id == garden
+
+
 def test_agreement_does_not_outrank_the_document_a_question_names_by_a_word_the_other_lacks(
         library: tuple[Store, HashEmbedder]) -> None:
     # "Intel's effective tax rate": both rankings had an Apple page on tax among their first three;
