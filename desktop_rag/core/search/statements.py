@@ -2,10 +2,10 @@
 
 Questions about annual and quarterly reports often say where the answer is: "relying on the
 details shown in the cash flow statement", "in American Express's balance sheet", "from the
-income statement". Reports title those pages differently ("Consolidated Statements of
-Operations", "Statement of Financial Position", "Condensed Consolidated Statements of Cash
-Flows"), and the pages are mostly figures, so neither keyword nor dense search ranks them by the
-question's words. A page whose title (one of its first lines) names a statement is that
+income statement"; a stock's level ("inventory levels") is a balance, read on the balance sheet.
+Reports title those pages differently ("Consolidated Statements of Operations", "Statement of
+Financial Position", "Condensed Consolidated Statements of Cash Flows"), and the pages are mostly
+figures, so neither keyword nor dense search ranks them by the question's words. A page whose title (one of its first lines) names a statement is that
 statement's page; search ranks it up when the question names the same statement.
 """
 
@@ -34,8 +34,10 @@ _TITLE = {kind: re.compile(rf"^\s*{_PREFIX}{pattern}{_SUFFIX}", re.IGNORECASE) f
 _ASKED = {
     "income": re.compile(r"\b(?:income\s+statements?|statements?\s+of\s+(?:income|operations|earnings)|"
                          r"p\s*&\s*l|profit\s+(?:and|&)\s+loss(?:\s+statement)?)\b", re.IGNORECASE),
-    "balance": re.compile(r"\b(?:balance\s+sheets?|statements?\s+of\s+financial\s+(?:position|condition))\b",
-                          re.IGNORECASE),
+    # also the level of a stock: "inventory levels", "the level of cash" are balances
+    "balance": re.compile(r"\b(?:balance\s+sheets?|statements?\s+of\s+financial\s+(?:position|condition)|"
+                          r"(?:inventor(?:y|ies)|cash|debt|borrowings?)\s+levels?|"
+                          r"levels?\s+of\s+(?:inventor(?:y|ies)|cash|debt))\b", re.IGNORECASE),
     "cash": re.compile(r"\b(?:cash\s+flows?\s+statements?|statements?\s+of\s+cash\s+flows?)\b", re.IGNORECASE),
     "equity": re.compile(r"\b(?:statements?\s+of\s+(?:changes\s+in\s+)?(?:stockholders|shareholders)['’]?\s+equity|"
                          r"equity\s+statements?)\b", re.IGNORECASE),

@@ -42,6 +42,10 @@ def test_the_statements_a_question_names() -> None:
     assert statements_asked("What was the largest liability in the balance sheet?") == {"balance"}
     assert statements_asked("From the income statement and the P&L, what was revenue?") == {"income"}
     assert statements_asked("How much cash flowed out?") == frozenset()
+    # the level of a stock (inventory, cash, debt) is a balance, read on the balance sheet
+    assert statements_asked("How have Apple's inventory levels changed across these quarters?") == {"balance"}
+    assert statements_asked("Did the level of cash fall?") == {"balance"}
+    assert statements_asked("How did staffing levels change?") == frozenset()
 
 
 PAGES = {
