@@ -28,6 +28,7 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"net\s+(?:income|profit|earnings)", "net income earnings"),
     (r"operating\s+cash\s+flows?|cash\s+(?:flows?\s+)?from\s+operations", "net cash provided operating activities"),
     (r"dividends?\s+paid|dividend\s+payments?", "dividends paid payments"),
+    (r"operat(?:ing|ional)\s+(?:costs?|spending|expenditures?|outlays?)|operational\s+expenses?", "operating expenses"),
     (r"ticker(?:\s+symbols?)?|stock\s+symbols?", "trading symbol symbols"),
     (r"legal\s+(?:battles?|disputes?|issues?|actions?|matters?|challenges?)|lawsuits?|litigations?|sued",
      "legal proceedings litigation"),

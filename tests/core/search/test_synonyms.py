@@ -24,6 +24,9 @@ def test_the_words_reports_use_for_what_a_question_names() -> None:
     assert "research" not in report_words("How much did research and development cost?")  # already asked
     assert report_words("What was the gross margin?") == ["profit"]  # the income statement's "Gross profit"
     assert report_words("What did the company sell?") == []
+    # income statements print "Operating expenses" for what questions call costs or spending
+    assert report_words("Did NVIDIA's operating costs shift?") == ["expenses"]
+    assert report_words("How did operational spending relate to revenue?") == ["operating", "expenses"]
     assert with_report_words("What did the company sell?") == "What did the company sell?"
     assert with_report_words("Who is the CEO?") == "Who is the CEO? chief executive officer"
     assert report_words("What is Apple's ticker symbol?") == ["trading", "symbols"]  # the cover's "Trading symbol(s)"
