@@ -41,7 +41,7 @@ NAMED_WORD_SHARE = 0.1  # a naming word in this share of a named document's pass
 AGREED_DEPTH = 3  # a page both library-wide rankings put this high counts as named (see _add_agreed_page)
 BOILERPLATE_FACTOR = 0.5  # contents pages, signatures, exhibit lists: half their fused score
 CODE_KEYWORD_WEIGHT = 2.0  # the keyword ranking's weight for a question that writes code (dense: 1)
-STATEMENT_WEIGHT = NAMED_WEIGHT  # a statement the question names, in a document it names: as a top hit there
+STATEMENT_WEIGHT = 2 * NAMED_WEIGHT  # a statement the question names, in a document it names: as if topping both
 
 
 def _fusion_weights(query: str) -> list[float] | None:
@@ -206,7 +206,9 @@ class Retriever:
                         scope: list[int] | None) -> None:
         """The pages of the financial statements the question names ("in the cash flow statement"),
         in the documents it names (or, in a library of a few documents, in each), ranked up as
-        if they topped that document's own rankings (see :mod:`desktop_rag.core.search.statements`)."""
+        if they topped both of that document's own rankings: as if they topped one, a note that did
+        ("Microsoft's inventory levels") kept the balance sheet below it in four filings (see
+        :mod:`desktop_rag.core.search.statements`)."""
         asked = statements_asked(query)
         if not asked:
             return

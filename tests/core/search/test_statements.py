@@ -89,6 +89,23 @@ def test_a_question_naming_a_statement_finds_its_page(tmp_path: Path, monkeypatc
         assert {h.file for h in scoped} == {"ACME_2022_AnnualReport.pdf"}
 
 
+def test_the_statement_a_question_names_outranks_a_page_that_tops_both_rankings(tmp_path: Path) -> None:
+    # "Microsoft's inventory levels": a note on inventory topped the filing's dense and keyword rankings
+    # alike, and the balance sheet, whose row says little the question asks, stayed below it
+    acme = ["ACME Corporation quarterly report",
+            "Inventory levels: we review inventory levels and inventory management every quarter.",
+            "Consolidated Balance Sheets\nStock on hand 3,000 2,500\nTotal assets 9,000"]
+    bolt = ["BOLT Incorporated quarterly report", "BOLT sells bolts and nuts to builders."]
+    with Store(tmp_path / "data") as store:
+        for name, texts in (("ACME_Q3.pdf", acme), ("BOLT_Q3.pdf", bolt)):
+            store.add_document(path=f"/docs/{name}", sha256=hashlib.sha256(name.encode()).hexdigest(), size=1,
+                               mtime=0.0, pages=[Page(i + 1, t) for i, t in enumerate(texts)],
+                               chunks=[Chunk(i, t, i + 1, i + 1, 0, len(t), 8) for i, t in enumerate(texts)],
+                               vectors=EMB.embed(texts), model_id=EMB.model_id)
+        top = Retriever(store, EMB).search("How have ACME's inventory levels changed?", k=3, mode="hybrid")[0]
+        assert (top.file, top.page) == ("ACME_Q3.pdf", 3)
+
+
 def test_statement_pages_are_found_by_their_own_numbers(tmp_path: Path) -> None:
     # pages numbered 2, 5 and 9 (the blank ones between were not stored): the statement is page 5
     texts = {2: "ACME Corporation annual report 2022", 5: PAGES["ACME_2022_AnnualReport.pdf"][2],
