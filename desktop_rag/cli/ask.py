@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 
 from desktop_rag.cli.output import EXIT_INTERRUPTED, EXIT_OK, drive, print_json
 from desktop_rag.config import Settings
-from desktop_rag.core.answer.answerer import UNSURE
+from desktop_rag.core.answer.answerer import UNQUOTED_NOTE, UNSURE
 from desktop_rag.core.answer.tidy import complete_sentences, tidy_answer
 from desktop_rag.core.ingest.formats import place_label
 from desktop_rag.core.search.scope import resolve_scope
@@ -177,8 +177,9 @@ def answer_to_json(answer: Answer, model_name: str, offload: str) -> dict[str, A
             for q in answer.quotes
         ],
         "unsupported": answer.unsupported,
-        "sentences": [{"text": s.text, "citations": list(s.citations), "supported": s.supported}
-                      for s in answer.sentences],
+        "unquoted": answer.unquoted,
+        "sentences": [{"text": s.text, "citations": list(s.citations), "supported": s.supported,
+                       "unquoted": s.unquoted} for s in answer.sentences],
         "found_nothing": answer.found_nothing,
         "unsure": answer.unsure,
         "timings": timings,
@@ -205,4 +206,8 @@ def _print_sources(answer: Answer) -> None:
     if answer.unsupported:
         print("\nNot supported by any source (check these):")
         for sentence in answer.unsupported:
+            print(f"  - {sentence}")
+    if answer.unquoted:
+        print(f"\n{UNQUOTED_NOTE}")
+        for sentence in answer.unquoted:
             print(f"  - {sentence}")

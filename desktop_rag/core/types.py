@@ -250,6 +250,7 @@ class AnswerSentence:
     citations: tuple[int, ...]
     supported: bool
     score: float = 0.0
+    unquoted: bool = False  # it states amounts, none of them one the quotes state (the question asks an amount)
 
 
 @dataclass(slots=True)
@@ -269,6 +270,11 @@ class Answer:
     @property
     def unsupported(self) -> list[str]:
         return [s.text for s in self.sentences if not s.supported]
+
+    @property
+    def unquoted(self) -> list[str]:
+        """Supported sentences whose amounts are none of the quotes' (see ``AnswerSentence.unquoted``)."""
+        return [s.text for s in self.sentences if s.supported and s.unquoted]
 
 
 @dataclass(frozen=True, slots=True)

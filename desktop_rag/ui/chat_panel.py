@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 from desktop_rag.core.store.conversations import ConversationInfo, StoredMessage
 from desktop_rag.core.types import Citation, Quote
 from desktop_rag.ui.scope_selector import ScopeSelector
-from desktop_rag.ui.transcript import QUOTE_TIP, THINKING_TIP, UNSUPPORTED_TIP, Colors, parse_link, transcript_html
+from desktop_rag.ui.transcript import (QUOTE_TIP, THINKING_TIP, UNQUOTED_TIP, UNSUPPORTED_TIP, Colors, parse_link,
+                                      transcript_html)
 
 WELCOME = ('<div align="center"><br><br><h2>Ask your documents</h2><p>Type a question below and press '
            "<b>Ctrl+Enter</b>.<br>The lines of your documents that answer come first, quoted as they are;<br>"
@@ -258,12 +259,13 @@ class ChatPanel(QWidget):
             if 0 <= number < len(message.quotes):
                 self.quote_activated.emit(citations, message.quote_citation(number))
         else:
-            QToolTip.showText(self.transcript.mapToGlobal(self.transcript.rect().center()), UNSUPPORTED_TIP)
+            tip = UNQUOTED_TIP if kind == "unquoted" else UNSUPPORTED_TIP
+            QToolTip.showText(self.transcript.mapToGlobal(self.transcript.rect().center()), tip)
             self.answer_selected.emit(citations)
 
     def _on_transcript_highlighted(self, url: QUrl) -> None:
         link = parse_link(url.toString())
-        tips = {"unsupported": UNSUPPORTED_TIP, "quote": QUOTE_TIP, "thinking": THINKING_TIP}
+        tips = {"unsupported": UNSUPPORTED_TIP, "unquoted": UNQUOTED_TIP, "quote": QUOTE_TIP, "thinking": THINKING_TIP}
         if link and link[0] in tips:
             QToolTip.showText(self.cursor().pos(), tips[link[0]], self.transcript)
         elif link and link[0] == "cite":

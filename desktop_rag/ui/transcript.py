@@ -8,7 +8,9 @@ tinted background so they read as evidence, apart from the model's words. When s
 The only markup in the transcript is ours: citation markers are links ``cite:<message>:<n>``
 placed after the sentence they support, and sentences no source supports are links
 ``unsupported:<message>:<sentence>`` drawn in a warning colour with an underline (hovering one
-shows why). Nothing the model or a document says can become a link, an image or a tag.
+shows why); so are sentences stating figures that none of the quotes state, when the question asks
+for an amount (``unquoted:<message>:<sentence>``). Nothing the model or a document says can become
+a link, an image or a tag.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ from desktop_rag.core.types import Quote
 from desktop_rag.ui.page_view import HIGHLIGHT_EDGE, HIGHLIGHT_FILL
 
 UNSUPPORTED_TIP = "No retrieved passage supports this sentence. Check it against your documents."
+UNQUOTED_TIP = ("None of the lines quoted above states this figure: the model may have taken it from another "
+                "line or misread it. Check it against the quotes.")
 LEGEND = "Underlined sentences are not supported by any source: check them."
+UNQUOTED_LEGEND = "Underlined figures are not in the quoted lines: check them against the quotes."
 QUOTES_TITLE = "From your documents"
 QUOTE_TIP = "Show this line highlighted on its page"
-LINK_KINDS = ("cite", "unsupported", "quote", "thinking")
+LINK_KINDS = ("cite", "unsupported", "unquoted", "quote", "thinking")
 THINKING_TIP = "The model's reasoning before it answered: not checked against your documents"
 # Quotes wear the page preview's highlighter colours (faintly behind, a bar beside): the same
 # colours mark them on their page.
@@ -87,8 +92,9 @@ def answer_body(message: StoredMessage, index: int, colors: Colors) -> str:
         parts = []
         for i, sentence in enumerate(message.sentences):
             text = escape(strip_markers(sentence.text))
-            if not sentence.supported:
-                text = (f'<a href="unsupported:{index}:{i}" style="color:{colors.warning}; '
+            flag = "unsupported" if not sentence.supported else "unquoted" if sentence.unquoted else ""
+            if flag:
+                text = (f'<a href="{flag}:{index}:{i}" style="color:{colors.warning}; '
                         f'text-decoration:underline">{text}</a>')
             parts.append(text + _markers(index, sentence.citations, colors))
         body = " ".join(parts)
@@ -97,8 +103,9 @@ def answer_body(message: StoredMessage, index: int, colors: Colors) -> str:
         notes.append("Stopped.")
     if message.error:
         notes.append(f"The answer failed: {escape(message.error)}")
-    if any(not s.supported for s in message.sentences):
-        notes.append(f'<span style="color:{colors.warning}">⚠ {LEGEND}</span>')
+    unsupported = any(not s.supported for s in message.sentences)
+    if unsupported or any(s.unquoted for s in message.sentences):
+        notes.append(f'<span style="color:{colors.warning}">⚠ {LEGEND if unsupported else UNQUOTED_LEGEND}</span>')
     elif message.citations and not message.found_nothing:
         files = sorted({c.file for c in message.citations})
         notes.append("Sources: " + escape(", ".join(files)))
@@ -181,7 +188,7 @@ def transcript_html(messages: Sequence[StoredMessage], colors: Colors,
 
 
 def parse_link(href: str) -> tuple[str, int, int] | None:
-    """('cite'|'unsupported'|'quote', message index, number) from a transcript link, else None.
+    """(link kind, message index, number) from a transcript link (kinds: :data:`LINK_KINDS`), else None.
     The number is a citation's [n], a sentence's index or a quote's index in its answer."""
     parts = href.split(":")
     if len(parts) != 3 or parts[0] not in LINK_KINDS:

@@ -37,3 +37,19 @@ def test_sentences_are_written_as_they_end(capsys) -> None:  # noqa: ANN001
 
 def test_an_answer_that_says_the_model_gave_none_is_written_whole(capsys) -> None:  # noqa: ANN001
     assert _printed("The answer is:\n\nThe answer is:\n\nThe", NO_ANSWER_QUOTED, capsys) == NO_ANSWER_QUOTED
+
+
+def test_figures_no_quote_states_are_listed_for_checking(capsys) -> None:  # noqa: ANN001
+    from desktop_rag.cli.ask import _print_sources, answer_to_json
+    from desktop_rag.core.answer.answerer import UNQUOTED_NOTE
+    from desktop_rag.core.types import Answer, AnswerSentence, Quote
+
+    answer = Answer("What was revenue?", "Revenue was $700 million. It rose.",
+                    sentences=[AnswerSentence("Revenue was $700 million.", (), True, unquoted=True),
+                               AnswerSentence("It rose.", (), True)],
+                    quotes=[Quote("Revenue 5,000 4,000", "a.pdf", "/a.pdf", 3, 1, 0, 19, 1)])
+    data = answer_to_json(answer, "model", "cpu")
+    assert data["unquoted"] == ["Revenue was $700 million."] and data["unsupported"] == []
+    assert [s["unquoted"] for s in data["sentences"]] == [True, False]
+    _print_sources(answer)
+    assert f"{UNQUOTED_NOTE}\n  - Revenue was $700 million.\n" in capsys.readouterr().out

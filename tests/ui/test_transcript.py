@@ -11,7 +11,8 @@ from PySide6.QtGui import QTextDocument  # noqa: E402
 from desktop_rag.core.answer.answerer import UNSURE  # noqa: E402
 from desktop_rag.core.store.conversations import StoredMessage  # noqa: E402
 from desktop_rag.core.types import AnswerSentence, Quote  # noqa: E402
-from desktop_rag.ui.transcript import QUOTES_TITLE, Colors, parse_link, transcript_html  # noqa: E402
+from desktop_rag.ui.transcript import (LEGEND, QUOTES_TITLE, UNQUOTED_LEGEND, Colors, parse_link,  # noqa: E402
+                                      transcript_html)
 
 COLORS = Colors(text="#000000", muted="#777777", link="#0000ff", warning="#a04c00", user_background="#eeeeee",
                 answer_background="#ffffff")
@@ -79,6 +80,16 @@ def test_the_answer_being_written_shows_its_quotes_over_an_empty_paragraph() -> 
     streaming = StoredMessage(0, "assistant", "", 0.0, quotes=(Quote("Revenue was 5.", "a.pdf", "/a", 2, 1, 0, 9, 1),))
     html = transcript_html([StoredMessage(0, "user", "What?", 0.0)], COLORS, streaming=streaming)
     assert 'href="quote:1:0"' in html and html.endswith("<p></p></div>")
+
+
+def test_a_sentence_stating_a_figure_no_quote_states_is_marked_with_its_own_tip(qapp) -> None:  # noqa: ANN001
+    sentences = (AnswerSentence("It was 700.", (1,), True, unquoted=True), AnswerSentence("It rose.", (1,), True))
+    message = StoredMessage(0, "assistant", "It was 700. It rose.", 0.0, sentences,
+                            quotes=(Quote("Revenue 5,000 4,000", "a.pdf", "/a.pdf", 3, 1, 0, 19, 1),))
+    html = transcript_html([message], COLORS)
+    assert '<a href="unquoted:0:0"' in html and "unquoted:0:1" not in html and UNQUOTED_LEGEND in html
+    assert LEGEND not in html  # no sentence is unsupported
+    assert parse_link("unquoted:0:0") == ("unquoted", 0, 0)
 
 
 def test_links_parse_back() -> None:

@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from desktop_rag.core.answer.units import amount_stated, stated_units
 from desktop_rag.core.text import figures_in, query_terms, split_sentences, stated_numbers
 from desktop_rag.core.types import AnswerSentence, Citation, Passage
 
@@ -67,6 +68,7 @@ class _Figures:
     asked: set[str]
     by_passage: dict[int, set[str]]
     known: set[str]
+    lines: tuple[tuple[str, str], ...]  # each passage's text, twice: it states its table's unit ("In millions")
 
     @classmethod
     def of(cls, question: str, passages: Sequence[Passage]) -> "_Figures":
@@ -74,7 +76,14 @@ class _Figures:
         for p in passages:
             by_passage.setdefault(p.number, set()).update(stated_numbers(p.text))
         asked = stated_numbers(question)
-        return cls(asked, by_passage, asked.union(*by_passage.values()))
+        return cls(asked, by_passage, asked.union(*by_passage.values()), tuple((p.text, p.text) for p in passages))
+
+    def unsupported(self, sentence: str, citations: Sequence[int]) -> set[str]:
+        """:func:`unsupported_figures`, less those a passage states in another unit ("$14.2 billion"
+        for "14,158" in a table in millions)."""
+        missing = unsupported_figures(sentence, self.known, self.near(citations))
+        units = stated_units(strip_markers(sentence)) if missing else {}
+        return {f for f in missing if not (f in units and amount_stated(f, units[f], self.lines))}
 
     def near(self, citations: Sequence[int]) -> set[str]:
         """The question's figures and those of the cited passages."""
@@ -105,7 +114,7 @@ def attribute(
 def _attribute_one(i: int, sentence: str, passages: Sequence[Passage], sentence_vectors: np.ndarray | None,
                    passage_vectors: np.ndarray | None, threshold: float, figures: _Figures) -> AnswerSentence:
     found = _support(i, sentence, passages, sentence_vectors, passage_vectors, threshold)
-    if found.supported and unsupported_figures(sentence, figures.known, figures.near(found.citations)):
+    if found.supported and figures.unsupported(sentence, found.citations):
         return AnswerSentence(found.text, found.citations, False, found.score)
     return found
 

@@ -11,6 +11,7 @@ never converted: per-share amounts and percentages sit in the same tables unscal
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from desktop_rag.core.text import figures_in, normalize_figure
 
@@ -18,6 +19,7 @@ UNIT_SIZE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 _STATED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(thousand|million|billion)s?\b", re.IGNORECASE)
 _TABLE_UNIT = re.compile(r"\bin (thousand|million|billion)s\b", re.IGNORECASE)
 MIN_CONVERTED = 100
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
 def stated_units(text: str) -> dict[str, float]:
@@ -47,6 +49,47 @@ def restates(sentence: str, row: str, unit: float) -> bool:
     stated = stated_units(sentence)
     return bool(stated) and any(same_amount(number, unit, figure, size)
                                 for number in figures_in(row) for figure, size in stated.items())
+
+
+def amounts_in(text: str) -> dict[str, float | None]:
+    """The amounts ``text`` states, normalized, with the size of the unit word after each (None:
+    none): figures of three digits or more, or with a decimal point, that are not years ("$1.5
+    billion", "14,158", "12.8%"; not "2023", "Q3", "10 days")."""
+    units = stated_units(text)
+    return {f: units.get(f) for f in figures_in(text)
+            if not _YEAR.match(f) and ("." in f or len(f.lstrip("0")) >= 3 or f in units)}
+
+
+def states_an_amount_of(sentence: str, lines: Sequence[tuple[str, str]]) -> bool | None:
+    """Whether one of the amounts ``sentence`` states is one that a line of ``lines`` (text, its
+    columns) states: the same figure, or the same amount in another unit ("$14.2 billion" for a row
+    "14,158" whose columns say "In Millions", or for "$14,158 million"). None: it states no amount."""
+    amounts = amounts_in(sentence)
+    if not amounts:
+        return None
+    return any(amount_stated(figure, size, lines) for figure, size in amounts.items())
+
+
+def amount_stated(figure: str, size: float | None, lines: Sequence[tuple[str, str]]) -> bool:
+    """Whether a line of ``lines`` (text, its columns or any text stating its table's unit) states
+    ``figure`` (normalized; ``size``: the unit word written after it, None for none), in any unit."""
+    for text, columns in lines:
+        figures = figures_in(text)
+        if figure in figures:
+            return True
+        if size is None:
+            continue
+        unit = table_unit(columns)
+        if (unit and any(same_amount(n, unit, figure, size) for n in figures)) \
+                or any(_same_written(figure, size, f, s) for f, s in stated_units(text).items()):
+            return True
+    return False
+
+
+def _same_written(figure: str, size: float, other: str, other_size: float) -> bool:
+    """Whether two amounts written with unit words are the same, each rounded as the other is
+    written ("$12.45 billion" and "12,450 million"; "$14,158 million" and "$14.2 billion")."""
+    return same_amount(figure, size, other, other_size) or same_amount(other, other_size, figure, size)
 
 
 def _decimals(figure: str) -> int:

@@ -44,6 +44,8 @@ def _score_answer(question: ResolvedQuestion, answer: Answer) -> dict[str, Any]:
         **({"answer_accuracy": float(figure_found(question.source.figures, answer.text))}
            if question.source.figures else {}),
         "found_nothing": answer.found_nothing,
+        "flagged": bool(answer.unsupported or answer.unquoted),  # a sentence the app marks for checking
+        "unquoted": bool(answer.unquoted),  # ... for a figure none of the quotes states
         "token_f1": m.token_f1(answer.text, question.source.answer),
         "rouge_l": m.rouge_l(answer.text, question.source.answer),
         "bleu-1": m.sentence_bleu(answer.text, question.source.answer, 1),
@@ -53,6 +55,18 @@ def _score_answer(question: ResolvedQuestion, answer: Answer) -> dict[str, Any]:
         cited = [units_of(c.path, c.page, c.page_end, level) for c in answer.citations]
         record[f"cited_on_gold@{level}"] = m.citation_hits(cited, gold_of(question, level))[0]
     return record
+
+
+def _flagged_shares(results: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Of the answers to figure questions, the share of those without the gold figure that the app
+    marks for checking (an unsupported sentence, or a figure none of the quotes states), and of those
+    with it."""
+    shares = {}
+    for name, right in (("wrong_answers_flagged", 0.0), ("right_answers_flagged", 1.0)):
+        rows = [r["flagged"] for r in results if r["answer_accuracy"] == right]
+        if rows:
+            shares[name] = sum(rows) / len(rows)
+    return shares
 
 
 def evaluate_answers(
@@ -172,7 +186,8 @@ def _context_of(question: ResolvedQuestion, passages: Sequence[Passage], quotes:
 def summarize_answers(
     questions: Sequence[ResolvedQuestion], records: Sequence[dict[str, Any]], chosen: Sequence[int]
 ) -> dict[str, Any]:
-    """Mean token F1 and ROUGE-L, corpus BLEU, and citation precision over all cited passages."""
+    """Mean token F1 and ROUGE-L, corpus BLEU, citation precision over all cited passages, and for figure
+    questions the answers with the gold figure and the shares of wrong and right ones the app flags."""
     scored = [i for i in chosen if "token_f1" in records[i].get("answer_result", {})]
     results = [records[i]["answer_result"] for i in scored]
     metrics: dict[str, float] = {}
@@ -186,6 +201,7 @@ def summarize_answers(
     with_figures = [r["answer_accuracy"] for r in results if "answer_accuracy" in r]
     if with_figures:
         metrics["answer_accuracy"] = sum(with_figures) / len(with_figures)
+    metrics.update(_flagged_shares([r for r in results if "answer_accuracy" in r and "flagged" in r]))
     for level in LEVELS:
         rows = [r for r in results if f"cited_on_gold@{level}" in r]
         cited = sum(len(r["citations"]) for r in rows)

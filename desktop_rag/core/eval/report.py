@@ -22,7 +22,8 @@ RESULTS_NAME, CHART_NAME = "results.json", "chart.png"
 _SHORT = {"precision": "p", "recall": "r"}
 MODE_COLOURS = {RetrievalMode.DENSE: 0, RetrievalMode.KEYWORD: 1, RetrievalMode.HYBRID: 2}  # tab10 indices
 HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
-ANSWER_COLUMNS = ("answer_accuracy", "token_f1", "rouge_l", "bleu-1", "bleu-4", "citation_precision@document", "citation_precision@page")
+ANSWER_COLUMNS = ("answer_accuracy", "wrong_answers_flagged", "right_answers_flagged", "token_f1", "rouge_l", "bleu-1",
+                  "bleu-4", "citation_precision@document", "citation_precision@page")
 
 
 def as_json(result: EvalResult | Mapping[str, Any]) -> Mapping[str, Any]:

@@ -139,7 +139,8 @@ def _quote(saved: dict[str, Any]) -> Quote:
 
 def _message(row: sqlite3.Row) -> StoredMessage:
     details = json.loads(row["details"] or "{}")
-    sentences = tuple(AnswerSentence(s["text"], tuple(s["citations"]), bool(s["supported"]), float(s["score"]))
+    sentences = tuple(AnswerSentence(s["text"], tuple(s["citations"]), bool(s["supported"]), float(s["score"]),
+                                     bool(s.get("unquoted", False)))  # not saved by earlier versions
                       for s in details.get("sentences", []))
     citations = tuple(_citation(c) for c in details.get("citations", []))
     quotes = tuple(_quote(q) for q in details.get("quotes", []))

@@ -89,6 +89,27 @@ def test_answer_streams_and_cites_supporting_passage(store: Store) -> None:
     assert {"retrieve_ms", "first_token_ms", "tokens_per_s"} <= set(answer.timings)
 
 
+@pytest.mark.parametrize(("reply", "unquoted"), [
+    ("ACME revenue was 3,100 million dollars in 2023.", True),  # in a passage, but the engineers' count
+    ("ACME revenue was $12.45 billion in 2023.", False),  # the quoted amount in another unit
+    ("ACME revenue grew in 2023.", False),  # states no amount
+])
+def test_an_amount_none_of_the_quotes_states_is_marked(tmp_path: Path, reply: str, unquoted: bool) -> None:
+    write_pdf(tmp_path / "acme.pdf", ["ACME revenue was 12,450 million dollars in 2023.",
+                                      "ACME employs 3,100 engineers in Ohio."])
+    with Store(tmp_path / "data") as store:
+        with PdfExtractor(DEFAULT_EXTRACT_TIMEOUT_S, DEFAULT_EXTRACT_MEMORY_MB) as extractor:
+            list(Ingestion(store, HashEmbedder(), extractor, ChunkOptions(16, 2)).run([tmp_path / "acme.pdf"]))
+        _, answer = run(answerer(store, ScriptedChatModel(reply)).ask("How much revenue did ACME report?"))
+        assert answer.quotes[0].text == "ACME revenue was 12,450 million dollars in 2023."
+        assert "3,100" in " ".join(p.text for p in answer.passages)
+        assert answer.sentences[0].supported and answer.sentences[0].unquoted is unquoted
+        assert answer.unquoted == ([reply] if unquoted else [])
+        # a question that asks no amount is not checked against the quotes
+        _, plain = run(answerer(store, ScriptedChatModel(reply)).ask("What does ACME say about Ohio?"))
+        assert not plain.unquoted
+
+
 def test_prompt_puts_instructions_first_and_delimits_sources(store: Store) -> None:
     model = ScriptedChatModel("ok")
     run(answerer(store, model).ask("How many engineers does ACME employ?"))

@@ -80,6 +80,17 @@ def test_a_figure_no_passage_holds_marks_its_sentence_unsupported() -> None:
     assert unsupported_figures("It rose 3 times to 14.51 in 2023 [1].", {"2023"}) == {"14.51"}
 
 
+def test_a_figure_a_passage_states_in_another_unit_is_supported() -> None:
+    from desktop_rag.core.answer.citations import attribute
+
+    text = "(In Millions) Three Months Ended Q3 2023 Q3 2022\nNet revenue $ 14,158 $ 15,338\nGross margin 6,025 6,803"
+    passages = [Passage(number=1, doc_id=1, file="intc.pdf", path="/intc.pdf", page=4, page_end=4, start_offset=0,
+                        end_offset=len(text), chunk_ids=(1,), text=text)]
+    answer = "Net revenue was $14.2 billion in Q3 2023 [1]. Net revenue was $14.9 billion in Q3 2023 [1]."
+    right, wrong = attribute(answer, passages, None, None, question="What was Intel's net revenue in Q3 2023?")
+    assert right.supported and not wrong.supported
+
+
 def test_a_version_or_code_no_passage_states_marks_its_sentence_unsupported() -> None:
     from desktop_rag.core.answer.citations import attribute
 

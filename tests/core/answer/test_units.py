@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from desktop_rag.core.answer.units import restates, same_amount, stated_units, table_unit
+from desktop_rag.core.answer.units import (amounts_in, restates, same_amount, states_an_amount_of, stated_units,
+                                           table_unit)
 
 
 def test_the_units_an_answer_states_are_read_with_its_figures() -> None:
@@ -29,3 +30,20 @@ def test_a_sentence_restates_a_row_when_it_states_one_of_its_amounts_in_words() 
     assert not restates("Cash used in investing activities was $15.6 billion.", row, 1e6)
     assert not restates("Operating activities rose 56% in the quarter.", row, 1e6)  # no unit word
     assert restates("We made payments of $7,313 million.", row, 1e6)
+
+
+def test_the_amounts_a_sentence_states_leave_out_years_and_small_counts() -> None:
+    assert amounts_in("Revenue was $1.5 billion in 2023, down $683 million; 12.8% of sales; 10 days; 14,158") == {
+        "1.5": 1e9, "683": 1e6, "12.8": None, "14158": None}
+    assert amounts_in("In Q3 2023 it had 3 segments.") == {}
+
+
+def test_an_amount_a_line_states_in_any_unit_is_found() -> None:
+    lines = [("Net revenue $ 14,158 $ 15,338", "In Millions, Except Per Share | Q3 2023 Q3 2022"),
+             ("Revenue was 12,450 million dollars.", "")]
+    assert states_an_amount_of("Net revenue was $14.2 billion.", lines)  # the row, in its table's unit
+    assert states_an_amount_of("It was 14,158.", lines)
+    assert states_an_amount_of("Revenue was $12.45 billion.", lines)  # a sentence's amount, in another unit word
+    assert states_an_amount_of("Revenue was $12,450 million.", lines)
+    assert states_an_amount_of("Revenue was $1.5 billion, up $683 million.", lines) is False
+    assert states_an_amount_of("Revenue rose in 2023.", lines) is None  # states no amount

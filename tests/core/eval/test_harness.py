@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterator, Sequence
 
 import pytest
@@ -485,3 +486,16 @@ def test_questions_are_embedded_in_one_batch_with_the_same_rankings(library: Sto
     _, plain = drive(run_evaluation(questions, [EvalTarget("v", Retriever(library, HashEmbedder()))]))
     assert with_batch.metrics == plain.metrics and with_batch.per_question == plain.per_question
     assert batched.embed_queries(["not primed"]).shape == (1, inner.dimension)
+
+
+def test_answer_summary_says_how_many_wrong_and_right_figure_answers_the_app_flags() -> None:
+    from desktop_rag.core.eval.answers import summarize_answers
+
+    base = {"token_f1": 0.5, "rouge_l": 0.5, "text": "x", "citations": []}
+    rows = [{**base, "answer_accuracy": 0.0, "flagged": True}, {**base, "answer_accuracy": 0.0, "flagged": True},
+            {**base, "answer_accuracy": 0.0, "flagged": False}, {**base, "answer_accuracy": 1.0, "flagged": False},
+            {**base, "flagged": True}]  # no gold figure: counted in neither
+    records = [{"answer_result": r} for r in rows]
+    questions = [SimpleNamespace(source=SimpleNamespace(answer="x"))] * len(rows)
+    metrics = summarize_answers(questions, records, range(len(rows)))["metrics"]
+    assert metrics["wrong_answers_flagged"] == pytest.approx(2 / 3) and metrics["right_answers_flagged"] == 0.0

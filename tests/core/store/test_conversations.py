@@ -18,7 +18,8 @@ def _answer() -> Answer:
                   quotes=[Quote("Revenue was $5.", "a.pdf", "/docs/a.pdf", 3, 4, 10, 25, 1),
                           Quote("Total revenue 5 4", "b.pdf", "/docs/b.pdf", 8, 6, 100, 117, 2)],
                   sentences=[AnswerSentence("Revenue was $5.", (1,), True, 0.9),
-                             AnswerSentence("The sky is green.", (), False, 0.1)],
+                             AnswerSentence("The sky is green.", (), False, 0.1),
+                             AnswerSentence("Costs were $700.", (1,), True, 0.8, unquoted=True)],
                   timings={"total_ms": 123.456})
 
 
@@ -33,6 +34,7 @@ def test_conversation_round_trips_through_a_new_connection(tmp_path: Path) -> No
         question, answer = store.messages(cid)
     assert (question.role, question.text) == ("user", "What was revenue?")
     assert answer.role == "assistant" and answer.text == "Revenue was $5. The sky is green."
+    assert [s.unquoted for s in answer.sentences] == [False, False, True]
     assert answer.citations == tuple(_answer().citations)
     assert answer.sentences == tuple(_answer().sentences)
     assert answer.quotes == tuple(_answer().quotes) and not answer.unsure
