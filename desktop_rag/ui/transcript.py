@@ -29,10 +29,9 @@ from desktop_rag.core.types import Quote
 from desktop_rag.ui.page_view import HIGHLIGHT_EDGE, HIGHLIGHT_FILL
 
 UNSUPPORTED_TIP = "No retrieved passage supports this sentence. Check it against your documents."
-UNQUOTED_TIP = ("None of the lines quoted above states this figure: the model may have taken it from another "
-                "line or misread it. Check it against the quotes.")
+UNQUOTED_TIP = "No quoted line states this figure: check it against the quotes above."
 LEGEND = "Underlined sentences are not supported by any source: check them."
-UNQUOTED_LEGEND = "Underlined figures are not in the quoted lines: check them against the quotes."
+UNQUOTED_LEGEND = "Underlined sentences state figures that no quoted line states: check them against the quotes."
 QUOTES_TITLE = "From your documents"
 QUOTE_TIP = "Show this line highlighted on its page"
 LINK_KINDS = ("cite", "unsupported", "unquoted", "quote", "thinking")
