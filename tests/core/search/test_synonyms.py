@@ -27,6 +27,11 @@ def test_the_words_reports_use_for_what_a_question_names() -> None:
     # income statements print "Operating expenses" for what questions call costs or spending
     assert report_words("Did NVIDIA's operating costs shift?") == ["expenses"]
     assert report_words("How did operational spending relate to revenue?") == ["operating", "expenses"]
+    # an analyst's measure, by the statement lines it is worked out from
+    assert report_words("What was NVIDIA's net AR?") == ["accounts", "receivable"]
+    assert report_words("What AR glasses did Apple show?") == []  # AR alone is not receivables
+    assert report_words("What was Apple's working capital?") == ["total", "current", "assets", "liabilities"]
+    assert report_words("Intel's EBITDA") == ["operating", "income", "depreciation", "amortization"]
     assert with_report_words("What did the company sell?") == "What did the company sell?"
     assert with_report_words("Who is the CEO?") == "Who is the CEO? chief executive officer"
     assert report_words("What is Apple's ticker symbol?") == ["trading", "symbols"]  # the cover's "Trading symbol(s)"
