@@ -102,9 +102,12 @@ def answer_body(message: StoredMessage, index: int, colors: Colors) -> str:
         notes.append("Stopped.")
     if message.error:
         notes.append(f"The answer failed: {escape(message.error)}")
-    unsupported = any(not s.supported for s in message.sentences)
-    if unsupported or any(s.unquoted for s in message.sentences):
-        notes.append(f'<span style="color:{colors.warning}">⚠ {LEGEND if unsupported else UNQUOTED_LEGEND}</span>')
+    sentences = message.sentences
+    legends = [legend for legend, shown in ((LEGEND, any(not s.supported for s in sentences)),
+                                            (UNQUOTED_LEGEND, any(s.supported and s.unquoted for s in sentences)))
+               if shown]
+    if legends:
+        notes.append(f'<span style="color:{colors.warning}">⚠ {" ".join(legends)}</span>')
     elif message.citations and not message.found_nothing:
         files = sorted({c.file for c in message.citations})
         notes.append("Sources: " + escape(", ".join(files)))

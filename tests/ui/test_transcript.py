@@ -89,6 +89,9 @@ def test_a_sentence_stating_a_figure_no_quote_states_is_marked_with_its_own_tip(
     html = transcript_html([message], COLORS)
     assert '<a href="unquoted:0:0"' in html and "unquoted:0:1" not in html and UNQUOTED_LEGEND in html
     assert LEGEND not in html  # no sentence is unsupported
+    both = StoredMessage(0, "assistant", "It was 700. Pizza.", 0.0, (sentences[0], AnswerSentence("Pizza.", (), False)))
+    html = transcript_html([both], COLORS)
+    assert LEGEND in html and UNQUOTED_LEGEND in html and 'href="unsupported:0:1"' in html
     assert parse_link("unquoted:0:0") == ("unquoted", 0, 0)
 
 

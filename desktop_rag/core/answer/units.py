@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from desktop_rag.core.answer.tables import YEAR
 from desktop_rag.core.text import figures_in, normalize_figure
 
 UNIT_SIZE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 _STATED = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(thousand|million|billion)s?\b", re.IGNORECASE)
 _TABLE_UNIT = re.compile(r"\bin (thousand|million|billion)s\b", re.IGNORECASE)
 MIN_CONVERTED = 100
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
 def stated_units(text: str) -> dict[str, float]:
@@ -57,7 +57,7 @@ def amounts_in(text: str) -> dict[str, float | None]:
     billion", "14,158", "12.8%"; not "2023", "Q3", "10 days")."""
     units = stated_units(text)
     return {f: units.get(f) for f in figures_in(text)
-            if not _YEAR.match(f) and ("." in f or len(f.lstrip("0")) >= 3 or f in units)}
+            if not YEAR.match(f) and ("." in f or len(f.lstrip("0")) >= 3 or f in units)}
 
 
 def states_an_amount_of(sentence: str, lines: Sequence[tuple[str, str]]) -> bool | None:

@@ -309,8 +309,13 @@ def other_periods(question: str, profiles: Sequence[DocumentProfile]) -> frozens
     return _other_periods(named_periods(question), {p.doc_id: label_of(p) for p in profiles})
 
 
+def _reports_of(quarter: str, year: str, labels: Mapping[int, _Label]) -> frozenset[int]:
+    """The documents whose labels name both the quarter and the year."""
+    return frozenset(d for d, label in labels.items() if {quarter, year} <= label.names)
+
+
 def _other_periods(periods: Sequence[tuple[str, str]], labels: Mapping[int, _Label]) -> frozenset[int]:
-    matched = {d for d, label in labels.items() for quarter, year in periods if {quarter, year} <= label.names}
+    matched = frozenset().union(*(_reports_of(quarter, year, labels) for quarter, year in periods))
     if not matched:
         return frozenset()
     return frozenset(d for d, label in labels.items() if label.names & _QUARTERS and d not in matched)
@@ -326,7 +331,7 @@ def _with_periods(named: Mapping[str, frozenset[int]], periods: Sequence[tuple[s
     are not named at all now."""
     paired = dict(named)
     for quarter, year in periods:
-        both = frozenset(d for d, label in labels.items() if {quarter, year} <= label.names)
+        both = _reports_of(quarter, year, labels)
         if both:
             paired[f"{quarter} {year}"] = both
     for quarter, year in periods:
