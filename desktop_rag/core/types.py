@@ -250,7 +250,7 @@ class AnswerSentence:
     citations: tuple[int, ...]
     supported: bool
     score: float = 0.0
-    unquoted: bool = False  # it states amounts, none of them one the quotes state (the question asks an amount)
+    unquoted: bool = False  # supported, but states amounts none of the quotes state (the question asks an amount)
 
 
 @dataclass(slots=True)
@@ -273,8 +273,9 @@ class Answer:
 
     @property
     def unquoted(self) -> list[str]:
-        """Supported sentences whose amounts are none of the quotes' (see ``AnswerSentence.unquoted``)."""
-        return [s.text for s in self.sentences if s.supported and s.unquoted]
+        """Sentences whose amounts are none of the quotes' (see ``AnswerSentence.unquoted``: only a
+        supported sentence is marked)."""
+        return [s.text for s in self.sentences if s.unquoted]
 
 
 @dataclass(frozen=True, slots=True)

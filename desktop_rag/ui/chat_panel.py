@@ -36,6 +36,8 @@ NO_DOCUMENTS = ('<div align="center"><br><br><h2>Start by adding documents</h2><
                 "e-book, Markdown, HTML or text files, or folders of them, on the <b>Library</b> on the left,<br>or press <b>Ctrl+O</b>. You can add documents while the "
                 "models are still loading.<br>Once a document is indexed, ask about it here.</p></div>")
 
+_TIPS = {"unsupported": UNSUPPORTED_TIP, "unquoted": UNQUOTED_TIP, "quote": QUOTE_TIP, "thinking": THINKING_TIP}
+
 
 class ChatPanel(QWidget):
     question_submitted = Signal(str)
@@ -258,16 +260,14 @@ class ChatPanel(QWidget):
         elif kind == "quote":
             if 0 <= number < len(message.quotes):
                 self.quote_activated.emit(citations, message.quote_citation(number))
-        else:
-            tip = UNQUOTED_TIP if kind == "unquoted" else UNSUPPORTED_TIP
-            QToolTip.showText(self.transcript.mapToGlobal(self.transcript.rect().center()), tip)
+        else:  # a marked sentence
+            QToolTip.showText(self.transcript.mapToGlobal(self.transcript.rect().center()), _TIPS[kind])
             self.answer_selected.emit(citations)
 
     def _on_transcript_highlighted(self, url: QUrl) -> None:
         link = parse_link(url.toString())
-        tips = {"unsupported": UNSUPPORTED_TIP, "unquoted": UNQUOTED_TIP, "quote": QUOTE_TIP, "thinking": THINKING_TIP}
-        if link and link[0] in tips:
-            QToolTip.showText(self.cursor().pos(), tips[link[0]], self.transcript)
+        if link and link[0] in _TIPS:
+            QToolTip.showText(self.cursor().pos(), _TIPS[link[0]], self.transcript)
         elif link and link[0] == "cite":
             QToolTip.showText(self.cursor().pos(), f"Show source [{link[2]}]", self.transcript)
 

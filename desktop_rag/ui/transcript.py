@@ -104,7 +104,7 @@ def answer_body(message: StoredMessage, index: int, colors: Colors) -> str:
         notes.append(f"The answer failed: {escape(message.error)}")
     sentences = message.sentences
     legends = [legend for legend, shown in ((LEGEND, any(not s.supported for s in sentences)),
-                                            (UNQUOTED_LEGEND, any(s.supported and s.unquoted for s in sentences)))
+                                            (UNQUOTED_LEGEND, any(s.unquoted for s in sentences)))
                if shown]
     if legends:
         notes.append(f'<span style="color:{colors.warning}">⚠ {" ".join(legends)}</span>')

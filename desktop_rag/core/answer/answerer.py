@@ -19,10 +19,9 @@ import numpy as np
 from desktop_rag.core.answer.citations import attribute, citations_for
 from desktop_rag.core.answer.context import merge_hits, widen
 from desktop_rag.core.answer.running import running_lines, without_running_lines
-from desktop_rag.core.answer.quotes import asks_for_amount, passage_of, quoted_passages, select_quotes
+from desktop_rag.core.answer.quotes import passage_of, quoted_passages, select_quotes
 from desktop_rag.core.answer.thinking import ANSWER, THINKING_CUT_OFF, THINKING_TOKENS, ThinkingStream, thinking_of
 from desktop_rag.core.answer.tidy import EchoHoldback, has_enough, tidy_answer
-from desktop_rag.core.answer.units import amounts_in, states_an_amount_of
 from desktop_rag.core.text import split_sentences
 from desktop_rag.core.models.embedder import Embedder
 from desktop_rag.core.models.chat import ChatModel, Message, never
@@ -91,20 +90,6 @@ def _statements_first(question: str, passages: Sequence[Passage],
         return list(passages)
     first = [p for p in passages if statement(p.doc_id, p.page) in asked]
     return first + [p for p in passages if p not in first]
-
-
-def with_unquoted(question: str, sentences: Sequence[AnswerSentence], quotes: Sequence[Quote]) -> list[AnswerSentence]:
-    """``sentences``, those that state amounts and none that the quotes state marked ``unquoted``, when
-    the question asks for an amount and a quote states one. A small model's figure is often in some
-    passage and still the wrong one: "a net cash flow of $121,234" (net sales) under the quoted
-    "Operating activities $ 8,965 $ 16,476"; "$1.5 billion" (a segment's) for Intel's net revenue
-    quoted as "14,158" in millions. Of 32 SEC figure answers stored by an earlier run, it marks 15 of
-    the 30 wrong ones and neither right one."""
-    if not asks_for_amount(question) or not any(amounts_in(q.text) for q in quotes):
-        return list(sentences)
-    lines = [(q.text, q.context) for q in quotes]
-    return [dataclasses.replace(s, unquoted=True) if s.supported and states_an_amount_of(s.text, lines) is False
-            else s for s in sentences]
 
 
 def user_message(question: str, sources: Sequence[str]) -> str:
@@ -323,6 +308,6 @@ class Answerer:
                            or [np.zeros(self.embedder.dimension, dtype=np.float32)], axis=0)
             passage_vectors.append(mean / (np.linalg.norm(mean) or 1.0))
         matrix = np.vstack(passage_vectors) if passage_vectors else None
-        answer.sentences = with_unquoted(answer.question, attribute(answer.text, answer.passages, sentence_vectors,
-                                                                    matrix, question=answer.question), answer.quotes)
+        answer.sentences = attribute(answer.text, answer.passages, sentence_vectors, matrix,
+                                     question=answer.question, quotes=answer.quotes)
         answer.citations = citations_for(answer.sentences, answer.passages)

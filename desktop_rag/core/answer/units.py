@@ -74,16 +74,19 @@ def amount_stated(figure: str, size: float | None, lines: Sequence[tuple[str, st
     """Whether a line of ``lines`` (text, its columns or any text stating its table's unit) states
     ``figure`` (normalized; ``size``: the unit word written after it, None for none), in any unit."""
     for text, columns in lines:
-        figures = figures_in(text)
-        if figure in figures:
+        if figure in figures_in(text):
             return True
-        if size is None:
-            continue
-        unit = table_unit(columns)
-        if (unit and any(same_amount(n, unit, figure, size) for n in figures)) \
-                or any(_same_written(figure, size, f, s) for f, s in stated_units(text).items()):
+        if size is not None and (in_table_unit(figure, size, text, columns)
+                                 or any(_same_written(figure, size, f, s) for f, s in stated_units(text).items())):
             return True
     return False
+
+
+def in_table_unit(figure: str, size: float, row: str, columns: str) -> bool:
+    """Whether table ``row``, in the unit its ``columns`` state, holds ``figure`` written in ``size``
+    ("14,158" under "In Millions" for "14.2" billion); False when the columns state no unit."""
+    unit = table_unit(columns)
+    return unit is not None and any(same_amount(n, unit, figure, size) for n in figures_in(row))
 
 
 def _same_written(figure: str, size: float, other: str, other_size: float) -> bool:

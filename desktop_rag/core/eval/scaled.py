@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from desktop_rag.core.answer.units import same_amount, stated_units, table_unit
-from desktop_rag.core.text import figures_in, normalize_figure
+from desktop_rag.core.answer.units import in_table_unit, stated_units
+from desktop_rag.core.text import normalize_figure
 from desktop_rag.core.types import Quote
 
 
@@ -23,11 +23,4 @@ def scaled_figure_found(figures: Sequence[str], answer: str, quotes: Sequence[Qu
     """Whether a quote states one of the gold ``figures`` in its table's unit (see the module note)."""
     units = stated_units(answer)
     wanted = [(f.replace(",", ""), units[normalize_figure(f)]) for f in figures if normalize_figure(f) in units]
-    for quote in quotes if wanted else ():
-        unit = table_unit(quote.context)
-        if unit is None:
-            continue
-        for number in figures_in(quote.text):
-            if any(same_amount(number, unit, gold, size) for gold, size in wanted):
-                return True
-    return False
+    return any(in_table_unit(gold, size, quote.text, quote.context) for quote in quotes for gold, size in wanted)

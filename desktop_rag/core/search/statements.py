@@ -5,8 +5,9 @@ details shown in the cash flow statement", "in American Express's balance sheet"
 income statement"; a stock's level ("inventory levels") is a balance, read on the balance sheet.
 Reports title those pages differently ("Consolidated Statements of Operations", "Statement of
 Financial Position", "Condensed Consolidated Statements of Cash Flows"), and the pages are mostly
-figures, so neither keyword nor dense search ranks them by the question's words. A page whose title (one of its first lines) names a statement is that
-statement's page; search ranks it up when the question names the same statement.
+figures, so neither keyword nor dense search ranks them by the question's words. A page whose title
+(one of its first lines) names a statement is that statement's page; search ranks it up when the
+question names the same statement.
 """
 
 from __future__ import annotations
